@@ -1,0 +1,153 @@
+/**
+ * `npm start`: the whole system, locally and offline. Builds the UI, applies D1 migrations,
+ * starts the sandbox runner (in this process) and `wrangler dev` in local mode, then prints the
+ * UI address and a login link. Runs in the foreground; Ctrl-C or SIGTERM stops everything.
+ *
+ * Configuration (environment):
+ *   PORT                  HTTP port of the UI and API (default 8787)
+ *   SAM_DEV_TOKEN         pins the local user's token (else one is made once into .sam/local-token)
+ *   SAM_STATE_DIR         where actors and D1 keep their data (default .sam/state)
+ *   SAM_WORKSPACES_DIR    where task workspaces live (default .sam/workspaces)
+ *   SAM_COMPAT_BASE_URL   an OpenAI-compatible server for `compat/<name>` models (+ SAM_COMPAT_API_KEY)
+ *   SAM_UNSAFE_NO_SANDBOX=1  run agent commands without bubblewrap (never do this on a shared machine)
+ *   SAM_SKIP_UI_BUILD=1   reuse an existing dist/ui
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { detectIsolation } from "../src/sandbox/runner/sandbox.ts";
+import { startRunner } from "../src/sandbox/runner/server.ts";
+
+const root = resolve(import.meta.dirname, "..");
+const port = Number(process.env.PORT ?? 8787);
+const samDir = resolve(root, ".sam");
+const stateDir = resolve(process.env.SAM_STATE_DIR ?? resolve(samDir, "state"));
+const workspacesDir = resolve(process.env.SAM_WORKSPACES_DIR ?? resolve(samDir, "workspaces"));
+const unsafe = process.env.SAM_UNSAFE_NO_SANDBOX === "1";
+const bin = (name: string) => resolve(root, "node_modules/.bin", name);
+const quietWrangler = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_D1_WARNING: "true" };
+
+function log(line: string): void {
+  process.stdout.write(`[sam] ${line}\n`);
+}
+
+/** The local user's token: SAM_DEV_TOKEN, else the one kept in .sam/local-token (made once). */
+function localToken(): string {
+  if (process.env.SAM_DEV_TOKEN) return process.env.SAM_DEV_TOKEN;
+  const file = resolve(samDir, "local-token");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const token = `sam_pat_${randomBytes(32).toString("base64url")}`;
+  mkdirSync(samDir, { recursive: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+function run(command: string, args: string[], what: string): void {
+  const result = spawnSync(command, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: quietWrangler });
+  if (result.status !== 0) {
+    log(`${what} failed (exit ${result.status ?? result.signal})`);
+    process.exit(1);
+  }
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(`${url}/api/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the Worker did not answer at ${url} within ${timeoutMs} ms`);
+}
+
+async function main(): Promise<void> {
+  const isolation = detectIsolation();
+  if (!isolation.available) {
+    log("bubblewrap is not installed: agent commands cannot run isolated.");
+    log("  install it with: sudo apt-get install -y bubblewrap");
+    if (unsafe) log("!!! SAM_UNSAFE_NO_SANDBOX=1: agent commands will run UNISOLATED on this machine !!!");
+    else log("  until then, tasks' commands are refused (SAM_UNSAFE_NO_SANDBOX=1 overrides, unsafely).");
+  }
+
+  if (process.env.SAM_SKIP_UI_BUILD === "1" && existsSync(resolve(root, "dist/ui/index.html"))) log("reusing dist/ui");
+  else run(bin("vite"), ["build", "--logLevel", "warn"], "building the UI");
+
+  mkdirSync(stateDir, { recursive: true });
+  run(bin("wrangler"), ["d1", "migrations", "apply", "sam", "--local", "--persist-to", stateDir], "applying D1 migrations");
+
+  const token = localToken();
+  const runnerSecret = randomBytes(32).toString("base64url");
+  const runner = await startRunner({ port: 0, secret: runnerSecret, workspacesDir, allowUnsandboxed: unsafe });
+
+  // Secrets go through a private env file, not the command line (visible in `ps`).
+  const vars: Record<string, string> = {
+    SAM_MODE: "local",
+    SAM_DEV_TOKEN: token,
+    SAM_RUNNER_URL: runner.url,
+    SAM_RUNNER_SECRET: runnerSecret,
+  };
+  if (process.env.SAM_COMPAT_BASE_URL) vars.SAM_COMPAT_BASE_URL = process.env.SAM_COMPAT_BASE_URL;
+  if (process.env.SAM_COMPAT_API_KEY) vars.SAM_COMPAT_API_KEY = process.env.SAM_COMPAT_API_KEY;
+  const envFile = resolve(stateDir, "worker.env");
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+
+  const wrangler = spawn(
+    bin("wrangler"),
+    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--env-file", envFile, "--show-interactive-dev-session=false", "--log-level", process.env.SAM_WRANGLER_LOG_LEVEL ?? "warn"],
+    { cwd: root, env: quietWrangler, stdio: ["ignore", "inherit", "inherit"], detached: true },
+  );
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log("stopping...");
+    if (wrangler.pid && wrangler.exitCode === null) {
+      try {
+        process.kill(-wrangler.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      const killTimer = setTimeout(() => {
+        try {
+          if (wrangler.pid) process.kill(-wrangler.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }, 5000);
+      await new Promise<void>((r) => (wrangler.exitCode !== null ? r() : wrangler.once("exit", () => r())));
+      clearTimeout(killTimer);
+    }
+    await runner.close();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  wrangler.on("exit", (code) => {
+    if (!stopping) {
+      log(`wrangler dev exited (${code}); stopping`);
+      void stop(1);
+    }
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, wrangler, 60_000);
+  const me = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+  if (!me.ok) throw new Error(`the local user could not sign in (${me.status})`);
+  log(`runner: ${runner.url} (isolation: ${isolation.available ? "bubblewrap" : unsafe ? "NONE (unsafe)" : "unavailable"})`);
+  log(`SAM is running at ${url}`);
+  log(`login link: ${url}/login#token=${token}`);
+  log(`API token (also in .sam/local-token unless SAM_DEV_TOKEN is set): ${token}`);
+  log("press Ctrl-C to stop");
+}
+
+main().catch((error: unknown) => {
+  log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

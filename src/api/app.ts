@@ -1,0 +1,24 @@
+/**
+ * The Hono app: every HTTP route under /api. Auth middleware is attached per route, never as a
+ * wildcard on a shared mount path (DESIGN.md §8).
+ */
+import { Hono } from "hono";
+import type { AuthedEnv } from "./auth.ts";
+import { apiError } from "./http.ts";
+import { metaRoutes } from "./routes/meta.ts";
+import { projectRoutes } from "./routes/projects.ts";
+import { taskRoutes } from "./routes/tasks.ts";
+
+/** Builds the API app. */
+export function createApiApp(): Hono<AuthedEnv> {
+  const app = new Hono<AuthedEnv>();
+  app.route("/", metaRoutes);
+  app.route("/", projectRoutes);
+  app.route("/", taskRoutes);
+  app.notFound((c) => apiError(c, 404, "not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.onError((error, c) => {
+    console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}: ${error.message}`);
+    return apiError(c, 500, "internal", "internal error");
+  });
+  return app;
+}

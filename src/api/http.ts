@@ -1,0 +1,44 @@
+/**
+ * HTTP helpers shared by every route: the error body `{"error":{"code","message"}}` and zod
+ * parsing of bodies and queries that answers bad input with a 400 instead of throwing.
+ */
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
+
+/** Stable error codes of the API. */
+export type ApiErrorCode =
+  | "unauthorized"
+  | "not_found"
+  | "invalid_input"
+  | "invalid_json"
+  | "conflict"
+  | "model_unavailable"
+  | "workspace_unavailable"
+  | "internal";
+
+/** The JSON error response every route returns on failure. */
+export function apiError(c: Context, status: ContentfulStatusCode, code: ApiErrorCode, message: string): Response {
+  return c.json({ error: { code, message } }, status);
+}
+
+/** Result of parsing: the value, or the 400 response to return. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+/** Parses the JSON body with `schema`; a non-JSON body or a schema failure yields a 400 response. */
+export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<Parsed<z.output<S>>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    return { ok: false, response: apiError(c, 400, "invalid_json", "the request body is not valid JSON") };
+  }
+  return parseValue(c, schema, body);
+}
+
+/** Parses an already-read value (a query object, a path parameter) with `schema`. */
+export function parseValue<S extends z.ZodType>(c: Context, schema: S, value: unknown): Parsed<z.output<S>> {
+  const result = schema.safeParse(value);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, response: apiError(c, 400, "invalid_input", z.prettifyError(result.error)) };
+}

@@ -1,0 +1,51 @@
+/**
+ * The Worker's bindings and configuration variables (wrangler.jsonc, `.dev.vars`, `--var`).
+ */
+import type { ProjectAgent } from "./actors/project-agent.ts";
+import type { TaskAgent } from "./actors/task-agent.ts";
+import type { UserAgent } from "./actors/user-agent.ts";
+import type { MissionAgent } from "./actors/mission-agent.ts";
+import type { Sandbox } from "@cloudflare/sandbox";
+
+export interface SamEnv {
+  UserAgent: DurableObjectNamespace<UserAgent>;
+  ProjectAgent: DurableObjectNamespace<ProjectAgent>;
+  MissionAgent: DurableObjectNamespace<MissionAgent>;
+  TaskAgent: DurableObjectNamespace<TaskAgent>;
+  Sandbox: DurableObjectNamespace<Sandbox>;
+  DB: D1Database;
+  ASSETS?: Fetcher;
+  /** Workers AI binding; absent in local mode (it is remote-only). */
+  AI?: Ai;
+
+  /** `local` (one local user, the local runner) or `cloud` (deployed). */
+  SAM_MODE?: string;
+  /** Local mode: the local user's personal access token (set by `npm start`). */
+  SAM_DEV_TOKEN?: string;
+  /** Local runner base URL, e.g. http://127.0.0.1:8788; when set, workspaces use it. */
+  SAM_RUNNER_URL?: string;
+  /** Shared secret the runner requires. */
+  SAM_RUNNER_SECRET?: string;
+  /** OpenAI-compatible server for `compat/<name>` models, e.g. http://127.0.0.1:11434/v1. */
+  SAM_COMPAT_BASE_URL?: string;
+  SAM_COMPAT_API_KEY?: string;
+  /** Cloudflare account id and AI Gateway id for `openai/...` and `workers-ai/...` models. */
+  CF_ACCOUNT_ID?: string;
+  AI_GATEWAY_ID?: string;
+  /** AI Gateway token for unified billing (`cf-aig-authorization`). */
+  AI_GATEWAY_TOKEN?: string;
+  /** Overrides the AI Gateway base URL (tests point it at a local fake). */
+  AI_GATEWAY_BASE_URL?: string;
+  /** Version string reported by /api/health. */
+  SAM_VERSION?: string;
+}
+
+declare global {
+  // Lets the Agents SDK's `Cloudflare.Env` default resolve to our bindings.
+  namespace Cloudflare {
+    interface Env extends SamEnv {}
+  }
+}
+
+/** The bindings as the runtime sees them (SamEnv, plus any test-only additions). */
+export type Env = Cloudflare.Env;

@@ -1,0 +1,37 @@
+/**
+ * Typed, prefixed ULIDs (DESIGN.md §5): an id names its kind, and a zod schema per kind
+ * refuses an id of another kind at every boundary.
+ */
+import { ulid } from "ulid";
+import { z } from "zod";
+
+/** Id prefixes by entity kind. */
+export const ID_PREFIXES = {
+  user: "usr",
+  project: "prj",
+  session: "ses",
+  message: "msg",
+  mission: "msn",
+  task: "tsk",
+  token: "tok",
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIXES;
+
+/** Returns a new id of the given kind, e.g. `prj_01J...` (prefix, underscore, 26-char ULID). */
+export function newId(kind: IdKind): string {
+  return `${ID_PREFIXES[kind]}_${ulid()}`;
+}
+
+/** A zod schema accepting only ids of `kind` (prefix plus a Crockford base32 ULID). */
+export function idSchema(kind: IdKind) {
+  return z
+    .string()
+    .regex(new RegExp(`^${ID_PREFIXES[kind]}_[0-9A-HJKMNP-TV-Z]{26}$`), `expected a ${kind} id (${ID_PREFIXES[kind]}_...)`);
+}
+
+export const userIdSchema = idSchema("user");
+export const projectIdSchema = idSchema("project");
+export const sessionIdSchema = idSchema("session");
+export const taskIdSchema = idSchema("task");
+export const missionIdSchema = idSchema("mission");

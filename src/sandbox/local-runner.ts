@@ -1,0 +1,115 @@
+/**
+ * Workspace adapter for the local runner (`runner/`), reached over loopback HTTP.
+ * Used in local mode and tests; the runner isolates every command with bubblewrap.
+ */
+import type { z } from "zod";
+import {
+  diffResultSchema,
+  execResultSchema,
+  listResultSchema,
+  readResultSchema,
+  runnerErrorSchema,
+  searchResultSchema,
+  writeResultSchema,
+  type CreateRequest,
+} from "./runner/protocol.ts";
+import {
+  EXEC_DEFAULT_TIMEOUT_MS,
+  WorkspaceError,
+  type DiffResult,
+  type ExecOptions,
+  type ExecResult,
+  type ListResult,
+  type SearchResult,
+  type Workspace,
+  type WorkspaceErrorCode,
+} from "./workspace.ts";
+
+const KNOWN_CODES: readonly WorkspaceErrorCode[] = [
+  "path_outside_workspace",
+  "not_found",
+  "is_directory",
+  "invalid_input",
+  "workspace_unavailable",
+  "sandbox_unavailable",
+];
+
+/** Connection settings for the runner. */
+export interface RunnerConnection {
+  /** Base URL, e.g. http://127.0.0.1:8788 */
+  url: string;
+  /** The runner's shared secret. */
+  secret: string;
+}
+
+/** A workspace held by the local runner, addressed by its id (the task id). */
+export class LocalRunnerWorkspace implements Workspace {
+  private readonly base: string;
+  private readonly connection: RunnerConnection;
+
+  constructor(connection: RunnerConnection, workspaceId: string) {
+    this.connection = connection;
+    this.base = `${connection.url.replace(/\/$/, "")}/v1/workspaces/${encodeURIComponent(workspaceId)}`;
+  }
+
+  /** Creates the workspace (idempotent) and seeds files on first creation. Returns whether it was new. */
+  async create(files: Record<string, string> = {}, options: Omit<CreateRequest, "files"> = {}): Promise<boolean> {
+    const response = await this.call("PUT", "", { ...options, files });
+    return response.status === 201;
+  }
+
+  /** Deletes the workspace and its files. */
+  async destroy(): Promise<void> {
+    await this.call("DELETE", "", undefined);
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const timeoutMs = options.timeoutMs ?? EXEC_DEFAULT_TIMEOUT_MS;
+    return this.post("/exec", { command, timeoutMs, maxOutputBytes: options.maxOutputBytes }, execResultSchema);
+  }
+
+  async read(path: string): Promise<string> {
+    return (await this.post("/read", { path }, readResultSchema)).content;
+  }
+
+  async write(path: string, content: string): Promise<{ bytes: number }> {
+    return this.post("/write", { path, content }, writeResultSchema);
+  }
+
+  async list(path?: string): Promise<ListResult> {
+    return this.post("/list", { path }, listResultSchema);
+  }
+
+  async search(pattern: string, path?: string): Promise<SearchResult> {
+    return this.post("/search", { pattern, path }, searchResultSchema);
+  }
+
+  async diff(): Promise<DiffResult> {
+    return this.post("/diff", {}, diffResultSchema);
+  }
+
+  private async post<S extends z.ZodType>(suffix: string, body: unknown, schema: S): Promise<z.infer<S>> {
+    const response = await this.call("POST", suffix, body);
+    return schema.parse(await response.json());
+  }
+
+  /** Sends one request; maps runner error bodies to WorkspaceError. */
+  private async call(method: string, suffix: string, body: unknown): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(this.base + suffix, {
+        method,
+        headers: { authorization: `Bearer ${this.connection.secret}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new WorkspaceError("sandbox_unavailable", `the local runner at ${this.connection.url} is unreachable: ${String(error)}`);
+    }
+    if (response.ok) return response;
+    const parsed = runnerErrorSchema.safeParse(await response.json().catch(() => null));
+    const code = parsed.success ? parsed.data.error.code : "";
+    const message = parsed.success ? parsed.data.error.message : `runner answered ${response.status}`;
+    const known = KNOWN_CODES.find((c) => c === code);
+    throw new WorkspaceError(known ?? "sandbox_unavailable", message);
+  }
+}

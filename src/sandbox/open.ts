@@ -1,0 +1,23 @@
+/**
+ * Chooses the Workspace adapter for a task: the local runner when `SAM_RUNNER_URL` is set
+ * (local mode, tests), otherwise the Cloudflare Sandbox container (deployed).
+ */
+import type { Env } from "../env.ts";
+import { CloudflareSandboxWorkspace } from "./cloudflare-sandbox.ts";
+import { LocalRunnerWorkspace } from "./local-runner.ts";
+import type { Workspace } from "./workspace.ts";
+
+/** A workspace that can also be created (seeded) and destroyed. */
+export interface LeasedWorkspace extends Workspace {
+  /** Creates the workspace with its seed files; idempotent. */
+  create(files: Record<string, string>): Promise<boolean>;
+  destroy(): Promise<void>;
+}
+
+/** Returns the workspace adapter for `workspaceId` (a task id). */
+export function openWorkspace(env: Env, workspaceId: string): LeasedWorkspace {
+  if (env.SAM_RUNNER_URL) {
+    return new LocalRunnerWorkspace({ url: env.SAM_RUNNER_URL, secret: env.SAM_RUNNER_SECRET ?? "" }, workspaceId);
+  }
+  return new CloudflareSandboxWorkspace(env.Sandbox, workspaceId);
+}

@@ -1,0 +1,12 @@
+// Test-only bindings added by vitest.workers.config.ts.
+declare namespace Cloudflare {
+  interface Env {
+    TEST_MIGRATIONS?: import("cloudflare:test").D1Migration[];
+    FAKE_MODEL_URL?: string;
+  }
+}
+declare namespace Cloudflare {
+  interface GlobalProps {
+    mainModule: typeof import("../../src/worker.ts");
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Starts, in Node, what the Workers-runtime tests reach over loopback: the real sandbox runner
+ * (bubblewrap) and a fake OpenAI-compatible server standing in for AI Gateway.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startRunner } from "../../src/sandbox/runner/server.ts";
+import { startFakeOpenAI } from "../support/fake-openai.ts";
+
+/** Shared secret of the test runner. */
+export const TEST_RUNNER_SECRET = "test-runner-secret-0123456789";
+
+declare module "vitest" {
+  interface ProvidedContext {
+    runnerUrl: string;
+    fakeModelUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const workspacesDir = mkdtempSync(join(tmpdir(), "sam-test-ws-"));
+  const runner = await startRunner({ port: 0, secret: TEST_RUNNER_SECRET, workspacesDir });
+  const fake = await startFakeOpenAI();
+  project.provide("runnerUrl", runner.url);
+  project.provide("fakeModelUrl", fake.url);
+  return async () => {
+    await runner.close();
+    await fake.close();
+    rmSync(workspacesDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,107 @@
+/** Helpers for the Workers-runtime tests: API calls as the local user, waits and sockets. */
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+import type { ServerFrame, TaskView, TranscriptEvent } from "../../src/actors/protocol.ts";
+import { sha256Hex } from "../../src/api/auth.ts";
+import { newId } from "../../src/ids.ts";
+
+/** The local user's token (the `SAM_DEV_TOKEN` binding). */
+export const TOKEN = env.SAM_DEV_TOKEN ?? "";
+
+/** Calls the Worker like a client would. `token: null` sends no credential. */
+export async function api(path: string, init: RequestInit & { token?: string | null; json?: unknown } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const token = init.token === undefined ? TOKEN : init.token;
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  return exports.default.fetch(new Request(`http://sam.test${path}`, { ...init, headers, body }));
+}
+
+/** Calls the API and returns the parsed JSON body, asserting the status. */
+export async function apiJson<T>(path: string, init: Parameters<typeof api>[1] = {}, status = 200): Promise<T> {
+  const response = await api(path, init);
+  const text = await response.text();
+  expect(response.status, `${init.method ?? "GET"} ${path}: ${text}`).toBe(status);
+  return JSON.parse(text) as T;
+}
+
+/** Creates a project and a session in it. */
+export async function projectWithSession(name = "test project"): Promise<{ projectId: string; sessionId: string }> {
+  const project = await apiJson<{ id: string }>("/api/projects", { method: "POST", json: { name } }, 201);
+  const session = await apiJson<{ id: string }>(`/api/projects/${project.id}/sessions`, { method: "POST", json: { title: "main" } }, 201);
+  return { projectId: project.id, sessionId: session.id };
+}
+
+/** Creates a second user with their own token directly in D1; returns the token. */
+export async function createOtherUser(): Promise<string> {
+  const userId = newId("user");
+  const token = `sam_pat_other_${crypto.randomUUID()}`;
+  const now = new Date().toISOString();
+  await env.DB.batch([
+    env.DB.prepare(`INSERT INTO users (id, name, is_local, created_at) VALUES (?, 'other', 0, ?)`).bind(userId, now),
+    env.DB.prepare(`INSERT INTO api_tokens (id, user_id, token_hash, name, created_at) VALUES (?, ?, ?, 'test', ?)`).bind(newId("token"), userId, await sha256Hex(token), now),
+  ]);
+  return token;
+}
+
+/** Polls the task until its status is one of `statuses` (or the wait gives up after 20 s). */
+export async function waitForTask(taskId: string, statuses: TaskView["status"][] = ["succeeded", "failed", "cancelled"]): Promise<TaskView> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const task = await apiJson<TaskView>(`/api/tasks/${taskId}`);
+    if (statuses.includes(task.status) || Date.now() > deadline) return task;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The task's whole transcript. */
+export async function transcript(taskId: string): Promise<TranscriptEvent[]> {
+  return (await apiJson<{ events: TranscriptEvent[] }>(`/api/tasks/${taskId}/transcript`)).events;
+}
+
+/** A WebSocket client of a project, collecting the frames it receives. */
+export interface TestSocket {
+  ws: WebSocket;
+  frames: ServerFrame[];
+  send(frame: unknown): void;
+  /** Resolves with the first received frame matching `predicate` (also ones already received). */
+  next(predicate: (frame: ServerFrame) => boolean): Promise<ServerFrame>;
+}
+
+/** Opens a project WebSocket through the Worker, as a browser would. */
+export async function connect(projectId: string, token: string | null = TOKEN): Promise<TestSocket> {
+  const query = token ? `?token=${encodeURIComponent(token)}` : "";
+  const response = await exports.default.fetch(new Request(`http://sam.test/agents/project-agent/${projectId}${query}`, { headers: { upgrade: "websocket" } }));
+  const ws = response.webSocket;
+  if (!ws) throw new Error(`upgrade refused: ${response.status} ${await response.text()}`);
+  ws.accept();
+  const frames: ServerFrame[] = [];
+  const waiters: { predicate: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
+  ws.addEventListener("message", (event: MessageEvent) => {
+    const data = JSON.parse(String(event.data)) as ServerFrame;
+    frames.push(data);
+    for (const waiter of [...waiters]) {
+      if (waiter.predicate(data)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(data);
+      }
+    }
+  });
+  return {
+    ws,
+    frames,
+    send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)),
+    next(predicate) {
+      const found = frames.find(predicate);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        waiters.push({ predicate, resolve });
+        setTimeout(() => reject(new Error(`no matching frame; got ${JSON.stringify(frames.map((f) => f.type))}`)), 10_000);
+      });
+    },
+  };
+}

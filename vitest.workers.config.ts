@@ -1,0 +1,34 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { TEST_RUNNER_SECRET } from "./test/workers/global-setup.ts";
+
+/** Token of the local user in the Workers-runtime tests. */
+const TEST_DEV_TOKEN = "sam_pat_test_local_token_0123456789";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async ({ inject }) => ({
+      wrangler: { configPath: "./wrangler.jsonc" },
+      remoteBindings: false,
+      miniflare: {
+        bindings: {
+          SAM_MODE: "local",
+          SAM_DEV_TOKEN: TEST_DEV_TOKEN,
+          SAM_RUNNER_URL: inject("runnerUrl"),
+          SAM_RUNNER_SECRET: TEST_RUNNER_SECRET,
+          SAM_COMPAT_BASE_URL: `${inject("fakeModelUrl")}/v1`,
+          AI_GATEWAY_BASE_URL: `${inject("fakeModelUrl")}/gateway`,
+          AI_GATEWAY_TOKEN: "test-gateway-token",
+          FAKE_MODEL_URL: inject("fakeModelUrl"),
+          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+        },
+      },
+    })),
+  ],
+  test: {
+    include: ["test/workers/**/*.test.ts"],
+    globalSetup: ["test/workers/global-setup.ts"],
+    setupFiles: ["test/workers/apply-migrations.ts"],
+    testTimeout: 30_000,
+  },
+});

@@ -1,0 +1,116 @@
+/**
+ * Starts the whole stack exactly as `npm start` does (scripts/start.ts: UI, D1 migrations,
+ * runner, wrangler dev), on a free port with its own state directory, for end-to-end tests.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "../..");
+
+/** A running stack. */
+export interface Stack {
+  url: string;
+  host: string;
+  token: string;
+  stateDir: string;
+  /** Everything the start script printed. */
+  output(): string;
+  /** Stops it the way Ctrl-C does (SIGTERM) and waits for it to exit; returns the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Options: reuse `stateDir` to restart over the same data; extra environment variables. */
+export interface StackOptions {
+  stateDir?: string;
+  workspacesDir?: string;
+  token?: string;
+  env?: Record<string, string>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Starts the stack and resolves once it printed its login link. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const port = await freePort();
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "sam-e2e-state-"));
+  const workspacesDir = options.workspacesDir ?? join(stateDir, "workspaces");
+  const token = options.token ?? `sam_pat_e2e_${Math.random().toString(36).slice(2)}_${Date.now()}`;
+  let output = "";
+  const child: ChildProcess = spawn(resolve(root, "node_modules/.bin/node"), ["scripts/start.ts"], {
+    cwd: root,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      SAM_DEV_TOKEN: token,
+      SAM_STATE_DIR: stateDir,
+      SAM_WORKSPACES_DIR: workspacesDir,
+      SAM_SKIP_UI_BUILD: "1",
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  await new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stack did not start in 90 s:\n${output}`)), 90_000);
+    const check = () => {
+      if (output.includes("login link:")) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    };
+    child.stdout?.on("data", check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`stack exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    token,
+    stateDir,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+/** Calls the stack's API with the token; returns parsed JSON and throws on an unexpected status. */
+export async function call<T>(stack: Stack, path: string, init: { method?: string; json?: unknown } = {}, expected = [200, 201]): Promise<T> {
+  const response = await fetch(`${stack.url}${path}`, {
+    method: init.method ?? (init.json === undefined ? "GET" : "POST"),
+    headers: { authorization: `Bearer ${stack.token}`, ...(init.json === undefined ? {} : { "content-type": "application/json" }) },
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+  });
+  const text = await response.text();
+  if (!expected.includes(response.status)) throw new Error(`${init.method ?? "GET"} ${path} → ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Polls a task until it ends (gives up after `timeoutMs`). */
+export async function waitForTaskEnd(stack: Stack, taskId: string, timeoutMs = 60_000): Promise<{ status: string; summary: string | null; error: string | null }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const task = await call<{ status: string; summary: string | null; error: string | null }>(stack, `/api/tasks/${taskId}`);
+    if (["succeeded", "failed", "cancelled"].includes(task.status) || Date.now() > deadline) return task;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,36 @@
+/** The app shell: sign-in gate and the route switch. */
+import { LoginPage } from "./components/LoginPage.tsx";
+import { NotFound } from "./components/NotFound.tsx";
+import { ProjectPage } from "./components/ProjectPage.tsx";
+import { ProjectsPage } from "./components/ProjectsPage.tsx";
+import { Shell } from "./components/Shell.tsx";
+import { SignedOutPage } from "./components/SignedOutPage.tsx";
+import { TaskPage } from "./components/TaskPage.tsx";
+import { useToken } from "./lib/auth.ts";
+import { matchRoute, usePath } from "./lib/router.tsx";
+
+/** Renders the page for the current path, or the sign-in page when signed out. */
+export function App() {
+  const path = usePath();
+  const token = useToken();
+  const route = matchRoute(path);
+
+  if (route.name === "login") return <LoginPage />;
+  if (!token) return <SignedOutPage />;
+
+  let page;
+  switch (route.name) {
+    case "projects":
+      page = <ProjectsPage />;
+      break;
+    case "project":
+      page = <ProjectPage key={route.projectId} projectId={route.projectId} sessionId={route.sessionId} />;
+      break;
+    case "task":
+      page = <TaskPage key={route.taskId} taskId={route.taskId} />;
+      break;
+    default:
+      page = <NotFound />;
+  }
+  return <Shell>{page}</Shell>;
+}

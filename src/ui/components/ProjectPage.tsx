@@ -1,0 +1,109 @@
+/**
+ * `/projects/:id` and `/projects/:id/sessions/:sid`: sessions (sidebar), the chat of the
+ * selected session, and the project's tasks, all live over one project socket.
+ */
+import { useState } from "react";
+import type { ChatSession } from "../../actors/protocol.ts";
+import { listProjects, listSessions } from "../lib/api.ts";
+import { Link, navigate, paths } from "../lib/router.tsx";
+import { ProjectSocketProvider, useProjectFrames } from "../lib/socketContext.tsx";
+import { useLoader } from "../lib/useLoader.ts";
+import { ChatPanel } from "./ChatPanel.tsx";
+import { ConnectionStatus } from "./ConnectionStatus.tsx";
+import { SessionList } from "./SessionList.tsx";
+import { TasksPanel } from "./TasksPanel.tsx";
+
+/** The project page, with its live socket. */
+export function ProjectPage({ projectId, sessionId }: { projectId: string; sessionId: string | null }) {
+  return (
+    <ProjectSocketProvider projectId={projectId}>
+      <ProjectView projectId={projectId} sessionId={sessionId} />
+    </ProjectSocketProvider>
+  );
+}
+
+function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: string | null }) {
+  const project = useLoader(async () => (await listProjects()).find((p) => p.id === projectId) ?? null, [projectId]);
+  const sessions = useLoader(() => listSessions(projectId), [projectId]);
+  const [sidebarOpen, setSidebarOpen] = useState(sessionId === null);
+
+  useProjectFrames({
+    onFrame: (frame) => {
+      if (frame.type !== "chat.message") return;
+      const { message } = frame;
+      const known = sessions.data?.some((s) => s.id === message.sessionId);
+      if (!known) {
+        sessions.reload(); // a session another client created
+        return;
+      }
+      sessions.setData((list) =>
+        list?.map((s) => (s.id === message.sessionId ? { ...s, messageCount: Math.max(s.messageCount, message.seq) } : s)),
+      );
+    },
+    onOpen: (reconnect) => {
+      if (reconnect) sessions.reload();
+    },
+  });
+
+  const sessionCreated = (session: ChatSession) => {
+    sessions.setData((list) => [...(list ?? []).filter((s) => s.id !== session.id), session]);
+    sessions.reload();
+    setSidebarOpen(false);
+    navigate(paths.session(projectId, session.id));
+  };
+
+  const selected = sessions.data?.find((s) => s.id === sessionId) ?? null;
+  const title = project.data?.name ?? (project.loading ? "…" : projectId);
+
+  return (
+    <div className="project-page">
+      <div className="page-head">
+        <Link to={paths.projects()} className="muted small">
+          ← Projects
+        </Link>
+        <h1 className="page-title" title={projectId}>
+          {title}
+        </h1>
+        <span className="topbar-spacer" />
+        <ConnectionStatus />
+      </div>
+      {project.data === null && !project.loading && (
+        <p className="form-error" role="alert">
+          This project was not found in your project list.
+        </p>
+      )}
+      <button
+        type="button"
+        className="sidebar-toggle"
+        aria-expanded={sidebarOpen}
+        onClick={() => setSidebarOpen((open) => !open)}
+      >
+        {sidebarOpen ? "Hide sessions" : `Sessions${selected ? `: ${selected.title}` : ""}`}
+      </button>
+      <div className="project-grid">
+        <aside className={`sidebar card${sidebarOpen ? " open" : ""}`}>
+          <SessionList
+            projectId={projectId}
+            sessions={sessions.data}
+            error={sessions.error}
+            selectedId={sessionId}
+            onCreated={sessionCreated}
+            onSelect={() => setSidebarOpen(false)}
+          />
+        </aside>
+        <section className="chat-column">
+          {sessionId ? (
+            <ChatPanel key={sessionId} projectId={projectId} sessionId={sessionId} title={selected?.title ?? null} />
+          ) : (
+            <div className="card empty-chat">
+              <p className="muted">Pick a session, or create one, to chat.</p>
+            </div>
+          )}
+        </section>
+        <section className="tasks-column">
+          <TasksPanel projectId={projectId} />
+        </section>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,86 @@
+/** `/`: the list of projects and a form to create one. */
+import { useState, type FormEvent } from "react";
+import { createProject, errorMessage, listProjects, type Project } from "../lib/api.ts";
+import { formatTime } from "../lib/format.ts";
+import { Link, paths } from "../lib/router.tsx";
+import { useLoader } from "../lib/useLoader.ts";
+
+/** The projects page. */
+export function ProjectsPage() {
+  const projects = useLoader(() => listProjects(), []);
+
+  const added = (project: Project) =>
+    projects.setData((list) => [project, ...(list ?? []).filter((p) => p.id !== project.id)]);
+
+  return (
+    <div className="page narrow">
+      <h1>Projects</h1>
+      <CreateProjectForm onCreated={added} />
+      {projects.error && (
+        <p className="form-error" role="alert">
+          Could not load projects: {projects.error}
+        </p>
+      )}
+      {projects.loading && !projects.data && <p className="muted">Loading…</p>}
+      {projects.data && projects.data.length === 0 && <p className="muted">No projects yet. Create one above.</p>}
+      {projects.data && projects.data.length > 0 && (
+        <ul className="list card">
+          {projects.data.map((project) => (
+            <li key={project.id} className="list-row">
+              <Link to={paths.project(project.id)} data-testid="project-link" className="list-title">
+                {project.name}
+              </Link>
+              <span className="muted small">{formatTime(project.createdAt)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => void }) {
+  const [name, setName] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const trimmed = name.trim();
+    if (!trimmed || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      onCreated(await createProject(trimmed));
+      setName("");
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card form-inline" onSubmit={submit}>
+      <label htmlFor="project-name" className="visually-hidden">
+        Project name
+      </label>
+      <input
+        id="project-name"
+        data-testid="project-name-input"
+        placeholder="New project name"
+        value={name}
+        maxLength={200}
+        onChange={(e) => setName(e.target.value)}
+      />
+      <button type="submit" data-testid="project-create-button" disabled={busy || !name.trim()}>
+        {busy ? "Creating…" : "Create project"}
+      </button>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}

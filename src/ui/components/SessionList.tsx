@@ -1,0 +1,85 @@
+/** The sessions of a project: links to each, and a button to create one. */
+import { useState, type FormEvent } from "react";
+import type { ChatSession } from "../../actors/protocol.ts";
+import { createSession, errorMessage } from "../lib/api.ts";
+import { Link, paths } from "../lib/router.tsx";
+
+type Props = {
+  projectId: string;
+  sessions: ChatSession[] | undefined;
+  error: string | null;
+  selectedId: string | null;
+  onCreated: (session: ChatSession) => void;
+  onSelect: () => void;
+};
+
+/** Lists sessions (the selected one highlighted) with a create form on top. */
+export function SessionList({ projectId, sessions, error, selectedId, onCreated, onSelect }: Props) {
+  const [title, setTitle] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [createError, setCreateError] = useState<string | null>(null);
+
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setCreateError(null);
+    try {
+      const created = await createSession(projectId, title.trim() || undefined);
+      setTitle("");
+      onCreated({ id: created.id, title: created.title, createdAt: new Date().toISOString(), messageCount: 0 });
+    } catch (err) {
+      setCreateError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="sessions">
+      <h2>Sessions</h2>
+      <form className="session-create" onSubmit={create}>
+        <input
+          aria-label="New session title (optional)"
+          data-testid="session-title-input"
+          placeholder="Title (optional)"
+          value={title}
+          maxLength={200}
+          onChange={(e) => setTitle(e.target.value)}
+        />
+        <button type="submit" data-testid="session-create-button" disabled={busy}>
+          {busy ? "…" : "New session"}
+        </button>
+      </form>
+      {createError && (
+        <p className="form-error" role="alert">
+          {createError}
+        </p>
+      )}
+      {error && (
+        <p className="form-error" role="alert">
+          Could not load sessions: {error}
+        </p>
+      )}
+      {sessions && sessions.length === 0 && <p className="muted small">No sessions yet.</p>}
+      <ul className="session-list">
+        {sessions?.map((session) => (
+          <li key={session.id}>
+            <Link
+              to={paths.session(projectId, session.id)}
+              data-testid="session-link"
+              className={`session-link${session.id === selectedId ? " selected" : ""}`}
+              aria-current={session.id === selectedId ? "page" : undefined}
+              onClick={onSelect}
+            >
+              <span className="session-title">{session.title || "Untitled"}</span>
+              <span className="count" title="messages">
+                {session.messageCount}
+              </span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * A task's transcript in seq order: status changes, model steps (their text), and one card per
+ * tool call (its `tool_call` and `tool_result` events joined by toolCallId).
+ */
+import type { TranscriptEvent } from "../../actors/protocol.ts";
+import { formatDuration, formatTime, formatUsage } from "../lib/format.ts";
+import { StatusBadge } from "./StatusBadge.tsx";
+import { ToolCallCard, type ToolCallView } from "./ToolCallCard.tsx";
+
+type StatusEvent = Extract<TranscriptEvent, { type: "status" }>;
+type ModelStepEvent = Extract<TranscriptEvent, { type: "model_step" }>;
+
+/** One thing to draw in the transcript. */
+export type TranscriptItem =
+  | { kind: "status"; key: string; event: StatusEvent }
+  | { kind: "model_step"; key: string; event: ModelStepEvent }
+  | { kind: "tool"; key: string; call: ToolCallView };
+
+/** Groups events into transcript items; a tool card sits where its first event is. */
+export function transcriptItems(events: readonly TranscriptEvent[]): TranscriptItem[] {
+  const items: TranscriptItem[] = [];
+  const cards = new Map<string, ToolCallView>();
+  for (const event of events) {
+    switch (event.type) {
+      case "status":
+        items.push({ kind: "status", key: `s${event.seq}`, event });
+        break;
+      case "model_step":
+        items.push({ kind: "model_step", key: `m${event.seq}`, event });
+        break;
+      case "tool_call":
+      case "tool_result": {
+        let card = cards.get(event.toolCallId);
+        if (!card) {
+          card = { toolCallId: event.toolCallId, toolName: event.toolName, step: event.step, hasInput: false, input: undefined, result: null };
+          cards.set(event.toolCallId, card);
+          items.push({ kind: "tool", key: `t${event.toolCallId}`, call: card });
+        }
+        if (event.type === "tool_call") {
+          card.hasInput = true;
+          card.input = event.input;
+        } else {
+          card.result = {
+            output: event.output,
+            isError: event.isError,
+            exitCode: event.exitCode,
+            durationMs: event.durationMs,
+          };
+        }
+        break;
+      }
+    }
+  }
+  return items;
+}
+
+/** Renders the transcript events; `taskEnded` once the task is in a terminal status. */
+export function Transcript({ events, loaded, taskEnded }: { events: TranscriptEvent[]; loaded: boolean; taskEnded: boolean }) {
+  if (events.length === 0) return <p className="muted">{loaded ? "Nothing in the transcript yet." : "Loading…"}</p>;
+  return (
+    <ol className="transcript">
+      {transcriptItems(events).map((item) => (
+        <li key={item.key}>
+          {item.kind === "status" && <StatusLine event={item.event} />}
+          {item.kind === "model_step" && <ModelStep event={item.event} />}
+          {item.kind === "tool" && <ToolCallCard call={item.call} taskEnded={taskEnded} />}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function StatusLine({ event }: { event: StatusEvent }) {
+  return (
+    <div className="transcript-status" data-testid="transcript-status">
+      <span className="muted small">{formatTime(event.at)}</span> Status <StatusBadge status={event.status} />
+      {event.reason && <span className="status-reason"> {event.reason}</span>}
+    </div>
+  );
+}
+
+function ModelStep({ event }: { event: ModelStepEvent }) {
+  const calls = event.toolCalls.length;
+  return (
+    <div className="model-step" data-testid="model-step">
+      <div className="model-step-meta muted small">
+        Step {event.step} · {event.finishReason}
+        {calls > 0 && ` · ${calls} tool call${calls === 1 ? "" : "s"}`} · {formatUsage(event.usage)} ·{" "}
+        {formatDuration(event.durationMs)}
+      </div>
+      {event.text.trim() && <div className="model-step-text pre-wrap">{event.text}</div>}
+    </div>
+  );
+}

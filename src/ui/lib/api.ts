@@ -1,0 +1,246 @@
+/**
+ * The HTTP API client: same-origin relative URLs, `Authorization: Bearer <token>` on every
+ * request, `{"error":{"code","message"}}` turned into ApiError, and a 401 signs out.
+ * Responses are checked with zod; a list skips (and logs) rows it cannot read.
+ */
+import { z } from "zod";
+import {
+  chatMessageSchema,
+  chatSessionSchema,
+  taskStatusSchema,
+  taskViewSchema,
+  transcriptEventSchema,
+  type ChatMessage,
+  type ChatSession,
+  type TaskStatus,
+  type TaskView,
+  type TranscriptEvent,
+} from "../../actors/protocol.ts";
+import { getToken, signOut } from "./auth.ts";
+
+/** An error answer of the API (or a network / shape failure, with status 0). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** A readable message for any thrown value. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+type RequestOptions = {
+  method?: "GET" | "POST";
+  body?: unknown;
+  /** Use this token instead of the stored one (checking a token before storing it). */
+  token?: string;
+  signal?: AbortSignal;
+};
+
+async function send(path: string, options: RequestOptions): Promise<Response> {
+  const explicitToken = options.token !== undefined;
+  const token = options.token ?? getToken();
+  const headers: Record<string, string> = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: options.method ?? "GET",
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError(0, "network", `Network error: ${errorMessage(error)}`);
+  }
+  if (response.ok) return response;
+
+  let code = `http_${response.status}`;
+  let message = `${response.status} ${response.statusText}`.trim();
+  try {
+    const parsed = errorBodySchema.safeParse(await response.json());
+    if (parsed.success) {
+      code = parsed.data.error.code;
+      message = parsed.data.error.message;
+    }
+  } catch {
+    // not JSON; keep the status line
+  }
+  if (response.status === 401 && !explicitToken) signOut();
+  throw new ApiError(response.status, code, message);
+}
+
+async function requestJson<T>(path: string, schema: z.ZodType<T>, options: RequestOptions = {}): Promise<T> {
+  const response = await send(path, options);
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(response.status, "bad_response", `Unreadable response from ${path}`);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw new ApiError(response.status, "bad_response", `Unexpected response from ${path}: ${parsed.error.message}`);
+  }
+  return parsed.data;
+}
+
+/** Parses each row on its own: a bad row is skipped and reported, never fails the list. */
+function parseRows<T>(rows: unknown[], schema: z.ZodType<T>, what: string): T[] {
+  const out: T[] = [];
+  rows.forEach((row, index) => {
+    const parsed = schema.safeParse(row);
+    if (parsed.success) out.push(parsed.data);
+    else console.warn(`[sam] skipped an unreadable ${what} (row ${index})`, parsed.error.issues);
+  });
+  return out;
+}
+
+const seg = encodeURIComponent;
+
+// ---- shapes the protocol module does not define ----
+
+/** A signed-in user. */
+export type User = { id: string; name: string };
+const meSchema = z.object({ user: z.object({ id: z.string(), name: z.string() }) });
+
+/** A project as listed. */
+export type Project = { id: string; name: string; createdAt: string };
+const projectSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
+
+/** A model of the catalog, for the model picker. */
+export type ModelInfo = { id: string; label: string; provider: string; available: boolean; note?: string };
+const modelSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  provider: z.string(),
+  available: z.boolean(),
+  note: z.string().optional(),
+});
+
+/** What `POST /api/projects/:id/tasks` accepts. */
+export type TaskSpec = {
+  prompt: string;
+  model?: string;
+  script?: unknown[];
+  maxSteps?: number;
+  workspace?: { files?: Record<string, string> };
+};
+
+// ---- endpoints ----
+
+/** `GET /api/me`, with the stored token or the given one. */
+export async function getMe(token?: string): Promise<User> {
+  const body = await requestJson("/api/me", meSchema, { token });
+  return body.user;
+}
+
+/** `GET /api/projects`. */
+export async function listProjects(): Promise<Project[]> {
+  const body = await requestJson("/api/projects", z.object({ projects: z.array(z.unknown()) }));
+  return parseRows(body.projects, projectSchema, "project");
+}
+
+/** `POST /api/projects`. */
+export function createProject(name: string): Promise<Project> {
+  return requestJson("/api/projects", projectSchema, { method: "POST", body: { name } });
+}
+
+/** `GET /api/projects/:id/sessions`. */
+export async function listSessions(projectId: string): Promise<ChatSession[]> {
+  const body = await requestJson(`/api/projects/${seg(projectId)}/sessions`, z.object({ sessions: z.array(z.unknown()) }));
+  return parseRows(body.sessions, chatSessionSchema, "session");
+}
+
+/** `POST /api/projects/:id/sessions`. */
+export function createSession(projectId: string, title?: string): Promise<{ id: string; title: string }> {
+  return requestJson(`/api/projects/${seg(projectId)}/sessions`, z.object({ id: z.string(), title: z.string() }), {
+    method: "POST",
+    body: title ? { title } : {},
+  });
+}
+
+/** `GET .../messages?before&limit`: a page of messages, oldest first (latest page without `before`). */
+export async function listMessages(
+  projectId: string,
+  sessionId: string,
+  page: { before?: number; limit?: number } = {},
+  signal?: AbortSignal,
+): Promise<ChatMessage[]> {
+  const query = new URLSearchParams();
+  if (page.before !== undefined) query.set("before", String(page.before));
+  if (page.limit !== undefined) query.set("limit", String(page.limit));
+  const qs = query.toString();
+  const body = await requestJson(
+    `/api/projects/${seg(projectId)}/sessions/${seg(sessionId)}/messages${qs ? `?${qs}` : ""}`,
+    z.object({ messages: z.array(z.unknown()) }),
+    { signal },
+  );
+  return parseRows(body.messages, chatMessageSchema, "message");
+}
+
+/** `POST .../messages`: sends a chat message over HTTP (used when the socket is not open). */
+export function postMessage(projectId: string, sessionId: string, text: string): Promise<ChatMessage> {
+  return requestJson(`/api/projects/${seg(projectId)}/sessions/${seg(sessionId)}/messages`, chatMessageSchema, {
+    method: "POST",
+    body: { text },
+  });
+}
+
+/** `GET /api/models`. */
+export async function listModels(): Promise<ModelInfo[]> {
+  const body = await requestJson("/api/models", z.object({ models: z.array(z.unknown()) }));
+  return parseRows(body.models, modelSchema, "model");
+}
+
+/** `POST /api/projects/:id/tasks`. */
+export function createTask(projectId: string, spec: TaskSpec): Promise<{ id: string; status: TaskStatus }> {
+  return requestJson(`/api/projects/${seg(projectId)}/tasks`, z.object({ id: z.string(), status: taskStatusSchema }), {
+    method: "POST",
+    body: spec,
+  });
+}
+
+/** `GET /api/projects/:id/tasks` (newest first). */
+export async function listTasks(projectId: string): Promise<TaskView[]> {
+  const body = await requestJson(`/api/projects/${seg(projectId)}/tasks`, z.object({ tasks: z.array(z.unknown()) }));
+  return parseRows(body.tasks, taskViewSchema, "task");
+}
+
+/** `GET /api/tasks/:id`. */
+export function getTask(taskId: string, signal?: AbortSignal): Promise<TaskView> {
+  return requestJson(`/api/tasks/${seg(taskId)}`, taskViewSchema, { signal });
+}
+
+/** `GET /api/tasks/:id/transcript?after=n`: events with seq > after. */
+export async function getTranscript(taskId: string, after: number, signal?: AbortSignal): Promise<TranscriptEvent[]> {
+  const body = await requestJson(
+    `/api/tasks/${seg(taskId)}/transcript?after=${after}`,
+    z.object({ events: z.array(z.unknown()) }),
+    { signal },
+  );
+  return parseRows(body.events, transcriptEventSchema, "transcript event");
+}
+
+/** `POST /api/tasks/:id/cancel`. */
+export async function cancelTask(taskId: string): Promise<void> {
+  await send(`/api/tasks/${seg(taskId)}/cancel`, { method: "POST" });
+}
+
+/** `GET /api/tasks/:id/files/<path>`: the raw content of a file of the task's workspace. */
+export async function getTaskFile(taskId: string, path: string): Promise<string> {
+  const encodedPath = path.split("/").map(seg).join("/");
+  const response = await send(`/api/tasks/${seg(taskId)}/files/${encodedPath}`, {});
+  return response.text();
+}

@@ -1,0 +1,59 @@
+import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { TranscriptEvent } from "../../src/actors/protocol.ts";
+import { api, apiJson, projectWithSession, transcript } from "./helpers.ts";
+
+describe("a task survives a crash", () => {
+  it("resumes from the last finished step without re-running finished tool calls", async () => {
+    const { projectId } = await projectWithSession();
+    const created = await apiJson<{ id: string }>(
+      `/api/projects/${projectId}/tasks`,
+      {
+        method: "POST",
+        json: {
+          prompt: "count",
+          script: [
+            { toolCalls: [{ toolName: "bash", input: { command: "echo ran >> first.log" } }] },
+            { toolCalls: [{ toolName: "bash", input: { command: "sleep 1; echo ran >> second.log" } }] },
+            { toolCalls: [{ toolName: "bash", input: { command: "cat first.log second.log" } }] },
+            { text: "counted" },
+          ],
+        },
+      },
+      201,
+    );
+    const stub = env.TaskAgent.getByName(created.id);
+    // Abort every actor, as a crash would, while the second command (the sleep) is in flight.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const events = await transcript(created.id);
+      if (events.some((e) => e.type === "tool_call" && JSON.stringify(e.input).includes("sleep"))) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await abortAllDurableObjects();
+    // The fiber's keep-alive alarm wakes the actor, which finds the interrupted fiber and resumes the loop.
+    let status = "";
+    while (Date.now() < deadline + 10_000) {
+      await runDurableObjectAlarm(stub);
+      status = ((await (await api(`/api/tasks/${created.id}`)).json()) as { status: string }).status;
+      if (status === "succeeded" || status === "failed") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe("succeeded");
+    const events: TranscriptEvent[] = await transcript(created.id);
+    const calls = events.filter((e) => e.type === "tool_call").map((e) => (e.type === "tool_call" ? e.toolCallId : ""));
+    const results = events.filter((e) => e.type === "tool_result").map((e) => (e.type === "tool_result" ? e.toolCallId : ""));
+    expect(new Set(calls).size).toBe(3);
+    expect(calls).toHaveLength(3);
+    expect(results).toEqual(calls);
+    expect(events.filter((e) => e.type === "model_step")).toHaveLength(4);
+    // The first command finished before the eviction and ran exactly once.
+    const first = await api(`/api/tasks/${created.id}/files/first.log`);
+    expect(await first.text()).toBe("ran\n");
+    // The interrupted command had no result journaled, so it ran again after the resume: the
+    // runner finished the first attempt on its own, proving the eviction cut the loop mid-call.
+    const second = await api(`/api/tasks/${created.id}/files/second.log`);
+    expect(await second.text()).toBe("ran\nran\n");
+  });
+});

@@ -43,9 +43,13 @@ function localToken(): string {
   return token;
 }
 
+/** Runs a build step; its output is shown only when it fails. */
 function run(command: string, args: string[], what: string): void {
-  const result = spawnSync(command, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: quietWrangler });
+  log(`${what}...`);
+  const result = spawnSync(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: quietWrangler, encoding: "utf8" });
   if (result.status !== 0) {
+    process.stdout.write(result.stdout ?? "");
+    process.stderr.write(result.stderr ?? "");
     log(`${what} failed (exit ${result.status ?? result.signal})`);
     process.exit(1);
   }
@@ -65,6 +69,9 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
   }
   throw new Error(`the Worker did not answer at ${url} within ${timeoutMs} ms`);
 }
+
+/** Stops whatever has been started so far; set once something is running. */
+let stopAll: ((code: number) => Promise<void>) | null = null;
 
 async function main(): Promise<void> {
   const isolation = detectIsolation();
@@ -127,6 +134,7 @@ async function main(): Promise<void> {
     await runner.close();
     process.exit(code);
   };
+  stopAll = stop;
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
   wrangler.on("exit", (code) => {
@@ -147,7 +155,8 @@ async function main(): Promise<void> {
   log("press Ctrl-C to stop");
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  if (stopAll) await stopAll(1);
   process.exit(1);
 });

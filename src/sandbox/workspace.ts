@@ -15,7 +15,7 @@ export interface Workspace {
   write(path: string, content: string): Promise<{ bytes: number }>;
   /** Lists files and directories under `path` (default the root), recursively, skipping `.git` and `node_modules`. */
   list(path?: string): Promise<ListResult>;
-  /** Searches file contents for a regular expression (grep -E syntax). */
+  /** Searches file contents for a regular expression (JavaScript RegExp syntax; grep -E patterns mostly work unchanged). */
   search(pattern: string, path?: string): Promise<SearchResult>;
   /** Unified diff of the workspace against the files it was seeded with. */
   diff(): Promise<DiffResult>;

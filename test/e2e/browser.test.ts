@@ -79,7 +79,8 @@ describe("the UI", () => {
     await mobile.goto(`${stack.url}/login#token=${stack.token}`);
     await mobile.waitForURL(`${stack.url}/`);
     await mobile.goto(alice.url());
-    await mobile.getByTestId("task-status").waitFor();
+    await mobile.getByTestId("tool-call-card").first().waitFor();
+    await mobile.getByTestId("connection-status").filter({ hasText: /^connected$/ }).waitFor();
     await mobile.screenshot({ path: resolve(artifacts, "ui-task-phone.png"), fullPage: true });
   });
 });

@@ -1,6 +1,7 @@
 /** The files a task changed; each can be opened to show its content. */
 import { useState } from "react";
 import { errorMessage, getTaskFile } from "../lib/api.ts";
+import { FormError } from "./FormError.tsx";
 
 type Opened = { path: string; content: string | null; error: string | null };
 
@@ -41,11 +42,7 @@ export function ChangedFiles({ taskId, files }: { taskId: string; files: string[
       {opened && (
         <div className="file-view">
           <div className="muted small mono">{opened.path}</div>
-          {opened.error && (
-            <p className="form-error" role="alert">
-              {opened.error}
-            </p>
-          )}
+          <FormError message={opened.error} />
           {opened.content === null && !opened.error && <p className="muted">Loading…</p>}
           {opened.content !== null && <pre className="output">{opened.content}</pre>}
         </div>

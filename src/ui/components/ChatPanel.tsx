@@ -10,6 +10,7 @@ import { mergeMessages } from "../lib/merge.ts";
 import { useProjectConnection, useProjectFrames } from "../lib/socketContext.tsx";
 import { Composer } from "./Composer.tsx";
 import { MessageList } from "./MessageList.tsx";
+import { FormError } from "./FormError.tsx";
 
 const PAGE_SIZE = 50;
 
@@ -97,11 +98,7 @@ export function ChatPanel({ projectId, sessionId, title }: Props) {
       <div className="chat-head">
         <h2>{title ?? "Chat"}</h2>
       </div>
-      {loadError && (
-        <p className="form-error" role="alert">
-          Could not load messages: {loadError}
-        </p>
-      )}
+      <FormError message={loadError} prefix="Could not load messages" />
       <MessageList
         messages={messages}
         loaded={loaded}

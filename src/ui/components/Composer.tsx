@@ -1,6 +1,7 @@
 /** The chat composer: Enter sends, Shift+Enter makes a new line. */
 import { useState, type FormEvent, type KeyboardEvent } from "react";
 import { MAX_MESSAGE_CHARS } from "../../actors/protocol.ts";
+import { FormError } from "./FormError.tsx";
 
 /** A message box and send button; `onSend` resolves to an error text or null. */
 export function Composer({ onSend }: { onSend: (text: string) => Promise<string | null> }) {
@@ -42,11 +43,7 @@ export function Composer({ onSend }: { onSend: (text: string) => Promise<string 
       <button type="submit" data-testid="chat-send-button" disabled={busy || !text.trim()}>
         Send
       </button>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
     </form>
   );
 }

@@ -5,6 +5,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { createTask, errorMessage, listModels, type ModelInfo, type TaskSpec } from "../lib/api.ts";
 import { checkScript } from "../lib/script.ts";
+import { FormError } from "./FormError.tsx";
 
 const DEFAULT_MODEL = "scripted";
 const FALLBACK_MODELS: ModelInfo[] = [
@@ -140,11 +141,7 @@ export function NewTaskForm({ projectId, onCreated }: { projectId: string; onCre
         value={script}
         onChange={(e) => setScript(e.target.value)}
       />
-      {error && (
-        <p className="form-error" role="alert" data-testid="task-form-error">
-          {error}
-        </p>
-      )}
+      <FormError message={error} testId="task-form-error" />
       <button type="submit" data-testid="task-start-button" disabled={busy}>
         {busy ? "Starting…" : "Start task"}
       </button>

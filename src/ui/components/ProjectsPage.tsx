@@ -4,6 +4,7 @@ import { createProject, errorMessage, listProjects, type Project } from "../lib/
 import { formatTime } from "../lib/format.ts";
 import { Link, paths } from "../lib/router.tsx";
 import { useLoader } from "../lib/useLoader.ts";
+import { FormError } from "./FormError.tsx";
 
 /** The projects page. */
 export function ProjectsPage() {
@@ -16,11 +17,7 @@ export function ProjectsPage() {
     <div className="page narrow">
       <h1>Projects</h1>
       <CreateProjectForm onCreated={added} />
-      {projects.error && (
-        <p className="form-error" role="alert">
-          Could not load projects: {projects.error}
-        </p>
-      )}
+      <FormError message={projects.error} prefix="Could not load projects" />
       {projects.loading && !projects.data && <p className="muted">Loading…</p>}
       {projects.data && projects.data.length === 0 && <p className="muted">No projects yet. Create one above.</p>}
       {projects.data && projects.data.length > 0 && (
@@ -76,11 +73,7 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
       <button type="submit" data-testid="project-create-button" disabled={busy || !name.trim()}>
         {busy ? "Creating…" : "Create project"}
       </button>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
     </form>
   );
 }

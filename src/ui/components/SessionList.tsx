@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import type { ChatSession } from "../../actors/protocol.ts";
 import { createSession, errorMessage } from "../lib/api.ts";
 import { Link, paths } from "../lib/router.tsx";
+import { FormError } from "./FormError.tsx";
 
 type Props = {
   projectId: string;
@@ -51,16 +52,8 @@ export function SessionList({ projectId, sessions, error, selectedId, onCreated,
           {busy ? "…" : "New session"}
         </button>
       </form>
-      {createError && (
-        <p className="form-error" role="alert">
-          {createError}
-        </p>
-      )}
-      {error && (
-        <p className="form-error" role="alert">
-          Could not load sessions: {error}
-        </p>
-      )}
+      <FormError message={createError} />
+      <FormError message={error} prefix="Could not load sessions" />
       {sessions && sessions.length === 0 && <p className="muted small">No sessions yet.</p>}
       <ul className="session-list">
         {sessions?.map((session) => (

@@ -1,6 +1,7 @@
 /** What a signed-out visitor sees: how to get a login link, and a paste-token box. */
 import { matchRoute, navigate, paths } from "../lib/router.tsx";
 import { TokenForm } from "./TokenForm.tsx";
+import { FormError } from "./FormError.tsx";
 
 function afterSignIn(): void {
   // On /login go home; on any other page stay where the visitor was headed.
@@ -13,11 +14,7 @@ export function SignedOutPage({ problem }: { problem?: string | null }) {
     <div className="signin">
       <div className="card signin-card">
         <h1>SAM</h1>
-        {problem && (
-          <p className="form-error" role="alert">
-            {problem}
-          </p>
-        )}
+        <FormError message={problem} />
         <p>
           To sign in, open the login link printed by <code>npm start</code> in your terminal (it looks like{" "}
           <code>/login#token=…</code>).

@@ -13,6 +13,7 @@ import { ChangedFiles } from "./ChangedFiles.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { Transcript } from "./Transcript.tsx";
+import { FormError } from "./FormError.tsx";
 
 /** Most transcript pages fetched in one catch-up (guards against a server that ignores `after`). */
 const MAX_PAGES = 100;
@@ -160,11 +161,7 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
             {cancelling ? "Cancelling…" : "Cancel task"}
           </button>
         )}
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError message={error} />
       </section>
       {task.changedFiles.length > 0 && <ChangedFiles taskId={taskId} files={task.changedFiles} />}
       <section className="card">

@@ -5,6 +5,7 @@ import { useProjectFrames } from "../lib/socketContext.tsx";
 import { useLoader } from "../lib/useLoader.ts";
 import { NewTaskForm } from "./NewTaskForm.tsx";
 import { TaskList } from "./TaskList.tsx";
+import { FormError } from "./FormError.tsx";
 
 /** New-task form plus the task list of `projectId`, kept live. */
 export function TasksPanel({ projectId }: { projectId: string }) {
@@ -38,11 +39,7 @@ export function TasksPanel({ projectId }: { projectId: string }) {
       <NewTaskForm projectId={projectId} onCreated={created} />
       <div className="card">
         <h2>Tasks</h2>
-        {tasks.error && (
-          <p className="form-error" role="alert">
-            Could not load tasks: {tasks.error}
-          </p>
-        )}
+        <FormError message={tasks.error} prefix="Could not load tasks" />
         {tasks.loading && !tasks.data && <p className="muted">Loading…</p>}
         {tasks.data && <TaskList tasks={tasks.data} />}
       </div>

@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from "react";
 import { ApiError, errorMessage, getMe } from "../lib/api.ts";
 import { setToken } from "../lib/auth.ts";
+import { FormError } from "./FormError.tsx";
 
 /** Checks a token with the API; resolves to an error text, or null when it is good. */
 export async function verifyToken(token: string): Promise<string | null> {
@@ -53,11 +54,7 @@ export function TokenForm({ onSignedIn }: { onSignedIn?: () => void }) {
           {busy ? "Checking…" : "Sign in"}
         </button>
       </div>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
     </form>
   );
 }

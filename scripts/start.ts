@@ -14,7 +14,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { detectIsolation } from "../src/sandbox/runner/sandbox.ts";
 import { startRunner } from "../src/sandbox/runner/server.ts";
@@ -41,6 +41,31 @@ function localToken(): string {
   mkdirSync(samDir, { recursive: true });
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return token;
+}
+
+/**
+ * `wrangler dev` runs in its own process group (node, esbuild, workerd), recorded here so that
+ * a start after a crash (kill -9 of this script) can stop the orphaned group holding the data.
+ */
+function wranglerPidFile(): string {
+  return resolve(stateDir, "wrangler.pid");
+}
+
+/** Stops a wrangler process group left behind by a crashed start over the same state dir. */
+function stopOrphanedWrangler(): void {
+  const file = wranglerPidFile();
+  if (!existsSync(file)) return;
+  const pgid = Number(readFileSync(file, "utf8").trim());
+  rmSync(file, { force: true });
+  if (!Number.isInteger(pgid) || pgid <= 1) return;
+  try {
+    // Only a process whose command line is wrangler's is ours to stop.
+    if (!readFileSync(`/proc/${pgid}/cmdline`, "utf8").includes("wrangler")) return;
+    process.kill(-pgid, "SIGKILL");
+    log(`stopped wrangler (process group ${pgid}) left over from a previous run`);
+  } catch {
+    // gone already
+  }
 }
 
 /** Runs a build step; its output is shown only when it fails. */
@@ -86,6 +111,7 @@ async function main(): Promise<void> {
   else run(bin("vite"), ["build", "--logLevel", "warn"], "building the UI");
 
   mkdirSync(stateDir, { recursive: true });
+  stopOrphanedWrangler();
   run(bin("wrangler"), ["d1", "migrations", "apply", "sam", "--local", "--persist-to", stateDir], "applying D1 migrations");
 
   const token = localToken();
@@ -109,6 +135,7 @@ async function main(): Promise<void> {
     ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--env-file", envFile, "--show-interactive-dev-session=false", "--log-level", process.env.SAM_WRANGLER_LOG_LEVEL ?? "warn"],
     { cwd: root, env: quietWrangler, stdio: ["ignore", "inherit", "inherit"], detached: true },
   );
+  if (wrangler.pid) writeFileSync(wranglerPidFile(), `${wrangler.pid}\n`);
 
   let stopping = false;
   const stop = async (code: number) => {
@@ -131,6 +158,7 @@ async function main(): Promise<void> {
       await new Promise<void>((r) => (wrangler.exitCode !== null ? r() : wrangler.once("exit", () => r())));
       clearTimeout(killTimer);
     }
+    rmSync(wranglerPidFile(), { force: true });
     await runner.close();
     process.exit(code);
   };

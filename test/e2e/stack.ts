@@ -3,7 +3,7 @@
  * runner, wrangler dev), on a free port with its own state directory, for end-to-end tests.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,6 +20,8 @@ export interface Stack {
   output(): string;
   /** Stops it the way Ctrl-C does (SIGTERM) and waits for it to exit; returns the exit code. */
   stop(): Promise<number | null>;
+  /** Kills everything at once with SIGKILL, as a crash or power loss would. */
+  crash(): Promise<void>;
 }
 
 /** Options: reuse `stateDir` to restart over the same data; extra environment variables. */
@@ -89,6 +91,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       return exited;
+    },
+    async crash() {
+      const pgid = Number(readFileSync(join(stateDir, "wrangler.pid"), "utf8").trim());
+      child.kill("SIGKILL");
+      process.kill(-pgid, "SIGKILL");
+      await exited;
     },
   };
 }

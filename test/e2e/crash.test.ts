@@ -1,0 +1,51 @@
+/**
+ * A crash of the whole stack (SIGKILL to the start script, wrangler and workerd) in the middle
+ * of a task: after `npm start` runs again over the same data, the task resumes from its journal
+ * and succeeds, and no finished tool call runs again.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import type { TranscriptEvent } from "../../src/actors/protocol.ts";
+import { call, startStack, waitForTaskEnd, type Stack } from "./stack.ts";
+
+let stack: Stack | undefined;
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("crash recovery", () => {
+  it("resumes a task after the stack is killed and started again", async () => {
+    stack = await startStack();
+    const project = await call<{ id: string }>(stack, "/api/projects", { json: { name: "crash" } });
+    const task = await call<{ id: string }>(stack, `/api/projects/${project.id}/tasks`, {
+      json: {
+        prompt: "log three lines",
+        script: [
+          { toolCalls: [{ toolName: "bash", input: { command: "echo first >> run.log" } }] },
+          { toolCalls: [{ toolName: "bash", input: { command: "sleep 3; echo second >> run.log" } }] },
+          { toolCalls: [{ toolName: "bash", input: { command: "echo third >> run.log; cat run.log" } }] },
+          { text: "logged" },
+        ],
+      },
+    });
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const { events } = await call<{ events: TranscriptEvent[] }>(stack, `/api/tasks/${task.id}/transcript`);
+      if (events.some((e) => e.type === "tool_call" && JSON.stringify(e.input).includes("sleep")) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await stack.crash();
+
+    stack = await startStack({ stateDir: stack.stateDir, token: stack.token });
+    const done = await waitForTaskEnd(stack, task.id);
+    expect(done.status).toBe("succeeded");
+    const { events } = await call<{ events: TranscriptEvent[] }>(stack, `/api/tasks/${task.id}/transcript`);
+    const calls = events.flatMap((e) => (e.type === "tool_call" ? [e.toolCallId] : []));
+    const results = events.flatMap((e) => (e.type === "tool_result" ? [e.toolCallId] : []));
+    expect(calls).toHaveLength(3);
+    expect(results).toEqual(calls);
+    const last = events.findLast((e) => e.type === "tool_result");
+    // The first command ran once; the interrupted sleep ran to completion once after the restart.
+    expect(last?.type === "tool_result" && last.output).toBe("first\nsecond\nthird\n");
+  });
+});

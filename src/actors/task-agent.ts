@@ -10,6 +10,7 @@ import { Agent, getAgentByName, type FiberRecoveryContext } from "agents";
 import type { ModelMessage } from "ai";
 import { z } from "zod";
 import type { Env } from "../env.ts";
+import type { ProjectAgent } from "./project-agent.ts";
 import { projectIdSchema, taskIdSchema, userIdSchema } from "../ids.ts";
 import { costUsd } from "../models/catalog.ts";
 import { resolveModel } from "../models/registry.ts";
@@ -31,6 +32,11 @@ import {
 export const DEFAULT_MAX_STEPS = 30;
 /** Upper bound on `maxSteps`. */
 export const MAX_MAX_STEPS = 1000;
+/**
+ * How long progress events may wait to be sent together, in ms: short enough to look live to a
+ * person, long enough that a fast loop sends one RPC per several steps (see `npm run bench`).
+ */
+const PUBLISH_BATCH_MS = 25;
 /** Cap on a tool output stored in the transcript, in characters (64 KiB, as the exec cap). */
 const MAX_STORED_OUTPUT = 64 * 1024;
 
@@ -93,6 +99,16 @@ export class TaskAgent extends Agent<Env> {
   /** Aborts the in-flight model call or command when the task is cancelled. */
   private abort: AbortController | null = null;
   private loopRunning = false;
+  /** The project's stub, made once per instance (each `getAgentByName` costs a round trip). */
+  private projectStub: Promise<DurableObjectStub<ProjectAgent>> | null = null;
+  /** Events (and the latest view) waiting to be sent to the project. */
+  private outbox: { events: TranscriptEvent[]; view: TaskView | null } = { events: [], view: null };
+  /** The running flush of the outbox, if any; it settles once the outbox is empty. */
+  private flushing: Promise<void> | null = null;
+  /** Pending delayed flush of progress events. */
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The conversation as journaled, kept in memory while the loop runs (reloaded on resume). */
+  private conversationCache: ModelMessage[] | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -134,7 +150,8 @@ export class TaskAgent extends Agent<Env> {
         now,
       );
       const event = this.journal({ type: "status", status: "queued" });
-      await this.publish([event], true);
+      // Awaited so that the project lists the task as soon as the API answers.
+      await this.publish([event], true, true);
     }
     this.kick();
     return this.mustView();
@@ -176,7 +193,7 @@ export class TaskAgent extends Agent<Env> {
     const event = this.transition(["queued", "running", "waiting"], "cancelled", { error: reason });
     if (event) {
       this.abort?.abort(new Error(reason));
-      await this.publish([event], true);
+      await this.publish([event], true, true);
     }
     return this.mustView();
   }
@@ -208,13 +225,14 @@ export class TaskAgent extends Agent<Env> {
       const event = this.transition(["queued"], "running");
       if (!event) return;
       this.ctx.storage.sql.exec(`UPDATE task SET seed_json = NULL WHERE id = ?`, first.id);
-      await this.publish([event], true);
+      await this.publish([event], true, true);
     }
     const tools = workspaceToolSet();
     const script = first.script_json ? scriptSchema.parse(JSON.parse(first.script_json)) : undefined;
     const model = resolveModel(first.model, this.env, { userId: first.user_id, projectId: first.project_id, taskId: first.id }, script);
     const workspace = openWorkspace(this.env, first.id);
 
+    this.conversationCache = null;
     for (;;) {
       const row = this.mustRow();
       if (row.status !== "running") return;
@@ -234,9 +252,9 @@ export class TaskAgent extends Agent<Env> {
         }).finally(() => {
           this.abort = null;
         });
-        if (this.mustRow().status !== "running") return;
-        const event = this.recordStep(row, step);
-        await this.publish([event], true);
+        if (this.status() !== "running") return;
+        const events = this.recordStep(row, step);
+        void this.publish(events, true, false);
         if (step.toolCalls.length === 0) {
           await this.finish("succeeded", step.text.trim() || SCRIPT_FINISHED_TEXT, null);
           return;
@@ -244,14 +262,17 @@ export class TaskAgent extends Agent<Env> {
         pending = step.toolCalls;
       }
       for (const call of pending) {
-        if (this.mustRow().status !== "running") return;
+        if (this.status() !== "running") return;
         await this.runToolCall(call, workspace);
       }
     }
   }
 
-  /** Journals a finished model step: its messages, the event, the step count and usage, atomically. */
-  private recordStep(row: TaskRow, step: Awaited<ReturnType<typeof runModelStep>>): TranscriptEvent {
+  /**
+   * Journals a finished model step atomically: its messages, the `model_step` event, one
+   * `tool_call` event per requested call (journaled before any runs), the step count and usage.
+   */
+  private recordStep(row: TaskRow, step: Awaited<ReturnType<typeof runModelStep>>): TranscriptEvent[] {
     const cost = costUsd(row.model, step.inputTokens, step.outputTokens);
     return this.ctx.storage.transactionSync(() => {
       for (const message of step.responseMessages) this.appendMessage(message);
@@ -264,7 +285,7 @@ export class TaskAgent extends Agent<Env> {
         new Date().toISOString(),
         row.id,
       );
-      return this.journal({
+      const stepEvent = this.journal({
         type: "model_step",
         step: row.steps + 1,
         text: step.text,
@@ -273,6 +294,10 @@ export class TaskAgent extends Agent<Env> {
         usage: { inputTokens: step.inputTokens, outputTokens: step.outputTokens, costUsd: cost },
         durationMs: step.durationMs,
       });
+      const callEvents = step.toolCalls.map((call) =>
+        this.journal({ type: "tool_call", step: row.steps + 1, toolCallId: call.toolCallId, toolName: call.toolName, input: call.input }),
+      );
+      return [stepEvent, ...callEvents];
     });
   }
 
@@ -280,8 +305,7 @@ export class TaskAgent extends Agent<Env> {
   private async runToolCall(call: RequestedToolCall, workspace: ReturnType<typeof openWorkspace>): Promise<void> {
     const step = this.mustRow().steps;
     if (!this.hasEvent("tool_call", call.toolCallId)) {
-      const event = this.journal({ type: "tool_call", step, toolCallId: call.toolCallId, toolName: call.toolName, input: call.input });
-      await this.publish([event], false);
+      void this.publish([this.journal({ type: "tool_call", step, toolCallId: call.toolCallId, toolName: call.toolName, input: call.input })], false, false);
     }
     const started = Date.now();
     const outcome = await runWorkspaceTool(call.toolName, call.input, workspace, EXEC_DEFAULT_TIMEOUT_MS);
@@ -310,7 +334,7 @@ export class TaskAgent extends Agent<Env> {
         durationMs: Date.now() - started,
       });
     });
-    await this.publish([event], false);
+    void this.publish([event], false, false);
   }
 
   /** Ends the task (compare-and-set from running), recording the workspace's changed files. */
@@ -322,7 +346,7 @@ export class TaskAgent extends Agent<Env> {
       // The diff is a convenience; a task's outcome does not depend on it.
     }
     const event = this.transition(["running"], status, { summary, error, changedFiles });
-    if (event) await this.publish([event], true);
+    if (event) await this.publish([event], true, true);
   }
 
   /** Fails the task when the loop threw (model or workspace unavailable, bad script...). */
@@ -331,13 +355,18 @@ export class TaskAgent extends Agent<Env> {
     if (!row || row.status === "cancelled") return;
     const message = error instanceof Error ? error.message : String(error);
     const event = this.transition(["queued", "running"], "failed", { error: message });
-    if (event) await this.publish([event], true);
+    if (event) await this.publish([event], true, true);
   }
 
   // ---------- storage ----------
 
   private row(): TaskRow | null {
     return this.ctx.storage.sql.exec<TaskRow>(`SELECT * FROM task LIMIT 1`).toArray()[0] ?? null;
+  }
+
+  /** Just the status: the loop checks it at every boundary. */
+  private status(): TaskStatus | null {
+    return this.ctx.storage.sql.exec<{ status: TaskStatus }>(`SELECT status FROM task LIMIT 1`).toArray()[0]?.status ?? null;
   }
 
   private mustRow(): TaskRow {
@@ -379,7 +408,8 @@ export class TaskAgent extends Agent<Env> {
   /** Appends an event with the next seq; returns it. */
   private journal(event: NewTranscriptEvent): TranscriptEvent {
     const last = this.ctx.storage.sql.exec<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM transcript`).one().seq ?? 0;
-    const full = transcriptEventSchema.parse({ ...event, seq: last + 1, at: new Date().toISOString() });
+    // Built here from typed parts, so it is not re-validated; reads from storage are.
+    const full = { ...event, seq: last + 1, at: new Date().toISOString() } as TranscriptEvent;
     const toolCallId = "toolCallId" in full ? full.toolCallId : null;
     this.ctx.storage.sql.exec(`INSERT INTO transcript (seq, type, tool_call_id, data) VALUES (?, ?, ?, ?)`, full.seq, full.type, toolCallId, JSON.stringify(full));
     return full;
@@ -391,15 +421,18 @@ export class TaskAgent extends Agent<Env> {
 
   private appendMessage(message: ModelMessage): void {
     this.ctx.storage.sql.exec(`INSERT INTO conversation (message) VALUES (?)`, JSON.stringify(message));
+    this.conversationCache?.push(message);
   }
 
   /** The model conversation: the prompt, then every journaled assistant and tool message. */
   private conversation(prompt: string): ModelMessage[] {
-    const stored = this.ctx.storage.sql
-      .exec<{ message: string }>(`SELECT message FROM conversation ORDER BY idx`)
-      .toArray()
-      .map((r) => JSON.parse(r.message) as ModelMessage);
-    return [{ role: "user", content: prompt }, ...stored];
+    if (!this.conversationCache) {
+      this.conversationCache = this.ctx.storage.sql
+        .exec<{ message: string }>(`SELECT message FROM conversation ORDER BY idx`)
+        .toArray()
+        .map((r) => JSON.parse(r.message) as ModelMessage);
+    }
+    return [{ role: "user", content: prompt }, ...this.conversationCache];
   }
 
   /** Tool calls of the last model step that have no journaled result yet (after a crash). */
@@ -430,15 +463,48 @@ export class TaskAgent extends Agent<Env> {
     };
   }
 
-  /** Sends events (and, when `withView`, the task's view) to the project, which fans them out. */
-  private async publish(events: TranscriptEvent[], withView: boolean): Promise<void> {
+  /**
+   * Queues events (and, when `withView`, the task's view as of now) for the project, which fans
+   * them out to clients. Progress events wait up to PUBLISH_BATCH_MS so that one RPC carries
+   * several, in journal order, with the latest view; `urgent` ones (status changes) go at once
+   * and the returned promise settles when they were delivered. Failures are logged, never
+   * thrown: the transcript is the source of truth and clients catch up from it.
+   */
+  private publish(events: TranscriptEvent[], withView: boolean, urgent: boolean): Promise<void> {
     const row = this.mustRow();
-    try {
-      const project = await getAgentByName(this.env.ProjectAgent, row.project_id);
-      await project.publishTaskUpdate(row.id, events, withView ? this.toView(row) : null);
-    } catch (error) {
-      // The transcript is the source of truth; clients catch up from it. Never fail the task here.
-      console.error(`task ${row.id}: publishing to project failed: ${String(error)}`);
+    this.outbox.events.push(...events);
+    if (withView) this.outbox.view = this.toView(row);
+    if (urgent) return this.drainOutbox(row.id, row.project_id);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = null;
+      void this.drainOutbox(row.id, row.project_id);
+    }, PUBLISH_BATCH_MS);
+    return Promise.resolve();
+  }
+
+  /** Sends everything queued now; settles when the outbox is empty. */
+  private drainOutbox(taskId: string, projectId: string): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    this.flushing ??= this.flushOutbox(taskId, projectId).finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async flushOutbox(taskId: string, projectId: string): Promise<void> {
+    while (this.outbox.events.length > 0 || this.outbox.view) {
+      const batch = this.outbox;
+      this.outbox = { events: [], view: null };
+      try {
+        this.projectStub ??= getAgentByName(this.env.ProjectAgent, projectId);
+        await (await this.projectStub).publishTaskUpdate(taskId, batch.events, batch.view);
+      } catch (error) {
+        this.projectStub = null;
+        console.error(`task ${taskId}: publishing to project failed: ${String(error)}`);
+      }
     }
   }
 }

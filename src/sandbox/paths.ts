@@ -1,37 +1,40 @@
 /**
- * Pure workspace path normalization, shared by every adapter: maps a tool's path to a
- * workspace-relative POSIX path, or refuses it. (Symlink checks need the file system and
- * live in each adapter.)
+ * Pure workspace path normalization, shared by every adapter: maps a tool's path to
+ * workspace-relative components, or refuses it. (Symlink checks need the file system and live
+ * in each adapter: `runner/paths.ts` locally, `realpath` in the container.)
  */
 import { WorkspaceError } from "./workspace.ts";
 
 /** Where the workspace appears inside the sandbox. */
 export const WORKSPACE_MOUNT = "/workspace";
 
+function outside(userPath: string, why: string): WorkspaceError {
+  return new WorkspaceError("path_outside_workspace", `path ${JSON.stringify(userPath)} ${why}`);
+}
+
 /**
- * Returns `userPath` relative to the workspace root ("" for the root itself).
- * Accepts relative paths and paths under `/workspace`.
- * @throws WorkspaceError `path_outside_workspace` for other absolute paths or `..` escapes,
- *   `invalid_input` for NUL bytes.
+ * Maps a user path to its workspace-relative components without touching the disk.
+ * Takes a relative path or one under `/workspace` (normalised as POSIX does, so `/..` is `/`);
+ * returns the components (empty for the root).
+ * @throws WorkspaceError `invalid_input` for NUL bytes; `path_outside_workspace` for other
+ *   absolute paths and for `..` that climbs above the workspace.
  */
-export function normalizeWorkspacePath(userPath: string): string {
+export function workspacePathComponents(userPath: string): string[] {
   if (userPath.includes("\0")) throw new WorkspaceError("invalid_input", "path contains a NUL byte");
-  let path = userPath.replace(/\\/g, "/");
-  if (path.startsWith("/")) {
-    if (path !== WORKSPACE_MOUNT && !path.startsWith(`${WORKSPACE_MOUNT}/`)) {
-      throw new WorkspaceError("path_outside_workspace", `"${userPath}" is outside the workspace`);
-    }
-    path = path.slice(WORKSPACE_MOUNT.length);
-  }
+  const absolute = userPath.startsWith("/");
   const parts: string[] = [];
-  for (const part of path.split("/")) {
+  for (const part of userPath.split("/")) {
     if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length === 0) throw new WorkspaceError("path_outside_workspace", `"${userPath}" is outside the workspace`);
-      parts.pop();
-    } else {
-      parts.push(part);
-    }
+    if (part !== "..") parts.push(part);
+    else if (parts.length > 0) parts.pop();
+    else if (!absolute) throw outside(userPath, "escapes the workspace with '..'");
   }
-  return parts.join("/");
+  if (!absolute) return parts;
+  if (parts[0] !== WORKSPACE_MOUNT.slice(1)) throw outside(userPath, `is absolute and not under ${WORKSPACE_MOUNT}`);
+  return parts.slice(1);
+}
+
+/** `userPath` as a workspace-relative path ("" for the root); throws as {@link workspacePathComponents}. */
+export function normalizeWorkspacePath(userPath: string): string {
+  return workspacePathComponents(userPath).join("/");
 }

@@ -3,7 +3,8 @@ import { mkdtempSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { lexicalComponents, resolveInWorkspace } from "../../src/sandbox/runner/paths.ts";
+import { workspacePathComponents as lexicalComponents } from "../../src/sandbox/paths.ts";
+import { resolveInWorkspace } from "../../src/sandbox/runner/paths.ts";
 import { WorkspaceError } from "../../src/sandbox/workspace.ts";
 
 const tmp = realpathSync(mkdtempSync(path.join(os.tmpdir(), "sam-paths-")));
@@ -31,7 +32,7 @@ async function codeOf(p: string): Promise<string> {
   }
 }
 
-describe("lexicalComponents", () => {
+describe("workspacePathComponents", () => {
   it("normalises relative and /workspace paths", () => {
     expect(lexicalComponents("a/./b//c/../d")).toEqual(["a", "b", "d"]);
     expect(lexicalComponents("/workspace")).toEqual([]);

@@ -13,10 +13,8 @@
 import { constants as fsc, promises as fsp, type Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { WORKSPACE_MOUNT as SANDBOX_WORKSPACE, workspacePathComponents } from "../paths.ts";
 import { WorkspaceError } from "../workspace.ts";
-
-/** Mount point of the workspace inside the sandbox; accepted as an alias of the root. */
-export const SANDBOX_WORKSPACE = "/workspace";
 
 /** Symlink hops followed before giving up (as the kernel's ELOOP limit). */
 const MAX_SYMLINK_HOPS = 40;
@@ -36,35 +34,6 @@ function errnoCode(err: unknown): string | undefined {
 }
 
 /**
- * Maps a user path to its workspace-relative components without touching the disk.
- * Takes a relative path or one under `/workspace`; returns the normalised components
- * (empty for the root). Throws WorkspaceError `invalid_input` for NUL bytes and
- * `path_outside_workspace` for other absolute paths or `..` escapes.
- */
-export function lexicalComponents(userPath: string): string[] {
-  if (userPath.includes("\0")) throw new WorkspaceError("invalid_input", "path contains a NUL byte");
-  let rel = userPath;
-  if (rel.startsWith("/")) {
-    const norm = path.posix.normalize(rel);
-    if (norm !== SANDBOX_WORKSPACE && !norm.startsWith(SANDBOX_WORKSPACE + "/")) {
-      throw outside(userPath, "is absolute and not under /workspace");
-    }
-    rel = norm.slice(SANDBOX_WORKSPACE.length);
-  }
-  const parts: string[] = [];
-  for (const part of rel.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length === 0) throw outside(userPath, "escapes the workspace with '..'");
-      parts.pop();
-    } else {
-      parts.push(part);
-    }
-  }
-  return parts;
-}
-
-/**
  * Resolves `userPath` to the real location inside the workspace `root` (an absolute host
  * directory). Accepts relative paths and `/workspace/...`; follows symlinks only while they
  * stay inside the root (dangling ones are resolved lexically). Returns the absolute real path
@@ -74,7 +43,7 @@ export function lexicalComponents(userPath: string): string[] {
  */
 export async function resolveInWorkspace(root: string, userPath: string): Promise<string> {
   const realRoot = await fsp.realpath(root);
-  return resolveComponents(realRoot, realRoot, lexicalComponents(userPath), userPath, 0);
+  return resolveComponents(realRoot, realRoot, workspacePathComponents(userPath), userPath, 0);
 }
 
 async function resolveComponents(

@@ -6,15 +6,18 @@
  *
  * Like the `scripted` model, it answers step N of its script where N is the number of assistant
  * messages in the request. Control over HTTP (so tests inside workerd can drive it too):
- *   PUT  /__control/script   {steps: [{text} | {toolCalls: [{name, arguments: object}]}]}
+ *   PUT  /__control/script   {steps: [{text} | {toolCalls: [{name, arguments: object}]} | {error: {status, message}}]}
  *   GET  /__control/requests → {requests: [{path, headers, body}]}
  *   POST /__control/reset
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** One scripted reply. */
-export type FakeStep = { text: string } | { toolCalls: { name: string; arguments: Record<string, unknown> }[] };
+/** One scripted reply: text, tool calls, or an upstream error (OpenAI's error object with that status). */
+export type FakeStep =
+  | { text: string }
+  | { toolCalls: { name: string; arguments: Record<string, unknown> }[] }
+  | { error: { status: number; message: string } };
 
 /** A request the fake received. Header names are lower case. */
 export interface RecordedRequest {
@@ -76,6 +79,7 @@ export async function startFakeOpenAI(port = 0): Promise<FakeOpenAI> {
     if (!path.endsWith("/chat/completions")) return send(404, { error: { message: `no route ${path}`, type: "invalid_request_error" } });
     const index = countAssistantMessages(body);
     const step = script[index] ?? { text: "script finished" };
+    if ("error" in step) return send(step.error.status, { error: { message: step.error.message, type: "invalid_request_error", code: null } });
     const model = typeof body === "object" && body !== null && "model" in body ? String(body.model) : "fake-model";
     const message =
       "text" in step

@@ -64,6 +64,17 @@ describe("model routing", () => {
     expect(calls[0].options).toMatchObject({ gateway: { id: "sam", metadata: { userId: "usr_x", projectId: "prj_y", taskId: "tsk_z" } } });
   });
 
+  it("fails the task with the upstream's reason when the model call fails", async () => {
+    await setFakeScript([{ error: { status: 400, message: "this model does not support tools" } }]);
+    const { projectId } = await projectWithSession();
+    const created = await apiJson<{ id: string }>(`/api/projects/${projectId}/tasks`, { method: "POST", json: { prompt: "doomed", model: "compat/fake-model" } }, 201);
+    const task = await waitForTask(created.id);
+    expect(task.status).toBe("failed");
+    expect(task.error).toContain("this model does not support tools");
+    const last = (await transcript(created.id)).at(-1);
+    expect(last).toMatchObject({ type: "status", status: "failed" });
+  });
+
   it("refuses models whose provider is not configured", () => {
     expect(() => resolveModel("workers-ai/@cf/x", { ...env, AI: undefined }, { userId: "u", projectId: "p" })).toThrow(/Workers AI binding/);
     expect(() => resolveModel("compat/x", { ...env, SAM_COMPAT_BASE_URL: undefined }, { userId: "u", projectId: "p" })).toThrow(/SAM_COMPAT_BASE_URL/);

@@ -308,7 +308,10 @@ export class TaskAgent extends Agent<Env> {
       void this.publish([this.journal({ type: "tool_call", step, toolCallId: call.toolCallId, toolName: call.toolName, input: call.input })], false, false);
     }
     const started = Date.now();
-    const outcome = await runWorkspaceTool(call.toolName, call.input, workspace, EXEC_DEFAULT_TIMEOUT_MS);
+    this.abort = new AbortController();
+    const outcome = await runWorkspaceTool(call.toolName, call.input, workspace, EXEC_DEFAULT_TIMEOUT_MS, this.abort.signal).finally(() => {
+      this.abort = null;
+    });
     const output = outcome.output.length > MAX_STORED_OUTPUT ? `${outcome.output.slice(0, MAX_STORED_OUTPUT)}\n[truncated]` : outcome.output;
     const modelOutput = outcome.exitCode === null ? output : `exit code: ${outcome.exitCode}\n${output}`;
     const event = this.ctx.storage.transactionSync(() => {

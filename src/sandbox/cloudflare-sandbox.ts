@@ -50,6 +50,7 @@ export class CloudflareSandboxWorkspace implements Workspace {
     // `timeout` kills the command at its limit; exit code 124 marks it, as in the runner.
     const result = await this.sandbox.exec(`timeout -s KILL ${Math.ceil(timeoutMs / 1000)} bash -c ${shellQuote(command)} 2>&1`, {
       cwd: WORKSPACE_MOUNT,
+      signal: options.signal,
     });
     const timedOut = result.exitCode === 124 || result.exitCode === 137;
     const full = result.stdout + result.stderr;

@@ -32,6 +32,7 @@ const KNOWN_CODES: readonly WorkspaceErrorCode[] = [
   "invalid_input",
   "workspace_unavailable",
   "sandbox_unavailable",
+  "cancelled",
 ];
 
 /** Connection settings for the runner. */
@@ -65,7 +66,7 @@ export class LocalRunnerWorkspace implements Workspace {
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = options.timeoutMs ?? EXEC_DEFAULT_TIMEOUT_MS;
-    return this.post("/exec", { command, timeoutMs, maxOutputBytes: options.maxOutputBytes }, execResultSchema);
+    return this.post("/exec", { command, timeoutMs, maxOutputBytes: options.maxOutputBytes }, execResultSchema, options.signal);
   }
 
   async read(path: string): Promise<string> {
@@ -88,21 +89,23 @@ export class LocalRunnerWorkspace implements Workspace {
     return this.post("/diff", {}, diffResultSchema);
   }
 
-  private async post<S extends z.ZodType>(suffix: string, body: unknown, schema: S): Promise<z.infer<S>> {
-    const response = await this.call("POST", suffix, body);
+  private async post<S extends z.ZodType>(suffix: string, body: unknown, schema: S, signal?: AbortSignal): Promise<z.infer<S>> {
+    const response = await this.call("POST", suffix, body, signal);
     return schema.parse(await response.json());
   }
 
   /** Sends one request; maps runner error bodies to WorkspaceError. */
-  private async call(method: string, suffix: string, body: unknown): Promise<Response> {
+  private async call(method: string, suffix: string, body: unknown, signal?: AbortSignal): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(this.base + suffix, {
         method,
+        signal,
         headers: { authorization: `Bearer ${this.connection.secret}`, "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
+      if (signal?.aborted) throw new WorkspaceError("cancelled", "the command was stopped: the task was cancelled");
       throw new WorkspaceError("sandbox_unavailable", `the local runner at ${this.connection.url} is unreachable: ${String(error)}`);
     }
     if (response.ok) return response;

@@ -27,6 +27,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Cap on captured output in bytes (default 65,536). */
   maxOutputBytes?: number;
+  /** Aborting it kills the command (the call then rejects). */
+  signal?: AbortSignal;
 }
 
 /** Outcome of a command. `output` is stdout then stderr interleaved as produced, capped. */
@@ -79,7 +81,8 @@ export type WorkspaceErrorCode =
   | "is_directory"
   | "invalid_input"
   | "workspace_unavailable"
-  | "sandbox_unavailable";
+  | "sandbox_unavailable"
+  | "cancelled";
 
 /** An error from a workspace operation, carrying a stable code. */
 export class WorkspaceError extends Error {

@@ -72,7 +72,7 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function run(name: WorkspaceToolName, raw: unknown, ws: Workspace, defaultTimeoutMs: number): Promise<ToolOutcome> {
+async function run(name: WorkspaceToolName, raw: unknown, ws: Workspace, defaultTimeoutMs: number, signal?: AbortSignal): Promise<ToolOutcome> {
   switch (name) {
     case "read_file": {
       const input = inputs.read_file.parse(raw);
@@ -110,7 +110,7 @@ async function run(name: WorkspaceToolName, raw: unknown, ws: Workspace, default
     }
     case "bash": {
       const input = inputs.bash.parse(raw);
-      const result = await ws.exec(input.command, { timeoutMs: input.timeout_ms ?? defaultTimeoutMs });
+      const result = await ws.exec(input.command, { timeoutMs: input.timeout_ms ?? defaultTimeoutMs, signal });
       const note = result.timedOut ? `\n[timed out after ${input.timeout_ms ?? defaultTimeoutMs} ms]` : "";
       return { output: result.output + note, isError: result.exitCode !== 0, exitCode: result.exitCode };
     }
@@ -121,16 +121,18 @@ async function run(name: WorkspaceToolName, raw: unknown, ws: Workspace, default
  * Runs one tool call against the workspace. Unknown tools, invalid input and workspace
  * errors come back as an error outcome (never thrown), so the loop can hand them to the model.
  * @param defaultTimeoutMs bash timeout when the call gives none (ms).
+ * @param signal aborting it stops a running command (a cancelled task).
  */
 export async function runWorkspaceTool(
   toolName: string,
   input: unknown,
   ws: Workspace,
   defaultTimeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<ToolOutcome> {
   if (!(toolName in inputs)) return fail(`unknown tool "${toolName}"; available: ${Object.keys(inputs).join(", ")}`);
   try {
-    return await run(toolName as WorkspaceToolName, input, ws, defaultTimeoutMs);
+    return await run(toolName as WorkspaceToolName, input, ws, defaultTimeoutMs, signal);
   } catch (error) {
     if (error instanceof z.ZodError) return fail(`invalid input for ${toolName}: ${z.prettifyError(error)}`);
     return fail(describeError(error));

@@ -135,6 +135,23 @@ describe("exec results", () => {
     expect(hostPidsMatching(mark)).toEqual([]);
   });
 
+  it("kills the command when the client hangs up (a cancelled task)", async () => {
+    const mark = `${40 + Math.floor(Math.random() * 1000)}.${Math.floor(Math.random() * 1e6)}`;
+    const hangUp = new AbortController();
+    const request = fetch(`${t.runner.url}/v1/workspaces/${WS}/exec`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.secret}`, "content-type": "application/json" },
+      body: JSON.stringify({ command: `sleep ${mark}; echo late > hung-up.txt` }),
+      signal: hangUp.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(hostPidsMatching(mark)).not.toEqual([]);
+    hangUp.abort();
+    await expect(request).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(hostPidsMatching(mark)).toEqual([]);
+  });
+
   it("leaves no background process behind after a command ends", async () => {
     const mark = `${50 + Math.floor(Math.random() * 1000)}.${Math.floor(Math.random() * 1e6)}`;
     const r = await t.exec(WS, `(sleep ${mark} &) ; nohup sleep ${mark} >/dev/null 2>&1 & echo started`);

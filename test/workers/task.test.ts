@@ -125,7 +125,16 @@ describe("a task's tool loop", () => {
     await new Promise((r) => setTimeout(r, 300));
     const task = await waitForTask(taskId);
     expect(task.status).toBe("cancelled");
-    const events = await transcript(taskId);
+    // The running command was stopped, not left to finish its 20 s.
+    let events = await transcript(taskId);
+    for (let i = 0; i < 60 && !events.some((e) => e.type === "tool_result"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      events = await transcript(taskId);
+    }
+    const stopped = results(events);
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0].isError).toBe(true);
+    expect(stopped[0].output).toMatch(/cancelled/);
     expect(events.filter((e) => e.type === "model_step")).toHaveLength(1);
     expect(JSON.stringify(events)).not.toContain("should-not-run");
     // Cancelling again changes nothing.

@@ -191,6 +191,8 @@ export interface RunOptions {
   maxOutputBytes: number;
   /** Called with the child once spawned (so the runner can kill it on shutdown). */
   onSpawn?: (child: ChildProcess) => void;
+  /** Kills the whole process group when aborted (the client went away: a cancelled task). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -251,6 +253,10 @@ export function runCaptured(argv: readonly string[], opts: RunOptions): Promise<
     kept += part.length;
   });
 
+  const onAbort = (): void => killGroup(child);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener("abort", onAbort, { once: true });
+
   return new Promise<ExecResult>((resolve, reject) => {
     let timedOut = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -265,6 +271,7 @@ export function runCaptured(argv: readonly string[], opts: RunOptions): Promise<
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
+      opts.signal?.removeEventListener("abort", onAbort);
       if (grace) clearTimeout(grace);
       child.stdout?.destroy();
       let output = Buffer.concat(chunks, kept).toString("utf8");
@@ -305,6 +312,8 @@ export interface CommandSpec {
   timeoutMs: number;
   /** Output cap in bytes. */
   maxOutputBytes: number;
+  /** Aborting it kills the command. */
+  signal?: AbortSignal;
 }
 
 /** Runs workspace commands with the isolation chosen at start-up. */
@@ -368,6 +377,7 @@ export async function createExecutor(options: ExecutorOptions): Promise<Executor
           timeoutMs: spec.timeoutMs,
           maxOutputBytes: spec.maxOutputBytes,
           onSpawn: track,
+          signal: spec.signal,
         });
       },
     };
@@ -408,6 +418,7 @@ export async function createExecutor(options: ExecutorOptions): Promise<Executor
         timeoutMs: spec.timeoutMs,
         maxOutputBytes: spec.maxOutputBytes,
         onSpawn: track,
+        signal: spec.signal,
       });
     },
   };

@@ -69,6 +69,7 @@ const STATUS: Record<WorkspaceErrorCode | "unauthorized", number> = {
   not_found: 404,
   workspace_unavailable: 404,
   sandbox_unavailable: 503,
+  cancelled: 409,
 };
 
 const metaSchema = z.object({ network: z.boolean() });
@@ -199,7 +200,12 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, ctx: 
     const segments = routeOf(req.url).split("/").filter((s) => s !== "");
     const method = req.method ?? "GET";
     const body = await readJson(req);
-    const [status, result] = await route(method, segments, body, ctx);
+    // A client that hangs up before the answer (a cancelled task) stops its command.
+    const hangUp = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) hangUp.abort();
+    });
+    const [status, result] = await route(method, segments, body, ctx, hangUp.signal);
     sendJson(res, status, result);
   } catch (err) {
     if (err instanceof HttpError) return sendJson(res, err.status, { error: { code: err.code, message: err.message } });
@@ -210,7 +216,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, ctx: 
   }
 }
 
-async function route(method: string, seg: string[], body: unknown, ctx: Context): Promise<[number, unknown]> {
+async function route(method: string, seg: string[], body: unknown, ctx: Context, signal: AbortSignal): Promise<[number, unknown]> {
   if (seg[0] !== "v1") throw new HttpError(404, "not_found", "no such route");
   if (seg.length === 2 && seg[1] === "health" && method === "GET") {
     return [200, { ok: true, isolation: ctx.executor.isolation }];
@@ -243,6 +249,7 @@ async function route(method: string, seg: string[], body: unknown, ctx: Context)
           network: meta.network,
           timeoutMs: req.timeoutMs ?? EXEC_DEFAULT_TIMEOUT_MS,
           maxOutputBytes: req.maxOutputBytes ?? EXEC_DEFAULT_MAX_OUTPUT_BYTES,
+          signal,
         }),
       ];
     }

@@ -15,7 +15,7 @@ describe("a task survives a crash", () => {
           prompt: "count",
           script: [
             { toolCalls: [{ toolName: "bash", input: { command: "echo ran >> first.log" } }] },
-            { toolCalls: [{ toolName: "bash", input: { command: "sleep 1; echo ran >> second.log" } }] },
+            { toolCalls: [{ toolName: "bash", input: { command: "echo started >> starts.log; sleep 1; echo ran >> second.log" } }] },
             { toolCalls: [{ toolName: "bash", input: { command: "cat first.log second.log" } }] },
             { text: "counted" },
           ],
@@ -51,9 +51,11 @@ describe("a task survives a crash", () => {
     // The first command finished before the eviction and ran exactly once.
     const first = await api(`/api/tasks/${created.id}/files/first.log`);
     expect(await first.text()).toBe("ran\n");
-    // The interrupted command had no result journaled, so it ran again after the resume: the
-    // runner finished the first attempt on its own, proving the eviction cut the loop mid-call.
+    // The interrupted command started twice: the crash cut it mid-call (the runner killed it
+    // when its caller went away) and, having no journaled result, it ran again after the resume.
+    const starts = await api(`/api/tasks/${created.id}/files/starts.log`);
+    expect(await starts.text()).toBe("started\nstarted\n");
     const second = await api(`/api/tasks/${created.id}/files/second.log`);
-    expect(await second.text()).toBe("ran\nran\n");
+    expect(await second.text()).toBe("ran\n");
   });
 });

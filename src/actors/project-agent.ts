@@ -31,7 +31,6 @@ export const MAX_MESSAGE_PAGE = 200;
 
 /** Who is on a connection; kept in the connection's attachment so it survives hibernation. */
 const connectionUserSchema = z.object({ userId: z.string(), userName: z.string() });
-type ConnectionUser = z.infer<typeof connectionUserSchema>;
 
 /** A message to store: who says what. */
 export interface NewMessage {
@@ -269,5 +268,3 @@ function toMessage(row: MessageRow): ChatMessage {
     createdAt: row.created_at,
   };
 }
-
-export type { ConnectionUser };

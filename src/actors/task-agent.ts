@@ -53,7 +53,6 @@ export const taskRequestSchema = z.object({
   workspace: workspaceSeedSchema.optional(),
   maxSteps: z.number().int().positive().max(MAX_MAX_STEPS).optional(),
 });
-export type TaskRequest = z.input<typeof taskRequestSchema>;
 
 /** Full spec of a task, as `TaskAgent.start` takes it over RPC. */
 export const taskSpecSchema = taskRequestSchema.extend({

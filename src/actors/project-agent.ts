@@ -231,20 +231,9 @@ export class ProjectAgent extends Agent<Env> {
     return this.ctx.storage.sql.exec<SessionRow>(`SELECT * FROM sessions WHERE id = ?`, sessionId).toArray()[0] ?? null;
   }
 
-  /**
-   * Sends a frame to every client. Serialized once and written straight to the actor's
-   * hibernatable sockets: the SDK's `broadcast` re-reads each connection's attachment for
-   * sub-agent routing, which this actor never uses, and that dominated fan-out cost.
-   */
+  /** Sends a frame to every client of the project. */
   private send(frame: ServerFrame): void {
-    const text = JSON.stringify(frame);
-    for (const socket of this.ctx.getWebSockets()) {
-      try {
-        socket.send(text);
-      } catch {
-        // A socket that is closing; its close handler cleans up.
-      }
-    }
+    this.broadcast(JSON.stringify(frame));
   }
 
   private sendError(connection: Connection, code: FrameErrorCode, message: string): void {

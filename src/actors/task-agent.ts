@@ -300,12 +300,9 @@ export class TaskAgent extends Agent<Env> {
     });
   }
 
-  /** Runs one tool call, journaling the call before and the result after. */
+  /** Runs one tool call (already journaled with its step) and journals its result. */
   private async runToolCall(call: RequestedToolCall, workspace: ReturnType<typeof openWorkspace>): Promise<void> {
     const step = this.mustRow().steps;
-    if (!this.hasEvent("tool_call", call.toolCallId)) {
-      void this.publish([this.journal({ type: "tool_call", step, toolCallId: call.toolCallId, toolName: call.toolName, input: call.input })], false, false);
-    }
     const started = Date.now();
     this.abort = new AbortController();
     const outcome = await runWorkspaceTool(call.toolName, call.input, workspace, EXEC_DEFAULT_TIMEOUT_MS, this.abort.signal).finally(() => {
@@ -417,8 +414,8 @@ export class TaskAgent extends Agent<Env> {
     return full;
   }
 
-  private hasEvent(type: "tool_call" | "tool_result", toolCallId: string): boolean {
-    return this.ctx.storage.sql.exec(`SELECT 1 FROM transcript WHERE tool_call_id = ? AND type = ? LIMIT 1`, toolCallId, type).toArray().length > 0;
+  private hasResult(toolCallId: string): boolean {
+    return this.ctx.storage.sql.exec(`SELECT 1 FROM transcript WHERE tool_call_id = ? AND type = 'tool_result' LIMIT 1`, toolCallId).toArray().length > 0;
   }
 
   private appendMessage(message: ModelMessage): void {
@@ -445,7 +442,7 @@ export class TaskAgent extends Agent<Env> {
     if (!lastStep) return [];
     const event = transcriptEventSchema.parse(JSON.parse(lastStep.data));
     if (event.type !== "model_step") return [];
-    return event.toolCalls.filter((c) => !this.hasEvent("tool_result", c.toolCallId));
+    return event.toolCalls.filter((c) => !this.hasResult(c.toolCallId));
   }
 
   private toView(row: TaskRow): TaskView {

@@ -1,49 +1,662 @@
 /**
- * MissionAgent: one mission (DESIGN.md §1, §2.3). In this first cut it records a mission's goal
- * and status; planning, the scheduler loop on alarms and child tasks come with the missions issue.
+ * MissionAgent: one mission (DESIGN.md §1, §2.3). Owns the goal, the plan (tasks and their
+ * dependencies), the scheduler, retries, handoffs between tasks, and the final summary.
+ *
+ * The scheduler is a `tick` that is safe to run any number of times: it reconciles the plan with
+ * the tasks' actors, then starts what may start. It runs when a task reports its end, when the
+ * project frees a slot, on a watchdog interval while the mission is active, and on every wake of
+ * the actor (so a crash or eviction resumes the mission). Every start is journaled before the
+ * task actor is called, with the task id chosen first, so a retried start reaches the same task
+ * (`TaskAgent.start` is idempotent) and no plan entry ever runs twice at once.
  */
-import { Agent } from "agents";
+import { Agent, getAgentByName } from "agents";
+import { z } from "zod";
 import type { Env } from "../env.ts";
+import { missionIdSchema, newId, projectIdSchema, sessionIdSchema, userIdSchema } from "../ids.ts";
+import { registerTask } from "../indexes.ts";
+import { scriptSchema } from "../models/scripted.ts";
+import {
+  TERMINAL_MISSION_STATUSES,
+  TERMINAL_TASK_STATUSES,
+  type MissionStatus,
+  type MissionTaskStatus,
+  type MissionView,
+  type TaskView,
+} from "./protocol.ts";
+import { workspaceSeedSchema, type TaskSpec } from "./task-agent.ts";
 
-/** Mission status (issue 3's lifecycle). */
-export type MissionStatus = "planning" | "running" | "paused" | "succeeded" | "failed" | "cancelled";
+/** Tasks a mission runs at once unless it says otherwise (issue 3). */
+export const DEFAULT_MAX_CONCURRENT = 4;
+/** Retries of a failed task unless the mission says otherwise (issue 3). */
+export const DEFAULT_MAX_RETRIES = 1;
+/** Seconds between watchdog ticks while a mission is active: the bound on a lost notification. */
+const WATCHDOG_SECONDS = 30;
+/** Handoff limits: files copied from a finished task into its dependents, and their total size. */
+const HANDOFF_MAX_FILES = 50;
+const HANDOFF_MAX_BYTES = 512 * 1024;
 
-/** A mission as stored. Times are ISO 8601. */
-export interface MissionRecord {
+const planKeySchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.-]+$/, "a task key uses letters, digits, '_', '.' and '-'");
+
+/** One task of a plan, as callers give it. */
+export const missionTaskRequestSchema = z.object({
+  key: planKeySchema,
+  prompt: z.string().trim().min(1).max(100_000),
+  dependsOn: z.array(planKeySchema).max(100).default([]),
+  model: z.string().min(1).max(200).default("scripted"),
+  script: scriptSchema.optional(),
+  workspace: workspaceSeedSchema.optional(),
+  maxSteps: z.number().int().positive().max(1000).optional(),
+});
+export type MissionTaskRequest = z.infer<typeof missionTaskRequestSchema>;
+
+/**
+ * A mission as callers give it (API, tech lead). Refuses duplicate keys, unknown or self
+ * dependencies and cycles, naming the keys involved.
+ */
+export const missionRequestSchema = z
+  .object({
+    goal: z.string().trim().min(1).max(10_000),
+    tasks: z.array(missionTaskRequestSchema).min(1).max(500),
+    maxConcurrent: z.number().int().min(1).max(1000).default(DEFAULT_MAX_CONCURRENT),
+    maxRetries: z.number().int().min(0).max(10).default(DEFAULT_MAX_RETRIES),
+    /** Where the tech lead posts the outcome; the project's newest session when absent. */
+    sessionId: sessionIdSchema.optional(),
+  })
+  .superRefine((mission, ctx) => {
+    const problem = planProblem(mission.tasks);
+    if (problem) ctx.addIssue({ code: "custom", path: ["tasks"], message: problem });
+  });
+export type MissionRequest = z.infer<typeof missionRequestSchema>;
+
+/** What `MissionAgent.create` takes: the request plus ids the caller derived. */
+export const missionSpecSchema = missionRequestSchema.safeExtend({
+  id: missionIdSchema,
+  projectId: projectIdSchema,
+  userId: userIdSchema,
+});
+export type MissionSpec = z.input<typeof missionSpecSchema>;
+
+/** Why a plan cannot run (duplicate key, unknown or self dependency, cycle), or null if it can. */
+export function planProblem(tasks: readonly { key: string; dependsOn?: readonly string[] }[]): string | null {
+  const keys = new Set<string>();
+  for (const task of tasks) {
+    if (keys.has(task.key)) return `duplicate task key "${task.key}"`;
+    keys.add(task.key);
+  }
+  for (const task of tasks) {
+    for (const dep of task.dependsOn ?? []) {
+      if (dep === task.key) return `task "${task.key}" depends on itself`;
+      if (!keys.has(dep)) return `task "${task.key}" depends on unknown task "${dep}"`;
+    }
+  }
+  // Depth-first search for a cycle; reports one path through it.
+  const deps = new Map(tasks.map((t) => [t.key, t.dependsOn ?? []]));
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (key: string, path: string[]): string | null => {
+    if (state.get(key) === "done") return null;
+    if (state.get(key) === "visiting") return `the plan has a cycle: ${[...path.slice(path.indexOf(key)), key].join(" → ")}`;
+    state.set(key, "visiting");
+    for (const dep of deps.get(key) ?? []) {
+      const found = visit(dep, [...path, key]);
+      if (found) return found;
+    }
+    state.set(key, "done");
+    return null;
+  };
+  for (const task of tasks) {
+    const found = visit(task.key, []);
+    if (found) return found;
+  }
+  return null;
+}
+
+type MissionRow = {
   id: string;
-  projectId: string;
+  project_id: string;
+  user_id: string;
   goal: string;
   status: MissionStatus;
-  createdAt: string;
-}
+  max_concurrent: number;
+  max_retries: number;
+  session_id: string | null;
+  summary: string | null;
+  error: string | null;
+  summary_posted: number;
+  created_at: string;
+  updated_at: string;
+};
+
+type EntryRow = {
+  key: string;
+  ord: number;
+  prompt: string;
+  depends_on_json: string;
+  spec_json: string;
+  status: MissionTaskStatus;
+  task_id: string | null;
+  attempts: number;
+  error: string | null;
+  summary: string | null;
+  handoff_json: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+};
+
+/** What a finished task hands to the tasks that depend on it. */
+const handoffSchema = z.object({
+  key: z.string(),
+  taskId: z.string(),
+  summary: z.string(),
+  changedFiles: z.array(z.string()),
+  files: z.record(z.string(), z.string()),
+});
+type Handoff = z.infer<typeof handoffSchema>;
+
+const entrySpecSchema = missionTaskRequestSchema.pick({ model: true, script: true, workspace: true, maxSteps: true });
 
 /** The mission actor. Keyed by mission id. */
 export class MissionAgent extends Agent<Env> {
+  /** The running tick, if any; a tick requested meanwhile runs once more after it. */
+  private ticking: Promise<void> | null = null;
+  private tickAgain = false;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS mission (
-      id TEXT PRIMARY KEY, project_id TEXT NOT NULL, goal TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL)`);
+    const sql = ctx.storage.sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS mission (
+      id TEXT PRIMARY KEY, project_id TEXT NOT NULL, user_id TEXT NOT NULL, goal TEXT NOT NULL, status TEXT NOT NULL,
+      max_concurrent INTEGER NOT NULL, max_retries INTEGER NOT NULL, session_id TEXT, summary TEXT, error TEXT,
+      summary_posted INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS entries (
+      key TEXT PRIMARY KEY, ord INTEGER NOT NULL, prompt TEXT NOT NULL, depends_on_json TEXT NOT NULL, spec_json TEXT NOT NULL,
+      status TEXT NOT NULL, task_id TEXT, attempts INTEGER NOT NULL DEFAULT 0, error TEXT, summary TEXT, handoff_json TEXT,
+      input_tokens INTEGER NOT NULL DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL NOT NULL DEFAULT 0)`);
+    // Every task id this mission ever started, so a late report from an old attempt is recognised.
+    sql.exec(`CREATE TABLE IF NOT EXISTS attempts (task_id TEXT PRIMARY KEY, key TEXT NOT NULL, attempt INTEGER NOT NULL)`);
   }
 
-  /** Records the mission once (idempotent); returns the stored record. */
-  async create(mission: Omit<MissionRecord, "status" | "createdAt">): Promise<MissionRecord> {
-    this.ctx.storage.sql.exec(
-      `INSERT OR IGNORE INTO mission (id, project_id, goal, status, created_at) VALUES (?, ?, ?, 'planning', ?)`,
-      mission.id,
-      mission.projectId,
-      mission.goal,
-      new Date().toISOString(),
+  /** On every wake (after a crash, an eviction or a deploy), resume an active mission. */
+  override onStart(): void {
+    const row = this.row();
+    if (row && !TERMINAL_MISSION_STATUSES.includes(row.status)) void this.tick();
+  }
+
+  // ---------- RPC ----------
+
+  /**
+   * Stores the mission and its plan and starts it. Idempotent: a second call returns the
+   * existing view. @throws ZodError when the spec is invalid (a bad plan included).
+   */
+  async create(input: MissionSpec): Promise<MissionView> {
+    const spec = missionSpecSchema.parse(input);
+    if (!this.row()) {
+      const now = new Date().toISOString();
+      this.ctx.storage.transactionSync(() => {
+        this.ctx.storage.sql.exec(
+          `INSERT INTO mission (id, project_id, user_id, goal, status, max_concurrent, max_retries, session_id, created_at, updated_at)
+           VALUES (?, ?, ?, ?, 'planning', ?, ?, ?, ?, ?)`,
+          spec.id,
+          spec.projectId,
+          spec.userId,
+          spec.goal,
+          spec.maxConcurrent,
+          spec.maxRetries,
+          spec.sessionId ?? null,
+          now,
+          now,
+        );
+        spec.tasks.forEach((task, ord) => {
+          const entrySpec = entrySpecSchema.parse(task);
+          this.ctx.storage.sql.exec(
+            `INSERT INTO entries (key, ord, prompt, depends_on_json, spec_json, status) VALUES (?, ?, ?, ?, ?, 'pending')`,
+            task.key,
+            ord,
+            task.prompt,
+            JSON.stringify(task.dependsOn),
+            JSON.stringify(entrySpec),
+          );
+        });
+      });
+      await this.publish();
+      await this.scheduleEvery(WATCHDOG_SECONDS, "watchdog");
+    }
+    void this.tick();
+    return this.mustView();
+  }
+
+  /** The mission's view, or null if this actor holds none. */
+  async getView(): Promise<MissionView | null> {
+    return this.row() ? this.view() : null;
+  }
+
+  /** Stops starting new tasks (running ones go on). Returns the view; a no-op unless running. */
+  async pause(): Promise<MissionView> {
+    if (this.setStatus(["planning", "running"], "paused")) await this.publish();
+    return this.mustView();
+  }
+
+  /** Starts scheduling again after a pause. Returns the view; a no-op unless paused. */
+  async resume(): Promise<MissionView> {
+    if (this.setStatus(["paused"], "running")) {
+      await this.publish();
+      void this.tick();
+    }
+    return this.mustView();
+  }
+
+  /** Cancels the mission and every running task of it. Returns the view after the change. */
+  async cancel(reason = "cancelled by a user"): Promise<MissionView> {
+    const running = this.ctx.storage.transactionSync(() => {
+      if (!this.setStatus(["planning", "running", "paused"], "cancelled", reason)) return null;
+      const active = this.entries().filter((e) => e.status === "running" && e.task_id);
+      this.ctx.storage.sql.exec(`UPDATE entries SET status = 'cancelled', error = ? WHERE status IN ('pending', 'running')`, reason);
+      return active;
+    });
+    if (running) {
+      await Promise.all(
+        running.map(async (entry) => {
+          try {
+            await (await getAgentByName(this.env.TaskAgent, entry.task_id ?? "")).cancel(`mission cancelled: ${reason}`);
+          } catch (error) {
+            console.error(`mission ${this.name}: cancelling task ${entry.task_id} failed: ${String(error)}`);
+          }
+        }),
+      );
+      await this.finishMission();
+    }
+    return this.mustView();
+  }
+
+  /** A task of this mission reports that it ended (from `TaskAgent`); schedules at once. */
+  async taskEnded(taskId: string, view: TaskView): Promise<void> {
+    await this.settleTask(taskId, view);
+    void this.tick();
+  }
+
+  /** The project freed a slot this mission waited for. */
+  async wake(): Promise<void> {
+    void this.tick();
+  }
+
+  /** Alarm callback while the mission is active: catches any lost notification. */
+  async watchdog(): Promise<void> {
+    const row = this.row();
+    if (!row || TERMINAL_MISSION_STATUSES.includes(row.status)) {
+      await this.stopWatchdog();
+      return;
+    }
+    await this.tick(true);
+  }
+
+  // ---------- the scheduler ----------
+
+  /**
+   * Runs the scheduler; overlapping calls coalesce into one more run. `reconcile` also asks
+   * the actor of every running entry for its state (on wake and on the watchdog).
+   */
+  private tick(reconcile = false): Promise<void> {
+    if (this.ticking) {
+      this.tickAgain = true;
+      return this.ticking;
+    }
+    this.ticking = (async () => {
+      let full = reconcile || !this.reconciledOnce;
+      do {
+        this.tickAgain = false;
+        try {
+          await this.tickOnce(full);
+        } catch (error) {
+          console.error(`mission ${this.name}: tick failed: ${String(error)}`);
+        }
+        full = false;
+      } while (this.tickAgain);
+    })().finally(() => {
+      this.ticking = null;
+    });
+    return this.ticking;
+  }
+
+  /** Whether this instance has reconciled with the task actors since it woke. */
+  private reconciledOnce = false;
+
+  private async tickOnce(reconcile: boolean): Promise<void> {
+    let row = this.row();
+    if (!row || TERMINAL_MISSION_STATUSES.includes(row.status)) return;
+    if (row.status === "planning" && this.setStatus(["planning"], "running")) {
+      await this.publish();
+      row = this.mustRow();
+    }
+    if (reconcile) {
+      this.reconciledOnce = true;
+      await this.reconcile();
+    }
+    this.skipBlocked();
+    if (row.status === "running") await this.startReady(row);
+    if (!this.entries().some((e) => e.status === "pending" || e.status === "running")) {
+      const failed = this.entries().filter((e) => e.status !== "succeeded");
+      const status: MissionStatus = failed.length === 0 ? "succeeded" : "failed";
+      const reason = failed.length === 0 ? null : `${failed.length} of ${this.entries().length} tasks did not succeed`;
+      if (this.setStatus(["running", "paused"], status, reason)) await this.finishMission();
+    }
+  }
+
+  /** Asks each running entry's task actor for its state; restarts a start that never arrived. */
+  private async reconcile(): Promise<void> {
+    const row = this.mustRow();
+    for (const entry of this.entries()) {
+      if (entry.status !== "running" || !entry.task_id) continue;
+      const task = await getAgentByName(this.env.TaskAgent, entry.task_id);
+      const view = await task.getView();
+      if (!view) {
+        // The start was journaled here but never reached the task (a crash in between).
+        await this.startTask(row, entry);
+      } else if (TERMINAL_TASK_STATUSES.includes(view.status)) {
+        await this.settleTask(entry.task_id, view);
+      }
+    }
+  }
+
+  /** Marks pending entries whose dependency failed for good (or was skipped) as skipped. */
+  private skipBlocked(): void {
+    let changed = true;
+    while (changed) {
+      changed = false;
+      const byKey = new Map(this.entries().map((e) => [e.key, e]));
+      for (const entry of byKey.values()) {
+        if (entry.status !== "pending") continue;
+        const blocker = deps(entry).find((d) => ["failed", "cancelled", "skipped"].includes(byKey.get(d)?.status ?? ""));
+        if (!blocker) continue;
+        this.ctx.storage.sql.exec(
+          `UPDATE entries SET status = 'skipped', error = ? WHERE key = ? AND status = 'pending'`,
+          `not started: it depends on "${blocker}", which did not succeed`,
+          entry.key,
+        );
+        changed = true;
+      }
+    }
+  }
+
+  /** Starts every ready entry the mission's and the project's limits allow. */
+  private async startReady(row: MissionRow): Promise<void> {
+    const entries = this.entries();
+    const byKey = new Map(entries.map((e) => [e.key, e]));
+    let free = row.max_concurrent - entries.filter((e) => e.status === "running").length;
+    const ready = entries.filter((e) => e.status === "pending" && deps(e).every((d) => byKey.get(d)?.status === "succeeded"));
+    if (ready.length === 0 || free <= 0) return;
+    const project = await getAgentByName(this.env.ProjectAgent, row.project_id);
+    let started = false;
+    for (const entry of ready) {
+      if (free <= 0) break;
+      // Choose the attempt's task id first and journal it, so every retry of this start reaches the same task.
+      let taskId = entry.task_id;
+      if (!taskId) {
+        taskId = newId("task");
+        this.ctx.storage.sql.exec(`UPDATE entries SET task_id = ? WHERE key = ? AND status = 'pending' AND task_id IS NULL`, taskId, entry.key);
+        this.ctx.storage.sql.exec(`INSERT OR IGNORE INTO attempts (task_id, key, attempt) VALUES (?, ?, ?)`, taskId, entry.key, entry.attempts + 1);
+      }
+      if (!(await project.acquireTaskSlot(taskId, row.id))) break; // the project is at its cap; it wakes us
+      const marked = this.ctx.storage.sql.exec(
+        `UPDATE entries SET status = 'running', attempts = attempts + 1 WHERE key = ? AND status = 'pending' AND task_id = ?`,
+        entry.key,
+        taskId,
+      ).rowsWritten;
+      if (marked === 0) continue;
+      free -= 1;
+      started = true;
+      await this.publish();
+      await this.startTask(row, { ...entry, task_id: taskId, attempts: entry.attempts + 1 });
+    }
+    if (started) await this.publish();
+  }
+
+  /** Calls the task actor to start (or confirm) the entry's current attempt. */
+  private async startTask(row: MissionRow, entry: EntryRow): Promise<void> {
+    const taskId = entry.task_id;
+    if (!taskId) return;
+    const spec = entrySpecSchema.parse(JSON.parse(entry.spec_json));
+    const handoffs = deps(entry).flatMap((key) => {
+      const dep = this.entry(key);
+      return dep?.handoff_json ? [handoffSchema.parse(JSON.parse(dep.handoff_json))] : [];
+    });
+    const files: Record<string, string> = {};
+    for (const handoff of handoffs) Object.assign(files, handoff.files);
+    Object.assign(files, spec.workspace?.files ?? {});
+    const taskSpec: TaskSpec = {
+      id: taskId,
+      projectId: row.project_id,
+      userId: row.user_id,
+      prompt: withHandoffs(entry.prompt, handoffs),
+      model: spec.model,
+      script: spec.script,
+      workspace: { files },
+      maxSteps: spec.maxSteps,
+      missionId: row.id,
+      sessionId: row.session_id ?? undefined,
+    };
+    try {
+      await registerTask(this.env, taskId, row.project_id);
+      await (await getAgentByName(this.env.TaskAgent, taskId)).start(taskSpec);
+    } catch (error) {
+      // The watchdog's reconcile retries the start (same task id), so nothing runs twice.
+      console.error(`mission ${row.id}: starting task ${taskId} failed: ${String(error)}`);
+    }
+  }
+
+  /**
+   * Records the end of a task attempt once (compare-and-set on the entry's status and task
+   * id): success stores the handoff; failure retries (a new attempt, a new task) while retries
+   * remain, else the entry fails for good.
+   */
+  private async settleTask(taskId: string, view: TaskView): Promise<void> {
+    if (!TERMINAL_TASK_STATUSES.includes(view.status)) return;
+    const entry = this.ctx.storage.sql.exec<EntryRow>(`SELECT * FROM entries WHERE task_id = ? AND status = 'running'`, taskId).toArray()[0];
+    if (!entry) return;
+    const row = this.mustRow();
+    let handoff: Handoff | null = null;
+    if (view.status === "succeeded") handoff = await this.collectHandoff(entry.key, view);
+    const settled = this.ctx.storage.transactionSync(() => {
+      let status: MissionTaskStatus;
+      let nextTaskId: string | null = taskId;
+      let error: string | null = view.error;
+      if (view.status === "succeeded") status = "succeeded";
+      else if (view.status === "failed" && entry.attempts <= row.max_retries && row.status !== "cancelled") {
+        status = "pending";
+        nextTaskId = null;
+        error = `attempt ${entry.attempts} failed: ${view.error ?? "unknown reason"}; retrying`;
+      } else status = view.status === "cancelled" ? "cancelled" : "failed";
+      return (
+        this.ctx.storage.sql.exec(
+          `UPDATE entries SET status = ?, task_id = ?, error = ?, summary = ?, handoff_json = ?,
+           input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ?
+           WHERE key = ? AND status = 'running' AND task_id = ?`,
+          status,
+          nextTaskId,
+          status === "succeeded" ? null : error,
+          view.summary,
+          handoff ? JSON.stringify(handoff) : null,
+          view.usage.inputTokens,
+          view.usage.outputTokens,
+          view.usage.costUsd,
+          entry.key,
+          taskId,
+        ).rowsWritten > 0
+      );
+    });
+    if (settled) {
+      this.touch();
+      await this.publish();
+    }
+  }
+
+  /** The finished task's summary, changed paths and their contents (capped), for its dependents. */
+  private async collectHandoff(key: string, view: TaskView): Promise<Handoff> {
+    const files: Record<string, string> = {};
+    let bytes = 0;
+    const task = await getAgentByName(this.env.TaskAgent, view.id);
+    for (const path of view.changedFiles.slice(0, HANDOFF_MAX_FILES)) {
+      const file = await task.readFile(path);
+      if (!file.ok || bytes + file.content.length > HANDOFF_MAX_BYTES) continue;
+      bytes += file.content.length;
+      files[path] = file.content;
+    }
+    return { key, taskId: view.id, summary: view.summary ?? "", changedFiles: view.changedFiles, files };
+  }
+
+  /** After the mission ended: summary in the chat (once), watchdog off, final view out. */
+  private async finishMission(): Promise<void> {
+    const row = this.mustRow();
+    const summary = this.summaryText(row);
+    this.ctx.storage.sql.exec(`UPDATE mission SET summary = ? WHERE id = ? AND summary IS NULL`, summary, row.id);
+    await this.publish();
+    if (!row.summary_posted) {
+      try {
+        const project = await getAgentByName(this.env.ProjectAgent, row.project_id);
+        await project.postNotice(`mission-summary:${row.id}`, row.session_id, summary);
+        this.ctx.storage.sql.exec(`UPDATE mission SET summary_posted = 1 WHERE id = ?`, row.id);
+      } catch (error) {
+        // Left unposted: the next wake or watchdog posts it (the project ignores a repeat).
+        console.error(`mission ${row.id}: posting the summary failed: ${String(error)}`);
+        return;
+      }
+    }
+    await this.stopWatchdog();
+  }
+
+  private async stopWatchdog(): Promise<void> {
+    for (const schedule of this.getSchedules()) {
+      if (schedule.callback === "watchdog") await this.cancelSchedule(schedule.id);
+    }
+  }
+
+  /** The outcome in words: per task what happened, and the cost. */
+  private summaryText(row: MissionRow): string {
+    const entries = this.entries();
+    const usage = totalUsage(entries);
+    const lines = [`Mission "${row.goal}" ${row.status}: ${entries.filter((e) => e.status === "succeeded").length} of ${entries.length} tasks succeeded.`];
+    for (const entry of entries) {
+      const attempts = entry.attempts > 1 ? ` (after ${entry.attempts} attempts)` : "";
+      if (entry.status === "succeeded") lines.push(`- ✓ ${entry.key}${attempts}: ${firstLine(entry.summary) || "done"}`);
+      else lines.push(`- ✗ ${entry.key} ${entry.status}${attempts}: ${entry.error ?? "no reason recorded"}`);
+    }
+    lines.push(`Cost: $${usage.costUsd.toFixed(4)} (${usage.inputTokens} input and ${usage.outputTokens} output tokens).`);
+    if (row.error && row.status === "cancelled") lines.push(`Cancelled: ${row.error}`);
+    return lines.join("\n");
+  }
+
+  // ---------- storage ----------
+
+  private row(): MissionRow | null {
+    return this.ctx.storage.sql.exec<MissionRow>(`SELECT * FROM mission LIMIT 1`).toArray()[0] ?? null;
+  }
+
+  private mustRow(): MissionRow {
+    const row = this.row();
+    if (!row) throw new Error("this actor holds no mission");
+    return row;
+  }
+
+  private entries(): EntryRow[] {
+    return this.ctx.storage.sql.exec<EntryRow>(`SELECT * FROM entries ORDER BY ord`).toArray();
+  }
+
+  private entry(key: string): EntryRow | null {
+    return this.ctx.storage.sql.exec<EntryRow>(`SELECT * FROM entries WHERE key = ?`, key).toArray()[0] ?? null;
+  }
+
+  /** Compare-and-set of the mission status. Returns whether it changed. */
+  private setStatus(from: MissionStatus[], to: MissionStatus, error: string | null = null): boolean {
+    const row = this.row();
+    if (!row || !from.includes(row.status)) return false;
+    return (
+      this.ctx.storage.sql.exec(
+        `UPDATE mission SET status = ?, error = COALESCE(?, error), updated_at = ? WHERE id = ? AND status = ?`,
+        to,
+        error,
+        new Date().toISOString(),
+        row.id,
+        row.status,
+      ).rowsWritten > 0
     );
-    const record = await this.get();
-    if (!record) throw new Error("mission was not stored");
-    return record;
   }
 
-  /** The mission, or null if this actor holds none. */
-  async get(): Promise<MissionRecord | null> {
-    const row = this.ctx.storage.sql
-      .exec<{ id: string; project_id: string; goal: string; status: MissionStatus; created_at: string }>(`SELECT * FROM mission LIMIT 1`)
-      .toArray()[0];
-    return row ? { id: row.id, projectId: row.project_id, goal: row.goal, status: row.status, createdAt: row.created_at } : null;
+  private touch(): void {
+    this.ctx.storage.sql.exec(`UPDATE mission SET updated_at = ?`, new Date().toISOString());
   }
+
+  private view(): MissionView {
+    const row = this.mustRow();
+    const entries = this.entries();
+    return {
+      id: row.id,
+      projectId: row.project_id,
+      goal: row.goal,
+      status: row.status,
+      tasks: entries.map((e) => ({
+        key: e.key,
+        prompt: e.prompt,
+        taskId: e.task_id,
+        status: e.status,
+        dependsOn: deps(e),
+        attempts: e.attempts,
+        error: e.error,
+        usage: { inputTokens: e.input_tokens, outputTokens: e.output_tokens, costUsd: e.cost_usd },
+      })),
+      maxConcurrent: row.max_concurrent,
+      maxRetries: row.max_retries,
+      summary: row.summary,
+      error: row.error,
+      usage: totalUsage(entries),
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  private mustView(): MissionView {
+    return this.view();
+  }
+
+  /** Sends the current view to the project, which stores it and fans it out. Never throws. */
+  private async publish(): Promise<void> {
+    const view = this.view();
+    try {
+      await (await getAgentByName(this.env.ProjectAgent, view.projectId)).publishMissionUpdate(view);
+    } catch (error) {
+      console.error(`mission ${view.id}: publishing to project failed: ${String(error)}`);
+    }
+  }
+}
+
+function deps(entry: EntryRow): string[] {
+  return JSON.parse(entry.depends_on_json) as string[];
+}
+
+function totalUsage(entries: EntryRow[]) {
+  return entries.reduce(
+    (sum, e) => ({ inputTokens: sum.inputTokens + e.input_tokens, outputTokens: sum.outputTokens + e.output_tokens, costUsd: sum.costUsd + e.cost_usd }),
+    { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+  );
+}
+
+function firstLine(text: string | null): string {
+  return (text ?? "").split("\n")[0]?.trim() ?? "";
+}
+
+/** The prompt a dependent task gets: its own, then each dependency's summary and changed files. */
+function withHandoffs(prompt: string, handoffs: Handoff[]): string {
+  if (handoffs.length === 0) return prompt;
+  const parts = handoffs.map((h) => {
+    const copied = Object.keys(h.files);
+    return [
+      `Handoff from task "${h.key}" (${h.taskId}), which this task depends on:`,
+      `Summary: ${h.summary || "(none)"}`,
+      `Changed files: ${h.changedFiles.join(", ") || "(none)"}${copied.length ? ` — copied into your workspace: ${copied.join(", ")}` : ""}`,
+    ].join("\n");
+  });
+  return `${prompt}\n\n${parts.join("\n\n")}`;
 }

@@ -1,25 +1,38 @@
 /**
  * ProjectAgent: one project (DESIGN.md §1, §2.1). Owns its chat sessions and messages, the list
- * of its tasks (latest view of each), and the WebSocket clients it fans events out to.
+ * of its tasks and missions (latest view of each), its settings, knowledge and policies, the
+ * project-wide cap on running mission tasks, the tech lead (see tech-lead.ts), and the WebSocket
+ * clients it fans events out to.
  *
  * WebSocket upgrades reach this actor only through the Worker, which authenticates the caller
  * and passes the user as the `x-sam-user-id` / `x-sam-user-name` headers (stripped from clients).
  */
-import { Agent, type Connection, type ConnectionContext, type WSMessage } from "agents";
+import { Agent, getAgentByName, type Connection, type ConnectionContext, type WSMessage } from "agents";
+import type { ModelMessage } from "ai";
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { newId } from "../ids.ts";
+import { newId, taskIdSchema } from "../ids.ts";
+import { scriptSchema } from "../models/scripted.ts";
+import { techLeadToolSet, type KnowledgeEntry, type Policy } from "../tools/tech-lead-tools.ts";
 import {
   chatMessageSchema,
   clientFrameSchema,
+  missionViewSchema,
+  TERMINAL_TASK_STATUSES,
   taskViewSchema,
   type ChatMessage,
   type ChatSession,
   type FrameErrorCode,
+  type MissionView,
   type ServerFrame,
+  type SessionKind,
   type TaskView,
+  type ToolCard,
   type TranscriptEvent,
 } from "./protocol.ts";
+import { ensureColumns } from "./sql.ts";
+import type { TaskLimits } from "./task-agent.ts";
+import { mentionsLead, runTechLeadTurn, TECH_LEAD_AUTHOR } from "./tech-lead.ts";
 
 /** Header names the Worker uses to pass the authenticated user to the actor. */
 export const USER_ID_HEADER = "x-sam-user-id";
@@ -28,6 +41,38 @@ export const USER_NAME_HEADER = "x-sam-user-name";
 /** Default and maximum page sizes of message history (issue 2). */
 export const DEFAULT_MESSAGE_PAGE = 50;
 export const MAX_MESSAGE_PAGE = 200;
+
+/** The project's limits (issue 3's defaults). */
+export const projectLimitsSchema = z.object({
+  /** Deepest level of child tasks (a top-level task is at 0). */
+  maxDepth: z.number().int().min(0).max(10).default(3),
+  /** Children one task may dispatch. */
+  maxChildren: z.number().int().min(0).max(100).default(5),
+  /** Mission tasks running at once across all the project's missions. */
+  maxConcurrentTasks: z.number().int().min(1).max(1000).default(10),
+  /** Time without progress before a task's check-in, and again before it fails, in ms (default 10 minutes). */
+  silenceMs: z.number().int().min(1000).max(7 * 24 * 3600 * 1000).default(600_000),
+});
+
+/** The tech lead's model: any model id of src/models, with a script for `scripted`. */
+export const techLeadSettingsSchema = z.object({ model: z.string().min(1).max(200), script: scriptSchema.optional() });
+
+/** A project's settings as `GET /api/projects/:projectId` shows them. */
+export const projectSettingsSchema = z.object({
+  /** Null until someone sets it: the tech lead then says how to. */
+  techLead: techLeadSettingsSchema.nullable().default(null),
+  limits: projectLimitsSchema.prefault({}),
+});
+export type ProjectSettings = z.infer<typeof projectSettingsSchema>;
+
+/** A change of settings (`PATCH /api/projects/:projectId`); absent fields stay as they are. */
+export const projectSettingsPatchSchema = z
+  .object({
+    techLead: techLeadSettingsSchema.nullable().optional(),
+    limits: projectLimitsSchema.partial().optional(),
+  })
+  .strict();
+export type ProjectSettingsPatch = z.infer<typeof projectSettingsPatchSchema>;
 
 /** Who is on a connection; kept in the connection's attachment so it survives hibernation. */
 const connectionUserSchema = z.object({ userId: z.string(), userName: z.string() });
@@ -42,6 +87,7 @@ export interface NewMessage {
 type SessionRow = {
   id: string;
   title: string;
+  kind: SessionKind;
   created_at: string;
   last_seq: number;
 };
@@ -53,11 +99,16 @@ type MessageRow = {
   role: string;
   author: string;
   text: string;
+  cards_json: string;
+  draft_id: string | null;
   created_at: string;
 };
 
 /** The project actor. Keyed by project id. */
 export class ProjectAgent extends Agent<Env> {
+  /** Each session's running tech-lead turn: turns of one session run one after another. */
+  private leadTurns = new Map<string, Promise<void>>();
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
@@ -67,6 +118,24 @@ export class ProjectAgent extends Agent<Env> {
       session_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
       author TEXT NOT NULL, text TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (session_id, seq))`);
     sql.exec(`CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, view TEXT NOT NULL)`);
+    ensureColumns(sql, "sessions", { kind: "TEXT NOT NULL DEFAULT 'chat'" });
+    ensureColumns(sql, "messages", { cards_json: "TEXT NOT NULL DEFAULT '[]'", draft_id: "TEXT" });
+    sql.exec(`CREATE TABLE IF NOT EXISTS missions (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, view TEXT NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS policies (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT NOT NULL, created_by TEXT NOT NULL, created_at TEXT NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS knowledge (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, text TEXT NOT NULL, created_at TEXT NOT NULL)`);
+    sql.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_fts USING fts5(title, text, content='knowledge', content_rowid='id')`);
+    const hadMessageIndex = sql.exec(`SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'`).toArray().length > 0;
+    sql.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(text, message_id UNINDEXED)`);
+    if (!hadMessageIndex) sql.exec(`INSERT INTO messages_fts (text, message_id) SELECT text, id FROM messages`);
+    // Mission tasks holding one of the project's running slots (released when the task ends).
+    sql.exec(`CREATE TABLE IF NOT EXISTS task_slots (task_id TEXT PRIMARY KEY, mission_id TEXT NOT NULL, created_at TEXT NOT NULL)`);
+    // Missions waiting for a free slot; woken when one frees.
+    sql.exec(`CREATE TABLE IF NOT EXISTS slot_waiters (mission_id TEXT PRIMARY KEY)`);
+    // Notices already posted (mission summaries, questions), so a repeated post is ignored.
+    sql.exec(`CREATE TABLE IF NOT EXISTS notices (key TEXT PRIMARY KEY, message_id TEXT NOT NULL)`);
+    // The tech lead's model conversation per session (its tool calls included).
+    sql.exec(`CREATE TABLE IF NOT EXISTS lead_conversation (session_id TEXT NOT NULL, idx INTEGER NOT NULL, message TEXT NOT NULL, PRIMARY KEY (session_id, idx))`);
   }
 
   // ---------- RPC ----------
@@ -82,10 +151,16 @@ export class ProjectAgent extends Agent<Env> {
     );
   }
 
-  /** Creates a chat session. Returns it. */
-  async createSession(title?: string): Promise<ChatSession> {
-    const session: SessionRow = { id: newId("session"), title: title?.trim() || "New session", created_at: new Date().toISOString(), last_seq: 0 };
-    this.ctx.storage.sql.exec(`INSERT INTO sessions (id, title, created_at, last_seq) VALUES (?, ?, ?, 0)`, session.id, session.title, session.created_at);
+  /** Creates a chat session (`tech-lead`: the tech lead answers every message). Returns it. */
+  async createSession(title?: string, kind: SessionKind = "chat"): Promise<ChatSession> {
+    const session: SessionRow = { id: newId("session"), title: title?.trim() || "New session", kind, created_at: new Date().toISOString(), last_seq: 0 };
+    this.ctx.storage.sql.exec(
+      `INSERT INTO sessions (id, title, kind, created_at, last_seq) VALUES (?, ?, ?, ?, 0)`,
+      session.id,
+      session.title,
+      session.kind,
+      session.created_at,
+    );
     return toSession(session);
   }
 
@@ -126,7 +201,7 @@ export class ProjectAgent extends Agent<Env> {
    * Stores a message with the session's next seq and broadcasts it to every client.
    * Returns the stored message, or null when the session does not exist.
    */
-  async postMessage(sessionId: string, message: NewMessage): Promise<ChatMessage | null> {
+  async postMessage(sessionId: string, message: NewMessage, extra: { cards?: ToolCard[]; draftId?: string } = {}): Promise<ChatMessage | null> {
     const stored = this.ctx.storage.transactionSync(() => {
       const session = this.sessionRow(sessionId);
       if (!session) return null;
@@ -138,19 +213,24 @@ export class ProjectAgent extends Agent<Env> {
         role: message.role,
         author: message.author,
         text: message.text,
+        cards_json: JSON.stringify(extra.cards ?? []),
+        draft_id: extra.draftId ?? null,
         created_at: new Date().toISOString(),
       };
       this.ctx.storage.sql.exec(`UPDATE sessions SET last_seq = ? WHERE id = ?`, seq, sessionId);
       this.ctx.storage.sql.exec(
-        `INSERT INTO messages (session_id, seq, id, role, author, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO messages (session_id, seq, id, role, author, text, cards_json, draft_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         row.session_id,
         row.seq,
         row.id,
         row.role,
         row.author,
         row.text,
+        row.cards_json,
+        row.draft_id,
         row.created_at,
       );
+      this.ctx.storage.sql.exec(`INSERT INTO messages_fts (text, message_id) VALUES (?, ?)`, row.text, row.id);
       return toMessage(row);
     });
     if (stored) this.send({ type: "chat.message", message: stored });
@@ -165,6 +245,7 @@ export class ProjectAgent extends Agent<Env> {
     for (const event of events) this.send({ type: "task.event", taskId, event });
     if (!view) return;
     const parsed = taskViewSchema.parse(view);
+    if (TERMINAL_TASK_STATUSES.includes(parsed.status)) this.releaseTaskSlot(parsed.id);
     this.ctx.storage.sql.exec(
       `INSERT INTO tasks (id, created_at, updated_at, view) VALUES (?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, view = excluded.view`,
@@ -178,13 +259,117 @@ export class ProjectAgent extends Agent<Env> {
 
   /** The project's tasks, newest first, as last reported. Bad rows are skipped. */
   async listTasks(): Promise<TaskView[]> {
-    const rows = this.ctx.storage.sql.exec<{ id: string; view: string }>(`SELECT id, view FROM tasks ORDER BY created_at DESC, id DESC`).toArray();
-    return rows.flatMap((row) => {
-      const parsed = taskViewSchema.safeParse(JSON.parse(row.view));
-      if (parsed.success) return [parsed.data];
-      console.error(`project ${this.name}: skipped malformed task row ${row.id}`);
-      return [];
+    return this.taskViews();
+  }
+
+  /**
+   * Stores a person's message and acts on it: `@tsk_...` answers that task's question, and a
+   * message to the tech lead (a tech-lead session, or `@lead`) starts its reply. Returns the
+   * stored message, or null when the session does not exist.
+   */
+  async postUserMessage(sessionId: string, user: { id: string; name: string }, text: string): Promise<ChatMessage | null> {
+    const stored = await this.postMessage(sessionId, { role: "user", author: user.name, text });
+    if (!stored) return null;
+    const mentioned = /(?:^|\s)@(tsk_[0-9A-HJKMNP-TV-Z]{26})\b/.exec(text)?.[1];
+    if (mentioned && taskIdSchema.safeParse(mentioned).success && this.taskView(mentioned)?.status === "waiting") {
+      const answer = text.replace(`@${mentioned}`, "").trim() || text;
+      const result = await (await getAgentByName(this.env.TaskAgent, mentioned)).answer(answer, user.name);
+      if (!result.ok) await this.postMessage(sessionId, { role: "system", author: "SAM", text: `Task ${mentioned}: ${result.message}.` });
+    }
+    const session = this.sessionRow(sessionId);
+    if (session && (session.kind === "tech-lead" || mentionsLead(text))) this.queueLeadTurn(sessionId, user, text);
+    return stored;
+  }
+
+  // ---------- settings, policies, knowledge ----------
+
+  /** The project's settings (defaults filled in). */
+  async getSettings(): Promise<ProjectSettings> {
+    return this.settings();
+  }
+
+  /** Applies a settings change; returns the settings after it. @throws ZodError on bad input. */
+  async updateSettings(patch: ProjectSettingsPatch): Promise<ProjectSettings> {
+    const change = projectSettingsPatchSchema.parse(patch);
+    const current = this.settings();
+    const next = projectSettingsSchema.parse({
+      techLead: change.techLead === undefined ? current.techLead : change.techLead,
+      limits: { ...current.limits, ...change.limits },
     });
+    this.ctx.storage.sql.exec(`INSERT INTO settings (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json`, JSON.stringify(next));
+    return next;
+  }
+
+  /** What a starting task takes from its project: the policies' texts and the limits. */
+  async taskSettings(): Promise<{ policies: string[]; limits: TaskLimits }> {
+    const { limits } = this.settings();
+    return {
+      policies: this.policies().map((p) => p.text),
+      limits: { maxDepth: limits.maxDepth, maxChildren: limits.maxChildren, silenceMs: limits.silenceMs },
+    };
+  }
+
+  /** Adds a policy (part of every task's instructions from now on). Returns it. */
+  async addPolicy(text: string, createdBy: string): Promise<Policy> {
+    return this.insertPolicy(text, createdBy);
+  }
+
+  /** The project's policies, oldest first. */
+  async listPolicies(): Promise<Policy[]> {
+    return this.policies();
+  }
+
+  // ---------- missions ----------
+
+  /** Receives a mission's view: stores it and sends `mission.updated` to every client. */
+  async publishMissionUpdate(view: MissionView): Promise<void> {
+    const parsed = missionViewSchema.parse(view);
+    this.ctx.storage.sql.exec(
+      `INSERT INTO missions (id, created_at, updated_at, view) VALUES (?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, view = excluded.view`,
+      parsed.id,
+      parsed.createdAt,
+      parsed.updatedAt,
+      JSON.stringify(parsed),
+    );
+    this.send({ type: "mission.updated", mission: parsed });
+  }
+
+  /** The project's missions, newest first, as last reported. Bad rows are skipped. */
+  async listMissions(): Promise<MissionView[]> {
+    return this.missionViews();
+  }
+
+  /**
+   * Takes one of the project's running slots for a mission's task (idempotent per task id).
+   * Returns false at the cap; the mission is then woken when a slot frees.
+   */
+  async acquireTaskSlot(taskId: string, missionId: string): Promise<boolean> {
+    return this.ctx.storage.transactionSync(() => {
+      const sql = this.ctx.storage.sql;
+      if (sql.exec(`SELECT 1 FROM task_slots WHERE task_id = ?`, taskId).toArray().length > 0) return true;
+      const used = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM task_slots`).one().n;
+      if (used >= this.settings().limits.maxConcurrentTasks) {
+        sql.exec(`INSERT OR IGNORE INTO slot_waiters (mission_id) VALUES (?)`, missionId);
+        return false;
+      }
+      sql.exec(`INSERT INTO task_slots (task_id, mission_id, created_at) VALUES (?, ?, ?)`, taskId, missionId, new Date().toISOString());
+      return true;
+    });
+  }
+
+  /**
+   * Posts a notice (a mission's summary, a task's question) as the tech lead, once per `key`:
+   * a repeat returns the first post. Goes to `sessionId`, else the newest session (one is
+   * created when the project has none).
+   */
+  async postNotice(key: string, sessionId: string | null, text: string): Promise<ChatMessage | null> {
+    const existing = this.ctx.storage.sql.exec<{ message_id: string }>(`SELECT message_id FROM notices WHERE key = ?`, key).toArray()[0];
+    if (existing) return null;
+    const target = (sessionId && this.sessionRow(sessionId) ? sessionId : null) ?? this.newestSessionId() ?? (await this.createSession("Activity")).id;
+    const stored = await this.postMessage(target, { role: "assistant", author: TECH_LEAD_AUTHOR, text });
+    if (stored) this.ctx.storage.sql.exec(`INSERT OR IGNORE INTO notices (key, message_id) VALUES (?, ?)`, key, stored.id);
+    return stored;
   }
 
   // ---------- WebSocket ----------
@@ -218,14 +403,199 @@ export class ProjectAgent extends Agent<Env> {
     if (!user.success) return this.sendError(connection, "internal", "connection has no user");
     switch (frame.data.type) {
       case "chat.send": {
-        const stored = await this.postMessage(frame.data.sessionId, { role: "user", author: user.data.userName, text: frame.data.text });
+        const stored = await this.postUserMessage(frame.data.sessionId, { id: user.data.userId, name: user.data.userName }, frame.data.text);
         if (!stored) this.sendError(connection, "not_found", `no session ${frame.data.sessionId} in this project`);
         return;
       }
     }
   }
 
+  // ---------- the tech lead ----------
+
+  /** Queues a tech-lead turn after the session's running one (turns of a session never interleave). */
+  private queueLeadTurn(sessionId: string, user: { id: string; name: string }, text: string): void {
+    const previous = this.leadTurns.get(sessionId) ?? Promise.resolve();
+    const turn = previous.then(() => this.leadTurn(sessionId, user, text));
+    this.leadTurns.set(sessionId, turn);
+    this.ctx.waitUntil(
+      turn.finally(() => {
+        if (this.leadTurns.get(sessionId) === turn) this.leadTurns.delete(sessionId);
+      }),
+    );
+  }
+
+  /** One reply of the tech lead: streamed to every client, then stored with its cards. Never throws. */
+  private async leadTurn(sessionId: string, user: { id: string; name: string }, text: string): Promise<void> {
+    const settings = this.settings();
+    if (!settings.techLead) {
+      await this.postMessage(sessionId, {
+        role: "system",
+        author: "SAM",
+        text: "The tech lead has no model yet. Set one in the project's settings (PATCH /api/projects/:projectId {techLead: {model}}).",
+      });
+      return;
+    }
+    const project = this.ctx.storage.sql.exec<{ id: string; name: string }>(`SELECT id, name FROM project LIMIT 1`).toArray()[0];
+    const projectId = project?.id ?? this.name;
+    const draftId = `draft_${newId("message")}`;
+    const history = this.leadHistory(sessionId);
+    const userMessage: ModelMessage = { role: "user", content: `${user.name}: ${text}` };
+    try {
+      const reply = await runTechLeadTurn({
+        env: this.env,
+        projectId,
+        projectName: project?.name ?? "project",
+        userId: user.id,
+        model: settings.techLead,
+        messages: [...history, userMessage],
+        tools: techLeadToolSet(this.leadHost(projectId, sessionId, user)),
+        onDelta: (delta) => this.send({ type: "chat.delta", sessionId, draftId, author: TECH_LEAD_AUTHOR, delta }),
+        onCard: (card) => this.send({ type: "chat.card", sessionId, draftId, card }),
+      });
+      this.ctx.storage.transactionSync(() => {
+        let idx = history.length;
+        for (const message of [userMessage, ...reply.responseMessages]) {
+          this.ctx.storage.sql.exec(`INSERT INTO lead_conversation (session_id, idx, message) VALUES (?, ?, ?)`, sessionId, idx++, JSON.stringify(message));
+        }
+      });
+      await this.postMessage(sessionId, { role: "assistant", author: TECH_LEAD_AUTHOR, text: reply.text }, { cards: reply.cards, draftId });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(`project ${this.name}: tech lead turn failed: ${message}`);
+      await this.postMessage(sessionId, { role: "system", author: "SAM", text: `The tech lead could not answer: ${message}` }, { draftId });
+    }
+  }
+
+  private leadHistory(sessionId: string): ModelMessage[] {
+    return this.ctx.storage.sql
+      .exec<{ message: string }>(`SELECT message FROM lead_conversation WHERE session_id = ? ORDER BY idx`, sessionId)
+      .toArray()
+      .map((r) => JSON.parse(r.message) as ModelMessage);
+  }
+
+  private leadHost(projectId: string, sessionId: string, user: { id: string; name: string }) {
+    return {
+      launch: { env: this.env, projectId, userId: user.id },
+      userName: user.name,
+      sessionId,
+      hasTask: (taskId: string) => this.taskView(taskId) !== null,
+      hasMission: (missionId: string) => this.ctx.storage.sql.exec(`SELECT 1 FROM missions WHERE id = ?`, missionId).toArray().length > 0,
+      listMissions: () => this.missionViews(),
+      listTasks: () => this.taskViews(),
+      searchMessages: (query: string, limit: number) => this.searchMessageIndex(query, limit),
+      addKnowledge: (title: string, text: string) => this.insertKnowledge(title, text),
+      searchKnowledge: (query: string, limit: number) => this.searchKnowledgeIndex(query, limit),
+      addPolicy: (text: string, createdBy: string) => this.insertPolicy(text, createdBy),
+      listPolicies: () => this.policies(),
+    };
+  }
+
   // ---------- helpers ----------
+
+  private settings(): ProjectSettings {
+    const row = this.ctx.storage.sql.exec<{ json: string }>(`SELECT json FROM settings WHERE id = 1`).toArray()[0];
+    const parsed = projectSettingsSchema.safeParse(row ? JSON.parse(row.json) : {});
+    return parsed.success ? parsed.data : projectSettingsSchema.parse({});
+  }
+
+  private policies(): Policy[] {
+    return this.ctx.storage.sql
+      .exec<{ id: number; text: string; created_by: string; created_at: string }>(`SELECT * FROM policies ORDER BY id`)
+      .toArray()
+      .map((r) => ({ id: r.id, text: r.text, createdBy: r.created_by, createdAt: r.created_at }));
+  }
+
+  private insertPolicy(text: string, createdBy: string): Policy {
+    const createdAt = new Date().toISOString();
+    const id = this.ctx.storage.sql
+      .exec<{ id: number }>(`INSERT INTO policies (text, created_by, created_at) VALUES (?, ?, ?) RETURNING id`, text, createdBy, createdAt)
+      .one().id;
+    return { id, text, createdBy, createdAt };
+  }
+
+  private insertKnowledge(title: string, text: string): KnowledgeEntry {
+    const createdAt = new Date().toISOString();
+    return this.ctx.storage.transactionSync(() => {
+      const id = this.ctx.storage.sql
+        .exec<{ id: number }>(`INSERT INTO knowledge (title, text, created_at) VALUES (?, ?, ?) RETURNING id`, title, text, createdAt)
+        .one().id;
+      this.ctx.storage.sql.exec(`INSERT INTO knowledge_fts (rowid, title, text) VALUES (?, ?, ?)`, id, title, text);
+      return { id, title, text, createdAt };
+    });
+  }
+
+  private searchKnowledgeIndex(query: string, limit: number): KnowledgeEntry[] {
+    return this.ctx.storage.sql
+      .exec<{ id: number; title: string; text: string; created_at: string }>(
+        `SELECT k.id, k.title, k.text, k.created_at FROM knowledge_fts f JOIN knowledge k ON k.id = f.rowid
+         WHERE knowledge_fts MATCH ? ORDER BY rank LIMIT ?`,
+        ftsQuery(query),
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ id: r.id, title: r.title, text: r.text, createdAt: r.created_at }));
+  }
+
+  private searchMessageIndex(query: string, limit: number): ChatMessage[] {
+    const rows = this.ctx.storage.sql
+      .exec<MessageRow>(
+        `SELECT m.* FROM messages_fts f JOIN messages m ON m.id = f.message_id WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?`,
+        ftsQuery(query),
+        limit,
+      )
+      .toArray();
+    return rows.flatMap((row) => {
+      const parsed = chatMessageSchema.safeParse(toMessage(row));
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
+  private taskView(taskId: string): TaskView | null {
+    const row = this.ctx.storage.sql.exec<{ view: string }>(`SELECT view FROM tasks WHERE id = ?`, taskId).toArray()[0];
+    const parsed = row ? taskViewSchema.safeParse(JSON.parse(row.view)) : null;
+    return parsed?.success ? parsed.data : null;
+  }
+
+  private taskViews(): TaskView[] {
+    const rows = this.ctx.storage.sql.exec<{ id: string; view: string }>(`SELECT id, view FROM tasks ORDER BY created_at DESC, id DESC`).toArray();
+    return rows.flatMap((row) => {
+      const parsed = taskViewSchema.safeParse(JSON.parse(row.view));
+      if (parsed.success) return [parsed.data];
+      console.error(`project ${this.name}: skipped malformed task row ${row.id}`);
+      return [];
+    });
+  }
+
+  private missionViews(): MissionView[] {
+    const rows = this.ctx.storage.sql.exec<{ id: string; view: string }>(`SELECT id, view FROM missions ORDER BY created_at DESC, id DESC`).toArray();
+    return rows.flatMap((row) => {
+      const parsed = missionViewSchema.safeParse(JSON.parse(row.view));
+      if (parsed.success) return [parsed.data];
+      console.error(`project ${this.name}: skipped malformed mission row ${row.id}`);
+      return [];
+    });
+  }
+
+  /** Frees a finished task's slot and wakes the missions that waited for one. */
+  private releaseTaskSlot(taskId: string): void {
+    const waiters = this.ctx.storage.transactionSync(() => {
+      if (this.ctx.storage.sql.exec(`DELETE FROM task_slots WHERE task_id = ?`, taskId).rowsWritten === 0) return [];
+      const rows = this.ctx.storage.sql.exec<{ mission_id: string }>(`SELECT mission_id FROM slot_waiters`).toArray();
+      this.ctx.storage.sql.exec(`DELETE FROM slot_waiters`);
+      return rows.map((r) => r.mission_id);
+    });
+    for (const missionId of waiters) {
+      this.ctx.waitUntil(
+        getAgentByName(this.env.MissionAgent, missionId)
+          .then((mission) => mission.wake())
+          .catch((error: unknown) => console.error(`project ${this.name}: waking mission ${missionId} failed: ${String(error)}`)),
+      );
+    }
+  }
+
+  private newestSessionId(): string | null {
+    return this.ctx.storage.sql.exec<{ id: string }>(`SELECT id FROM sessions ORDER BY created_at DESC, id DESC LIMIT 1`).toArray()[0]?.id ?? null;
+  }
 
   private sessionRow(sessionId: string): SessionRow | null {
     return this.ctx.storage.sql.exec<SessionRow>(`SELECT * FROM sessions WHERE id = ?`, sessionId).toArray()[0] ?? null;
@@ -243,7 +613,13 @@ export class ProjectAgent extends Agent<Env> {
 }
 
 function toSession(row: SessionRow): ChatSession {
-  return { id: row.id, title: row.title, createdAt: row.created_at, messageCount: row.last_seq };
+  return { id: row.id, title: row.title, kind: row.kind, createdAt: row.created_at, messageCount: row.last_seq };
+}
+
+/** A user's words as an FTS5 query: each word quoted (so punctuation is not syntax), all required. */
+function ftsQuery(text: string): string {
+  const words = text.split(/\s+/).filter(Boolean).map((w) => `"${w.replaceAll('"', '""')}"`);
+  return words.join(" ") || '""';
 }
 
 function toMessage(row: MessageRow): ChatMessage {
@@ -254,6 +630,8 @@ function toMessage(row: MessageRow): ChatMessage {
     role: row.role as ChatMessage["role"],
     author: row.author,
     text: row.text,
+    cards: JSON.parse(row.cards_json ?? "[]") as ToolCard[],
+    draftId: row.draft_id ?? null,
     createdAt: row.created_at,
   };
 }

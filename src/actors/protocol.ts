@@ -9,6 +9,19 @@ import { sessionIdSchema } from "../ids.ts";
 /** Longest chat message accepted, in characters. */
 export const MAX_MESSAGE_CHARS = 32_000;
 
+/**
+ * A tool call the tech lead made during a reply, with its result: shown in the chat as a card,
+ * live and in history. `output` is the tool's JSON result (or error text), capped.
+ */
+export const toolCardSchema = z.object({
+  toolCallId: z.string(),
+  toolName: z.string(),
+  input: z.unknown(),
+  output: z.unknown(),
+  isError: z.boolean(),
+});
+export type ToolCard = z.infer<typeof toolCardSchema>;
+
 /** A stored chat message. `seq` counts 1, 2, 3... within its session, with no gaps. */
 export const chatMessageSchema = z.object({
   id: z.string(),
@@ -17,15 +30,24 @@ export const chatMessageSchema = z.object({
   role: z.enum(["user", "assistant", "system"]),
   author: z.string(),
   text: z.string(),
+  /** Tool calls the tech lead made while writing this message, in order. */
+  cards: z.array(toolCardSchema).default([]),
+  /** For a streamed reply: the draft id its `chat.delta` frames carried, so clients replace the draft. */
+  draftId: z.string().nullable().default(null),
   /** ISO 8601 time. */
   createdAt: z.string(),
 });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
+/** `chat`: people talk, the tech lead answers only to `@lead`; `tech-lead`: it answers every message. */
+export const sessionKindSchema = z.enum(["chat", "tech-lead"]);
+export type SessionKind = z.infer<typeof sessionKindSchema>;
+
 /** A chat session of a project. */
 export const chatSessionSchema = z.object({
   id: z.string(),
   title: z.string(),
+  kind: sessionKindSchema.default("chat"),
   createdAt: z.string(),
   /** Number of messages stored so far (the last seq). */
   messageCount: z.number().int().nonnegative(),
@@ -60,10 +82,66 @@ export const taskViewSchema = z.object({
   usage: usageSchema,
   /** Workspace-relative paths the task changed (known once it ends). */
   changedFiles: z.array(z.string()),
+  /** The mission this task belongs to (directly or through its parent task), if any. */
+  missionId: z.string().nullable().default(null),
+  /** The parent task for a child task; null for a task started by a mission, the API or a person. */
+  parentTaskId: z.string().nullable().default(null),
+  /** 0 for a top-level task, parent's depth + 1 for a child. */
+  depth: z.number().int().nonnegative().default(0),
+  /** The question the task waits on (`ask_human`), while it waits. */
+  question: z.string().nullable().default(null),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 export type TaskView = z.infer<typeof taskViewSchema>;
+
+export const missionStatusSchema = z.enum(["planning", "running", "paused", "succeeded", "failed", "cancelled"]);
+export type MissionStatus = z.infer<typeof missionStatusSchema>;
+export const TERMINAL_MISSION_STATUSES: readonly MissionStatus[] = ["succeeded", "failed", "cancelled"];
+
+/**
+ * A plan entry's state: `pending` (waiting on dependencies, a slot, or a resume), `running` (its
+ * current attempt's task is active), the task's end state, or `skipped` (a dependency failed for good).
+ */
+export const missionTaskStatusSchema = z.enum(["pending", "running", "succeeded", "failed", "cancelled", "skipped"]);
+export type MissionTaskStatus = z.infer<typeof missionTaskStatusSchema>;
+
+/** One task of a mission's plan as the API and `mission.updated` show it. */
+export const missionTaskViewSchema = z.object({
+  key: z.string(),
+  prompt: z.string(),
+  /** The current (latest) attempt's task id; null before the first start. */
+  taskId: z.string().nullable(),
+  status: missionTaskStatusSchema,
+  dependsOn: z.array(z.string()),
+  /** Attempts started so far (1 + retries). */
+  attempts: z.number().int().nonnegative(),
+  /** Why it failed or was skipped. */
+  error: z.string().nullable(),
+  /** Cost of every finished attempt, in USD and tokens. */
+  usage: usageSchema,
+});
+export type MissionTaskView = z.infer<typeof missionTaskViewSchema>;
+
+/** A mission as the API and the `mission.updated` frame show it. Times are ISO 8601. */
+export const missionViewSchema = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  goal: z.string(),
+  status: missionStatusSchema,
+  tasks: z.array(missionTaskViewSchema),
+  maxConcurrent: z.number().int().positive(),
+  maxRetries: z.number().int().nonnegative(),
+  /** The outcome in words, once the mission ended. */
+  summary: z.string().nullable(),
+  /** Why it failed or was cancelled. */
+  error: z.string().nullable(),
+  /** Totals over the tasks' finished attempts. */
+  usage: usageSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type MissionView = z.infer<typeof missionViewSchema>;
 
 /**
  * One entry of a task's append-only transcript. `seq` counts 1, 2, 3... per task.
@@ -71,6 +149,7 @@ export type TaskView = z.infer<typeof taskViewSchema>;
  * - `model_step`: a finished model call: its text, the tool calls it asked for, usage.
  * - `tool_call`: a tool call about to run (name and input).
  * - `tool_result`: its outcome: output (capped), exit code for bash, duration in ms, error flag.
+ * - `message`: text given to the task from outside (a check-in, a message, an answer).
  */
 export const transcriptEventSchema = z.discriminatedUnion("type", [
   z.object({
@@ -112,6 +191,15 @@ export const transcriptEventSchema = z.discriminatedUnion("type", [
     exitCode: z.number().int().nullable(),
     durationMs: z.number(),
   }),
+  z.object({
+    type: z.literal("message"),
+    seq: z.number().int(),
+    at: z.string(),
+    /** `check_in`: the platform asked for progress; `message`: someone sent the task a message; `answer`: a person answered its question. */
+    kind: z.enum(["check_in", "message", "answer"]),
+    from: z.string(),
+    text: z.string(),
+  }),
 ]);
 export type TranscriptEvent = z.infer<typeof transcriptEventSchema>;
 
@@ -139,6 +227,11 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("chat.message"), message: chatMessageSchema }),
   z.object({ type: z.literal("task.updated"), task: taskViewSchema }),
   z.object({ type: z.literal("task.event"), taskId: z.string(), event: transcriptEventSchema }),
+  z.object({ type: z.literal("mission.updated"), mission: missionViewSchema }),
+  /** A piece of the tech lead's reply as it streams; `draftId` names the reply until it is stored. */
+  z.object({ type: z.literal("chat.delta"), sessionId: z.string(), draftId: z.string(), author: z.string(), delta: z.string() }),
+  /** A tool call of a streaming reply, with its result. */
+  z.object({ type: z.literal("chat.card"), sessionId: z.string(), draftId: z.string(), card: toolCardSchema }),
   z.object({ type: z.literal("error"), code: z.string(), message: z.string() }),
 ]);
 export type ServerFrame = z.infer<typeof serverFrameSchema>;

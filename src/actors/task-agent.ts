@@ -11,14 +11,18 @@ import type { ModelMessage } from "ai";
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import type { ProjectAgent } from "./project-agent.ts";
-import { projectIdSchema, taskIdSchema, userIdSchema } from "../ids.ts";
+import { missionIdSchema, newId, projectIdSchema, sessionIdSchema, taskIdSchema, userIdSchema } from "../ids.ts";
+import { registerTask } from "../indexes.ts";
 import { costUsd } from "../models/catalog.ts";
 import { resolveModel } from "../models/registry.ts";
 import { scriptSchema, SCRIPT_FINISHED_TEXT } from "../models/scripted.ts";
 import { runModelStep, type RequestedToolCall } from "../models/step.ts";
 import { openWorkspace } from "../sandbox/open.ts";
 import { EXEC_DEFAULT_TIMEOUT_MS, WorkspaceError } from "../sandbox/workspace.ts";
-import { runWorkspaceTool, workspaceToolSet } from "../tools/workspace-tools.ts";
+import { isPlatformTool, platformToolInputs, platformToolSet } from "../tools/task-platform-tools.ts";
+import { runWorkspaceTool, workspaceToolSet, type ToolOutcome } from "../tools/workspace-tools.ts";
+import type { MissionAgent } from "./mission-agent.ts";
+import { ensureColumns } from "./sql.ts";
 import {
   TERMINAL_TASK_STATUSES,
   transcriptEventSchema,
@@ -54,18 +58,43 @@ export const taskRequestSchema = z.object({
   maxSteps: z.number().int().positive().max(MAX_MAX_STEPS).optional(),
 });
 
-/** Full spec of a task, as `TaskAgent.start` takes it over RPC. */
+/** Full spec of a task, as `TaskAgent.start` takes it over RPC (the API, a mission or a parent task). */
 export const taskSpecSchema = taskRequestSchema.extend({
   id: taskIdSchema,
   projectId: projectIdSchema,
   userId: userIdSchema,
+  /** The mission the task belongs to (set by the mission, inherited by children). */
+  missionId: missionIdSchema.optional(),
+  /** The parent task of a child task. */
+  parentTaskId: taskIdSchema.optional(),
+  /** 0 for a top-level task. */
+  depth: z.number().int().min(0).max(100).default(0),
+  /** Where the task's questions appear in the chat (the project's newest session when absent). */
+  sessionId: sessionIdSchema.optional(),
+  /** Project policies, part of the instructions; fetched from the project when absent. */
+  policies: z.array(z.string()).max(200).optional(),
 });
 export type TaskSpec = z.input<typeof taskSpecSchema>;
 
+/** Limits a task takes from its project when it starts (issue 3's defaults live in ProjectAgent). */
+export interface TaskLimits {
+  /** Deepest level a child may be at (a top-level task is at 0). */
+  maxDepth: number;
+  /** Children one task may dispatch. */
+  maxChildren: number;
+  /** Time without progress before a check-in, and again before the task fails, in ms. */
+  silenceMs: number;
+}
+
 const TASK_INSTRUCTIONS = `You are a coding agent working in an isolated workspace mounted at /workspace.
 Use the tools to inspect and change files and to run commands (bash has no network access).
-Make the smallest change that achieves the goal, verify it by running the relevant commands,
-and finish with a short summary of what you did and what you verified.`;
+You may split work into child tasks (dispatch_task, then wait_for_tasks) and ask a person
+(ask_human) when only they can decide. Make the smallest change that achieves the goal, verify
+it by running the relevant commands, and finish with a short summary of what you did and what
+you verified.`;
+
+/** How often a task waiting on children checks them itself, in s: the bound on a lost report. */
+const CHILD_WATCHDOG_SECONDS = 60;
 
 type TaskRow = {
   id: string;
@@ -84,6 +113,16 @@ type TaskRow = {
   output_tokens: number;
   cost_usd: number;
   changed_files_json: string;
+  mission_id: string | null;
+  parent_task_id: string | null;
+  depth: number;
+  session_id: string | null;
+  policies_json: string;
+  limits_json: string;
+  wait_kind: "children" | "human" | null;
+  question: string | null;
+  last_activity_at: number;
+  checked_in_at: number | null;
   created_at: string;
   updated_at: string;
 };
@@ -122,6 +161,25 @@ export class TaskAgent extends Agent<Env> {
     sql.exec(`CREATE TABLE IF NOT EXISTS transcript (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, tool_call_id TEXT, data TEXT NOT NULL)`);
     sql.exec(`CREATE INDEX IF NOT EXISTS transcript_tool_call ON transcript(tool_call_id, type)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS conversation (idx INTEGER PRIMARY KEY, message TEXT NOT NULL)`);
+    ensureColumns(sql, "task", {
+      mission_id: "TEXT",
+      parent_task_id: "TEXT",
+      depth: "INTEGER NOT NULL DEFAULT 0",
+      session_id: "TEXT",
+      policies_json: "TEXT NOT NULL DEFAULT '[]'",
+      limits_json: "TEXT NOT NULL DEFAULT '{}'",
+      wait_kind: "TEXT",
+      question: "TEXT",
+      // Epoch ms of the last progress (a step, a tool result, a message); check-ins do not count.
+      last_activity_at: "INTEGER NOT NULL DEFAULT 0",
+      checked_in_at: "INTEGER",
+    });
+    // Children by idempotency key: a retried dispatch finds its child here.
+    sql.exec(`CREATE TABLE IF NOT EXISTS children (idempotency_key TEXT PRIMARY KEY, task_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL)`);
+    // Answers to ask_human calls, by tool call id.
+    sql.exec(`CREATE TABLE IF NOT EXISTS answers (tool_call_id TEXT PRIMARY KEY, author TEXT NOT NULL, text TEXT NOT NULL)`);
+    // Messages for the model (check-ins, messages), appended to the conversation before the next step.
+    sql.exec(`CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0)`);
   }
 
   // ---------- RPC ----------
@@ -133,10 +191,13 @@ export class TaskAgent extends Agent<Env> {
   async start(input: TaskSpec): Promise<TaskView> {
     const spec = taskSpecSchema.parse(input);
     if (!this.row()) {
+      const project = await getAgentByName(this.env.ProjectAgent, spec.projectId);
+      const settings = await project.taskSettings();
       const now = new Date().toISOString();
-      this.ctx.storage.sql.exec(
-        `INSERT INTO task (id, project_id, user_id, prompt, model, script_json, max_steps, seed_json, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+      const inserted = this.ctx.storage.sql.exec(
+        `INSERT OR IGNORE INTO task (id, project_id, user_id, prompt, model, script_json, max_steps, seed_json, status, mission_id,
+         parent_task_id, depth, session_id, policies_json, limits_json, last_activity_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         spec.id,
         spec.projectId,
         spec.userId,
@@ -145,12 +206,21 @@ export class TaskAgent extends Agent<Env> {
         spec.script ? JSON.stringify(spec.script) : null,
         spec.maxSteps ?? DEFAULT_MAX_STEPS,
         JSON.stringify(spec.workspace?.files ?? {}),
+        spec.missionId ?? null,
+        spec.parentTaskId ?? null,
+        spec.depth,
+        spec.sessionId ?? null,
+        JSON.stringify(spec.policies ?? settings.policies),
+        JSON.stringify(settings.limits),
+        Date.now(),
         now,
         now,
-      );
-      const event = this.journal({ type: "status", status: "queued" });
-      // Awaited so that the project lists the task as soon as the API answers.
-      await this.publish([event], true, true);
+      ).rowsWritten;
+      if (inserted > 0) {
+        const event = this.journal({ type: "status", status: "queued" });
+        // Awaited so that the project lists the task as soon as the API answers.
+        await this.publish([event], true, true);
+      }
     }
     this.kick();
     return this.mustView();
@@ -193,8 +263,107 @@ export class TaskAgent extends Agent<Env> {
     if (event) {
       this.abort?.abort(new Error(reason));
       await this.publish([event], true, true);
+      await this.afterEnd();
     }
     return this.mustView();
+  }
+
+  /**
+   * A person's answer to the question the task waits on (`ask_human`): journaled, given to the
+   * model as the tool's result, and the loop resumes. Returns the view, or an error when the
+   * task is not waiting for an answer.
+   */
+  async answer(text: string, author: string): Promise<{ ok: true; task: TaskView } | { ok: false; message: string }> {
+    const event = this.ctx.storage.transactionSync(() => {
+      const row = this.mustRow();
+      const pending = row.status === "waiting" && row.wait_kind === "human" ? this.pendingToolCalls().find((c) => c.toolName === "ask_human") : undefined;
+      if (!pending) return null;
+      this.ctx.storage.sql.exec(`INSERT OR IGNORE INTO answers (tool_call_id, author, text) VALUES (?, ?, ?)`, pending.toolCallId, author, text);
+      const answered = this.journal({ type: "message", kind: "answer", from: author, text });
+      const resumed = this.transition(["waiting"], "running");
+      return resumed ? [answered, resumed] : [answered];
+    });
+    if (!event) return { ok: false, message: "the task is not waiting for an answer" };
+    await this.publish(event, true, true);
+    this.kick();
+    return { ok: true, task: this.mustView() };
+  }
+
+  /**
+   * Gives the task's model a message (from the tech lead or a person): journaled now, added to
+   * the conversation before the next model step. Refused once the task has ended.
+   */
+  async sendMessage(text: string, from: string): Promise<{ ok: true } | { ok: false; message: string }> {
+    const event = this.ctx.storage.transactionSync(() => {
+      const row = this.mustRow();
+      if (TERMINAL_TASK_STATUSES.includes(row.status)) return null;
+      this.ctx.storage.sql.exec(`INSERT INTO inbox (text) VALUES (?)`, `Message from ${from}: ${text}`);
+      return this.journal({ type: "message", kind: "message", from, text });
+    });
+    if (!event) return { ok: false, message: "the task has ended" };
+    await this.publish([event], false, true);
+    return { ok: true };
+  }
+
+  /** A child reports that it ended: wakes this task if it waits on its children. */
+  async childEnded(childId: string): Promise<void> {
+    if (!this.childIds().includes(childId)) return;
+    await this.wakeIfChildrenDone();
+  }
+
+  /** The spec this task was started with (for `retry_task`), or null if this actor holds none. */
+  async getSpec(): Promise<TaskSpec | null> {
+    const row = this.row();
+    if (!row) return null;
+    return {
+      id: row.id,
+      projectId: row.project_id,
+      userId: row.user_id,
+      prompt: row.prompt,
+      model: row.model,
+      script: row.script_json ? scriptSchema.parse(JSON.parse(row.script_json)) : undefined,
+      maxSteps: row.max_steps,
+      missionId: row.mission_id ?? undefined,
+      parentTaskId: row.parent_task_id ?? undefined,
+      depth: row.depth,
+      sessionId: row.session_id ?? undefined,
+      policies: JSON.parse(row.policies_json) as string[],
+    };
+  }
+
+  /** Alarm callback: fails or checks in on a running task that made no progress (issue 3). */
+  async checkSilence(): Promise<void> {
+    const row = this.row();
+    if (!row || row.status !== "running") return;
+    const silenceMs = this.limits().silenceMs;
+    const now = Date.now();
+    const quietFor = now - row.last_activity_at;
+    if (quietFor < silenceMs) return this.armSilenceTimer(row.last_activity_at + silenceMs);
+    if (row.checked_in_at === null) {
+      const text = `Check-in: no progress for ${Math.round(quietFor / 1000)} s. Report what you are doing and continue, or finish with a summary.`;
+      const event = this.ctx.storage.transactionSync(() => {
+        this.ctx.storage.sql.exec(`UPDATE task SET checked_in_at = ? WHERE id = ?`, now, row.id);
+        this.ctx.storage.sql.exec(`INSERT INTO inbox (text) VALUES (?)`, text);
+        return this.journal({ type: "message", kind: "check_in", from: "SAM", text });
+      });
+      await this.publish([event], false, true);
+      return this.armSilenceTimer(now + silenceMs);
+    }
+    if (now - row.checked_in_at < silenceMs) return this.armSilenceTimer(row.checked_in_at + silenceMs);
+    const reason = `no progress for ${Math.round(quietFor / 1000)} s, and none after a check-in`;
+    const event = this.transition(["running"], "failed", { error: reason });
+    if (event) {
+      this.abort?.abort(new Error(reason));
+      await this.publish([event], true, true);
+      await this.afterEnd();
+    }
+  }
+
+  /** Alarm callback while waiting on children: catches a lost report from a child. */
+  async checkChildren(): Promise<void> {
+    const row = this.row();
+    if (!row || row.status !== "waiting" || row.wait_kind !== "children") return;
+    if (!(await this.wakeIfChildrenDone())) await this.schedule(CHILD_WATCHDOG_SECONDS, "checkChildren", undefined, { idempotent: true });
   }
 
   // ---------- the loop ----------
@@ -226,7 +395,12 @@ export class TaskAgent extends Agent<Env> {
       this.ctx.storage.sql.exec(`UPDATE task SET seed_json = NULL WHERE id = ?`, first.id);
       await this.publish([event], true, true);
     }
-    const tools = workspaceToolSet();
+    // (Re)starting the loop is progress: the silence timer counts from here.
+    this.ctx.storage.sql.exec(`UPDATE task SET last_activity_at = ?, checked_in_at = NULL WHERE id = ?`, Date.now(), first.id);
+    await this.armSilenceTimer(Date.now() + this.limits().silenceMs);
+    const tools = { ...workspaceToolSet(), ...platformToolSet() };
+    const policies = JSON.parse(first.policies_json) as string[];
+    const instructions = policies.length ? `${TASK_INSTRUCTIONS}\n\nProject policies (always follow them):\n${policies.map((p) => `- ${p}`).join("\n")}` : TASK_INSTRUCTIONS;
     const script = first.script_json ? scriptSchema.parse(JSON.parse(first.script_json)) : undefined;
     const model = resolveModel(first.model, this.env, { userId: first.user_id, projectId: first.project_id, taskId: first.id }, script);
     const workspace = openWorkspace(this.env, first.id);
@@ -241,10 +415,11 @@ export class TaskAgent extends Agent<Env> {
           await this.finish("failed", null, `step limit reached (maxSteps ${row.max_steps})`);
           return;
         }
+        this.deliverInbox();
         this.abort = new AbortController();
         const step = await runModelStep({
           model,
-          instructions: TASK_INSTRUCTIONS,
+          instructions,
           messages: this.conversation(row.prompt),
           tools,
           abortSignal: this.abort.signal,
@@ -262,7 +437,7 @@ export class TaskAgent extends Agent<Env> {
       }
       for (const call of pending) {
         if (this.status() !== "running") return;
-        await this.runToolCall(call, workspace);
+        if (!(await this.runToolCall(call, workspace))) return; // the task now waits
       }
     }
   }
@@ -300,14 +475,21 @@ export class TaskAgent extends Agent<Env> {
     });
   }
 
-  /** Runs one tool call (already journaled with its step) and journals its result. */
-  private async runToolCall(call: RequestedToolCall, workspace: ReturnType<typeof openWorkspace>): Promise<void> {
+  /**
+   * Runs one tool call (already journaled with its step) and journals its result. Returns false
+   * when the call made the task wait (children or a person) instead of producing a result yet.
+   */
+  private async runToolCall(call: RequestedToolCall, workspace: ReturnType<typeof openWorkspace>): Promise<boolean> {
     const step = this.mustRow().steps;
     const started = Date.now();
     this.abort = new AbortController();
-    const outcome = await runWorkspaceTool(call.toolName, call.input, workspace, EXEC_DEFAULT_TIMEOUT_MS, this.abort.signal).finally(() => {
+    const outcome = await (isPlatformTool(call.toolName)
+      ? this.runPlatformTool(call)
+      : runWorkspaceTool(call.toolName, call.input, workspace, EXEC_DEFAULT_TIMEOUT_MS, this.abort.signal)
+    ).finally(() => {
       this.abort = null;
     });
+    if (outcome === "wait") return false;
     const output = outcome.output.length > MAX_STORED_OUTPUT ? `${outcome.output.slice(0, MAX_STORED_OUTPUT)}\n[truncated]` : outcome.output;
     const modelOutput = outcome.exitCode === null ? output : `exit code: ${outcome.exitCode}\n${output}`;
     const event = this.ctx.storage.transactionSync(() => {
@@ -334,6 +516,179 @@ export class TaskAgent extends Agent<Env> {
       });
     });
     void this.publish([event], false, false);
+    return true;
+  }
+
+  // ---------- platform tools ----------
+
+  /** Runs dispatch_task, wait_for_tasks or ask_human; "wait" when the task must now wait. Never throws. */
+  private async runPlatformTool(call: RequestedToolCall): Promise<ToolOutcome | "wait"> {
+    try {
+      switch (call.toolName) {
+        case "dispatch_task":
+          return await this.dispatchChild(call.toolCallId, platformToolInputs.dispatch_task.parse(call.input));
+        case "wait_for_tasks":
+          return await this.waitForChildren(platformToolInputs.wait_for_tasks.parse(call.input).task_ids);
+        case "ask_human":
+          return await this.askHuman(call.toolCallId, platformToolInputs.ask_human.parse(call.input).question);
+      }
+      return { output: `unknown tool "${call.toolName}"`, isError: true, exitCode: null };
+    } catch (error) {
+      const message = error instanceof z.ZodError ? `invalid input for ${call.toolName}: ${z.prettifyError(error)}` : String(error);
+      return { output: message, isError: true, exitCode: null };
+    }
+  }
+
+  /**
+   * Starts a child task, at most once per idempotency key (the tool call id by default), within
+   * the project's depth and fan-out limits. Returns the child's id and status.
+   */
+  private async dispatchChild(toolCallId: string, input: z.infer<typeof platformToolInputs.dispatch_task>): Promise<ToolOutcome> {
+    const row = this.mustRow();
+    const limits = this.limits();
+    const key = input.idempotency_key ?? toolCallId;
+    const childId = this.ctx.storage.transactionSync(() => {
+      const existing = this.ctx.storage.sql.exec<{ task_id: string }>(`SELECT task_id FROM children WHERE idempotency_key = ?`, key).toArray()[0];
+      if (existing) return { id: existing.task_id };
+      if (row.depth + 1 > limits.maxDepth) return { error: `a child would be at depth ${row.depth + 1}; the project allows ${limits.maxDepth}` };
+      if (this.childIds().length >= limits.maxChildren) return { error: `this task already has ${limits.maxChildren} children, the project's limit` };
+      const id = newId("task");
+      this.ctx.storage.sql.exec(`INSERT INTO children (idempotency_key, task_id, created_at) VALUES (?, ?, ?)`, key, id, new Date().toISOString());
+      return { id };
+    });
+    if ("error" in childId) return { output: `dispatch refused: ${childId.error}`, isError: true, exitCode: null };
+    await registerTask(this.env, childId.id, row.project_id);
+    const child = await getAgentByName(this.env.TaskAgent, childId.id);
+    const view = await child.start({
+      id: childId.id,
+      projectId: row.project_id,
+      userId: row.user_id,
+      prompt: input.prompt,
+      model: input.model ?? row.model,
+      script: input.script,
+      missionId: row.mission_id ?? undefined,
+      parentTaskId: row.id,
+      depth: row.depth + 1,
+      sessionId: row.session_id ?? undefined,
+      policies: JSON.parse(row.policies_json) as string[],
+    });
+    return { output: JSON.stringify({ taskId: view.id, status: view.status }), isError: false, exitCode: null };
+  }
+
+  /** Each child's outcome when all given children ended; otherwise the task waits for them. */
+  private async waitForChildren(taskIds: string[] | undefined): Promise<ToolOutcome | "wait"> {
+    const mine = this.childIds();
+    const ids = taskIds ?? mine;
+    const strangers = ids.filter((id) => !mine.includes(id));
+    if (strangers.length) return { output: `not children of this task: ${strangers.join(", ")}`, isError: true, exitCode: null };
+    if (ids.length === 0) return { output: "this task has no children to wait for", isError: true, exitCode: null };
+    const views = await this.childViews(ids);
+    if (views.every((v) => v && TERMINAL_TASK_STATUSES.includes(v.status))) {
+      const results = views.map((v) => v && { taskId: v.id, status: v.status, summary: v.summary, error: v.error, changedFiles: v.changedFiles });
+      return { output: JSON.stringify(results, null, 2), isError: false, exitCode: null };
+    }
+    const event = this.transition(["running"], "waiting", { waitKind: "children" });
+    if (event) {
+      await this.publish([event], true, true);
+      await this.schedule(CHILD_WATCHDOG_SECONDS, "checkChildren", undefined, { idempotent: true });
+      // A child may have ended between the check above and the transition.
+      await this.wakeIfChildrenDone();
+    }
+    return "wait";
+  }
+
+  /** The answer when one was given; otherwise posts the question to the chat and waits. */
+  private async askHuman(toolCallId: string, question: string): Promise<ToolOutcome | "wait"> {
+    const answer = this.ctx.storage.sql.exec<{ author: string; text: string }>(`SELECT author, text FROM answers WHERE tool_call_id = ?`, toolCallId).toArray()[0];
+    if (answer) return { output: `${answer.author} answered: ${answer.text}`, isError: false, exitCode: null };
+    const row = this.mustRow();
+    const event = this.transition(["running"], "waiting", { waitKind: "human", question });
+    if (event) await this.publish([event], true, true);
+    try {
+      const project = await getAgentByName(this.env.ProjectAgent, row.project_id);
+      await project.postNotice(
+        `question:${row.id}:${toolCallId}`,
+        row.session_id,
+        `Task ${row.id} asks: ${question}\n(Answer in the task's answer box, or reply with @${row.id} followed by your answer.)`,
+      );
+    } catch (error) {
+      // The question is on the task (its view and transcript) even when the chat post fails.
+      console.error(`task ${row.id}: posting the question failed: ${String(error)}`);
+    }
+    return "wait";
+  }
+
+  /** Wakes a task waiting on children when every child it waits for has ended. Returns whether it woke. */
+  private async wakeIfChildrenDone(): Promise<boolean> {
+    const row = this.row();
+    if (!row || row.status !== "waiting" || row.wait_kind !== "children") return false;
+    const waitingOn = this.pendingToolCalls().find((c) => c.toolName === "wait_for_tasks");
+    const parsed = waitingOn ? platformToolInputs.wait_for_tasks.safeParse(waitingOn.input) : null;
+    const ids = (parsed?.success ? parsed.data.task_ids : undefined) ?? this.childIds();
+    const views = await this.childViews(ids);
+    if (!views.every((v) => v && TERMINAL_TASK_STATUSES.includes(v.status))) return false;
+    const event = this.transition(["waiting"], "running");
+    if (!event) return false;
+    await this.publish([event], true, true);
+    this.kick();
+    return true;
+  }
+
+  private childIds(): string[] {
+    return this.ctx.storage.sql.exec<{ task_id: string }>(`SELECT task_id FROM children ORDER BY created_at, task_id`).toArray().map((r) => r.task_id);
+  }
+
+  private async childViews(ids: string[]): Promise<(TaskView | null)[]> {
+    return Promise.all(ids.map(async (id) => (await getAgentByName(this.env.TaskAgent, id)).getView()));
+  }
+
+  /** Appends undelivered inbox messages (check-ins, messages) to the conversation, once each. */
+  private deliverInbox(): void {
+    this.ctx.storage.transactionSync(() => {
+      const rows = this.ctx.storage.sql.exec<{ id: number; text: string }>(`SELECT id, text FROM inbox WHERE delivered = 0 ORDER BY id`).toArray();
+      for (const row of rows) {
+        this.appendMessage({ role: "user", content: row.text });
+        this.ctx.storage.sql.exec(`UPDATE inbox SET delivered = 1 WHERE id = ?`, row.id);
+      }
+    });
+  }
+
+  /** The limits the task took from its project at start (defaults for tasks older than them). */
+  private limits(): TaskLimits {
+    const stored = JSON.parse(this.mustRow().limits_json) as Partial<TaskLimits>;
+    return { maxDepth: stored.maxDepth ?? 3, maxChildren: stored.maxChildren ?? 5, silenceMs: stored.silenceMs ?? 600_000 };
+  }
+
+  /** Sets the silence alarm for `at` (epoch ms) unless one is set already; its handler re-arms it. */
+  private async armSilenceTimer(at: number): Promise<void> {
+    if (this.getSchedules().some((s) => s.callback === "checkSilence")) return;
+    await this.schedule(new Date(Math.max(at, Date.now() + 1)), "checkSilence");
+  }
+
+  /**
+   * After the task ended: a failed or cancelled task cancels its children, and the parent (the
+   * mission or the parent task) hears of the end. Failures are logged: parents also poll.
+   */
+  private async afterEnd(): Promise<void> {
+    const row = this.mustRow();
+    const view = this.toView(row);
+    if (row.status !== "succeeded") {
+      await Promise.all(
+        this.childIds().map(async (id) => {
+          try {
+            await (await getAgentByName(this.env.TaskAgent, id)).cancel(`parent task ${row.id} ${row.status}`);
+          } catch (error) {
+            console.error(`task ${row.id}: cancelling child ${id} failed: ${String(error)}`);
+          }
+        }),
+      );
+    }
+    try {
+      if (row.parent_task_id) await (await getAgentByName(this.env.TaskAgent, row.parent_task_id)).childEnded(row.id);
+      else if (row.mission_id) await (await getAgentByName(this.env.MissionAgent, row.mission_id)).taskEnded(row.id, view);
+    } catch (error) {
+      console.error(`task ${row.id}: reporting the end to its parent failed: ${String(error)}`);
+    }
   }
 
   /** Ends the task (compare-and-set from running), recording the workspace's changed files. */
@@ -345,7 +700,10 @@ export class TaskAgent extends Agent<Env> {
       // The diff is a convenience; a task's outcome does not depend on it.
     }
     const event = this.transition(["running"], status, { summary, error, changedFiles });
-    if (event) await this.publish([event], true, true);
+    if (event) {
+      await this.publish([event], true, true);
+      await this.afterEnd();
+    }
   }
 
   /** Fails the task when the loop threw (model or workspace unavailable, bad script...). */
@@ -354,7 +712,10 @@ export class TaskAgent extends Agent<Env> {
     if (!row || row.status === "cancelled") return;
     const message = error instanceof Error ? error.message : String(error);
     const event = this.transition(["queued", "running"], "failed", { error: message });
-    if (event) await this.publish([event], true, true);
+    if (event) {
+      await this.publish([event], true, true);
+      await this.afterEnd();
+    }
   }
 
   // ---------- storage ----------
@@ -385,19 +746,24 @@ export class TaskAgent extends Agent<Env> {
   private transition(
     from: TaskStatus[],
     to: TaskStatus,
-    fields: { summary?: string | null; error?: string | null; changedFiles?: string[] } = {},
+    fields: { summary?: string | null; error?: string | null; changedFiles?: string[]; waitKind?: "children" | "human"; question?: string } = {},
   ): TranscriptEvent | null {
     return this.ctx.storage.transactionSync(() => {
       const row = this.mustRow();
       if (!from.includes(row.status)) return null;
+      // What the task waits on is kept only while it waits; leaving `waiting` is progress.
       this.ctx.storage.sql.exec(
         `UPDATE task SET status = ?, summary = COALESCE(?, summary), error = COALESCE(?, error),
-         changed_files_json = COALESCE(?, changed_files_json), updated_at = ? WHERE id = ?`,
+         changed_files_json = COALESCE(?, changed_files_json), wait_kind = ?, question = ?, updated_at = ?,
+         last_activity_at = CASE WHEN status = 'waiting' THEN ? ELSE last_activity_at END WHERE id = ?`,
         to,
         fields.summary ?? null,
         fields.error ?? null,
         fields.changedFiles ? JSON.stringify(fields.changedFiles) : null,
+        to === "waiting" ? (fields.waitKind ?? null) : null,
+        to === "waiting" ? (fields.question ?? null) : null,
         new Date().toISOString(),
+        Date.now(),
         row.id,
       );
       return this.journal({ type: "status", status: to, ...(fields.error ? { reason: fields.error } : {}) });
@@ -411,6 +777,10 @@ export class TaskAgent extends Agent<Env> {
     const full = { ...event, seq: last + 1, at: new Date().toISOString() } as TranscriptEvent;
     const toolCallId = "toolCallId" in full ? full.toolCallId : null;
     this.ctx.storage.sql.exec(`INSERT INTO transcript (seq, type, tool_call_id, data) VALUES (?, ?, ?, ?)`, full.seq, full.type, toolCallId, JSON.stringify(full));
+    // Progress extends the silence timer and clears a check-in; the check-in itself does not count.
+    if (full.type !== "message" || full.kind !== "check_in") {
+      this.ctx.storage.sql.exec(`UPDATE task SET last_activity_at = ?, checked_in_at = NULL`, Date.now());
+    }
     return full;
   }
 
@@ -457,6 +827,10 @@ export class TaskAgent extends Agent<Env> {
       error: row.error,
       usage: { inputTokens: row.input_tokens, outputTokens: row.output_tokens, costUsd: row.cost_usd },
       changedFiles: JSON.parse(row.changed_files_json) as string[],
+      missionId: row.mission_id,
+      parentTaskId: row.parent_task_id,
+      depth: row.depth,
+      question: row.status === "waiting" ? row.question : null,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };

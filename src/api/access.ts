@@ -19,3 +19,13 @@ export async function projectOfTaskFor(env: Env, userId: string, taskId: string)
     .first<{ projectId: string }>();
   return row?.projectId ?? null;
 }
+
+/** The project of `missionId` if `userId` may see it, else null. */
+export async function projectOfMissionFor(env: Env, userId: string, missionId: string): Promise<string | null> {
+  const row = await env.DB.prepare(
+    `SELECT s.project_id AS projectId FROM missions s JOIN project_members m ON m.project_id = s.project_id WHERE s.id = ? AND m.user_id = ?`,
+  )
+    .bind(missionId, userId)
+    .first<{ projectId: string }>();
+  return row?.projectId ?? null;
+}

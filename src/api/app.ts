@@ -7,6 +7,7 @@ import type { AuthedEnv } from "./auth.ts";
 import { apiError } from "./http.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { projectRoutes } from "./routes/projects.ts";
+import { missionRoutes } from "./routes/missions.ts";
 import { taskRoutes } from "./routes/tasks.ts";
 
 /** Builds the API app. */
@@ -15,6 +16,7 @@ export function createApiApp(): Hono<AuthedEnv> {
   app.route("/", metaRoutes);
   app.route("/", projectRoutes);
   app.route("/", taskRoutes);
+  app.route("/", missionRoutes);
   app.notFound((c) => apiError(c, 404, "not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {
     console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}: ${error.message}`);

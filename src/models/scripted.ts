@@ -91,7 +91,10 @@ export function createScriptedModel(script: readonly ScriptStep[]): LanguageMode
       const parts: LanguageModelV4StreamPart[] = [{ type: "stream-start", warnings: [] }];
       for (const part of result.content) {
         if (part.type === "text") {
-          parts.push({ type: "text-start", id: "t0" }, { type: "text-delta", id: "t0", delta: part.text }, { type: "text-end", id: "t0" });
+          // Word by word, so a streamed reply arrives in pieces as a real model's tokens do.
+          parts.push({ type: "text-start", id: "t0" });
+          for (const piece of part.text.match(/\s*\S+|\s+$/g) ?? []) parts.push({ type: "text-delta", id: "t0", delta: piece });
+          parts.push({ type: "text-end", id: "t0" });
         } else if (part.type === "tool-call") {
           parts.push(part);
         }

@@ -6,15 +6,18 @@
 import { getAgentByName } from "agents";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { MAX_MESSAGE_CHARS } from "../../actors/protocol.ts";
-import { DEFAULT_MESSAGE_PAGE, MAX_MESSAGE_PAGE } from "../../actors/project-agent.ts";
+import { MAX_MESSAGE_CHARS, sessionKindSchema } from "../../actors/protocol.ts";
+import { DEFAULT_MESSAGE_PAGE, MAX_MESSAGE_PAGE, projectSettingsPatchSchema, type ProjectSettings } from "../../actors/project-agent.ts";
 import { newId, projectIdSchema, sessionIdSchema } from "../../ids.ts";
 import { canAccessProject } from "../access.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 import { apiError, parseJsonBody, parseValue } from "../http.ts";
+import { ModelUnavailableError, resolveModel } from "../../models/registry.ts";
+import type { ScriptStep } from "../../models/scripted.ts";
 
 const createProjectSchema = z.object({ name: z.string().trim().min(1).max(200) });
-const createSessionSchema = z.object({ title: z.string().trim().max(200).optional() });
+const createSessionSchema = z.object({ title: z.string().trim().max(200).optional(), kind: sessionKindSchema.default("chat") });
+const addPolicySchema = z.object({ text: z.string().trim().min(1).max(2000) });
 const postMessageSchema = z.object({ text: z.string().trim().min(1).max(MAX_MESSAGE_CHARS) });
 const messagesQuerySchema = z.object({
   before: z.coerce.number().int().positive().optional(),
@@ -67,8 +70,8 @@ projectRoutes.post("/api/projects/:projectId/sessions", requireUser, async (c) =
   const body = await parseJsonBody(c, createSessionSchema);
   if (!body.ok) return body.response;
   const actor = await getAgentByName(c.env.ProjectAgent, project.projectId);
-  const session = await actor.createSession(body.value.title);
-  return c.json({ id: session.id, title: session.title, createdAt: session.createdAt }, 201);
+  const session = await actor.createSession(body.value.title, body.value.kind);
+  return c.json({ id: session.id, title: session.title, kind: session.kind, createdAt: session.createdAt }, 201);
 });
 
 projectRoutes.get("/api/projects/:projectId/sessions", requireUser, async (c) => {
@@ -102,7 +105,65 @@ projectRoutes.post("/api/projects/:projectId/sessions/:sessionId/messages", requ
   if (!params.ok) return params.response;
   const body = await parseJsonBody(c, postMessageSchema);
   if (!body.ok) return body.response;
-  const stored = await params.actor.postMessage(params.sessionId, { role: "user", author: c.get("user").name, text: body.value.text });
+  const stored = await params.actor.postUserMessage(params.sessionId, c.get("user"), body.value.text);
   if (!stored) return apiError(c, 404, "not_found", "no such session");
   return c.json(stored, 201);
+});
+
+/** A 400 response when `model` cannot run here (unknown, unconfigured, scripted without a script); else null. */
+function modelRefusal(c: Context<AuthedEnv>, model: string, script: ScriptStep[] | undefined, projectId: string): Response | null {
+  try {
+    resolveModel(model, c.env, { userId: c.get("user").id, projectId }, script);
+    return null;
+  } catch (error) {
+    if (error instanceof ModelUnavailableError) return apiError(c, 400, "model_unavailable", error.message);
+    throw error;
+  }
+}
+
+/** The project's name and settings (tech lead, limits). */
+async function projectDetails(c: Context<AuthedEnv>, projectId: string) {
+  const row = await c.env.DB.prepare(`SELECT id, name, created_at AS createdAt FROM projects WHERE id = ?`)
+    .bind(projectId)
+    .first<{ id: string; name: string; createdAt: string }>();
+  const actor = await getAgentByName(c.env.ProjectAgent, projectId);
+  const settings = (await actor.getSettings()) as ProjectSettings;
+  return { id: projectId, name: row?.name ?? "", createdAt: row?.createdAt ?? "", ...settings };
+}
+
+projectRoutes.get("/api/projects/:projectId", requireUser, async (c) => {
+  const project = await projectParam(c);
+  if (!project.ok) return project.response;
+  return c.json(await projectDetails(c, project.projectId));
+});
+
+projectRoutes.patch("/api/projects/:projectId", requireUser, async (c) => {
+  const project = await projectParam(c);
+  if (!project.ok) return project.response;
+  const body = await parseJsonBody(c, projectSettingsPatchSchema);
+  if (!body.ok) return body.response;
+  if (body.value.techLead) {
+    const { model, script } = body.value.techLead;
+    const refused = modelRefusal(c, model, script, project.projectId);
+    if (refused) return refused;
+  }
+  const actor = await getAgentByName(c.env.ProjectAgent, project.projectId);
+  await actor.updateSettings(body.value);
+  return c.json(await projectDetails(c, project.projectId));
+});
+
+projectRoutes.get("/api/projects/:projectId/policies", requireUser, async (c) => {
+  const project = await projectParam(c);
+  if (!project.ok) return project.response;
+  const actor = await getAgentByName(c.env.ProjectAgent, project.projectId);
+  return c.json({ policies: await actor.listPolicies() });
+});
+
+projectRoutes.post("/api/projects/:projectId/policies", requireUser, async (c) => {
+  const project = await projectParam(c);
+  if (!project.ok) return project.response;
+  const body = await parseJsonBody(c, addPolicySchema);
+  if (!body.ok) return body.response;
+  const actor = await getAgentByName(c.env.ProjectAgent, project.projectId);
+  return c.json(await actor.addPolicy(body.value.text, c.get("user").name), 201);
 });

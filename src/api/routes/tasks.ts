@@ -6,12 +6,14 @@ import { getAgentByName } from "agents";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { taskRequestSchema } from "../../actors/task-agent.ts";
-import { newId, taskIdSchema } from "../../ids.ts";
-import { ModelUnavailableError, resolveModel } from "../../models/registry.ts";
+import { launchTask, LaunchRefusedError } from "../../actors/launch.ts";
+import { taskIdSchema } from "../../ids.ts";
 import { projectOfTaskFor } from "../access.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 import { apiError, parseJsonBody, parseValue } from "../http.ts";
 import { projectParam } from "./projects.ts";
+
+const textBodySchema = z.object({ text: z.string().trim().min(1).max(10_000) });
 
 const transcriptQuerySchema = z.object({
   after: z.coerce.number().int().min(0).default(0),
@@ -26,19 +28,14 @@ taskRoutes.post("/api/projects/:projectId/tasks", requireUser, async (c) => {
   if (!project.ok) return project.response;
   const body = await parseJsonBody(c, taskRequestSchema);
   if (!body.ok) return body.response;
-  const user = c.get("user");
-  const id = newId("task");
   try {
-    // Refuse a model that cannot run here before anything is created.
-    resolveModel(body.value.model, c.env, { userId: user.id, projectId: project.projectId, taskId: id }, body.value.script);
+    const view = await launchTask({ env: c.env, projectId: project.projectId, userId: c.get("user").id }, body.value);
+    return c.json({ id: view.id, status: view.status }, 201);
   } catch (error) {
-    if (error instanceof ModelUnavailableError) return apiError(c, 400, "model_unavailable", error.message);
+    // Refused before anything was created.
+    if (error instanceof LaunchRefusedError) return apiError(c, 400, "model_unavailable", error.message);
     throw error;
   }
-  await c.env.DB.prepare(`INSERT INTO tasks (id, project_id, created_at) VALUES (?, ?, ?)`).bind(id, project.projectId, new Date().toISOString()).run();
-  const task = await getAgentByName(c.env.TaskAgent, id);
-  const view = await task.start({ ...body.value, id, projectId: project.projectId, userId: user.id });
-  return c.json({ id: view.id, status: view.status }, 201);
 });
 
 taskRoutes.get("/api/projects/:projectId/tasks", requireUser, async (c) => {
@@ -90,4 +87,24 @@ taskRoutes.get("/api/tasks/:taskId/files/*", requireUser, async (c) => {
   if (file.code === "not_found") return apiError(c, 404, "not_found", file.message);
   if (file.code === "unavailable") return apiError(c, 503, "workspace_unavailable", file.message);
   return apiError(c, 400, "invalid_input", file.message);
+});
+
+taskRoutes.post("/api/tasks/:taskId/answer", requireUser, async (c) => {
+  const task = await taskParam(c);
+  if (!task.ok) return task.response;
+  const body = await parseJsonBody(c, textBodySchema);
+  if (!body.ok) return body.response;
+  const result = await task.actor.answer(body.value.text, c.get("user").name);
+  if (!result.ok) return apiError(c, 409, "conflict", result.message);
+  return c.json(result.task);
+});
+
+taskRoutes.post("/api/tasks/:taskId/messages", requireUser, async (c) => {
+  const task = await taskParam(c);
+  if (!task.ok) return task.response;
+  const body = await parseJsonBody(c, textBodySchema);
+  if (!body.ok) return body.response;
+  const result = await task.actor.sendMessage(body.value.text, c.get("user").name);
+  if (!result.ok) return apiError(c, 409, "conflict", result.message);
+  return c.json({ delivered: true }, 202);
 });

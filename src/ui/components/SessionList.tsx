@@ -28,7 +28,7 @@ export function SessionList({ projectId, sessions, error, selectedId, onCreated,
     try {
       const created = await createSession(projectId, title.trim() || undefined);
       setTitle("");
-      onCreated({ id: created.id, title: created.title, createdAt: new Date().toISOString(), messageCount: 0 });
+      onCreated({ id: created.id, title: created.title, kind: "chat", createdAt: new Date().toISOString(), messageCount: 0 });
     } catch (err) {
       setCreateError(errorMessage(err));
     } finally {

@@ -1,0 +1,16 @@
+/**
+ * The global D1 indexes (DESIGN.md §1) that actors and routes write: which project a task or a
+ * mission belongs to, so routes can check access without asking every actor. Writes are
+ * idempotent (`INSERT OR IGNORE`), so a retried start or creation is harmless.
+ */
+import type { Env } from "./env.ts";
+
+/** Records that `taskId` belongs to `projectId`. */
+export async function registerTask(env: Env, taskId: string, projectId: string): Promise<void> {
+  await env.DB.prepare(`INSERT OR IGNORE INTO tasks (id, project_id, created_at) VALUES (?, ?, ?)`).bind(taskId, projectId, new Date().toISOString()).run();
+}
+
+/** Records that `missionId` belongs to `projectId`. */
+export async function registerMission(env: Env, missionId: string, projectId: string): Promise<void> {
+  await env.DB.prepare(`INSERT OR IGNORE INTO missions (id, project_id, created_at) VALUES (?, ?, ?)`).bind(missionId, projectId, new Date().toISOString()).run();
+}

@@ -1,0 +1,52 @@
+/**
+ * The platform tools a task's model may call besides the workspace tools (issue 3):
+ * `dispatch_task` (start a child task), `wait_for_tasks` (wait for children, using no compute)
+ * and `ask_human` (wait for a person's answer). The task actor runs them, because they change
+ * its own state; this module holds their names, input schemas and descriptions.
+ */
+import { tool, type ToolSet } from "ai";
+import { z } from "zod";
+import { scriptSchema } from "../models/scripted.ts";
+
+/** Input schemas of the platform tools. */
+export const platformToolInputs = {
+  dispatch_task: z.object({
+    prompt: z.string().trim().min(1).max(100_000).describe("What the child task must do"),
+    model: z.string().min(1).max(200).optional().describe("Model id for the child (default: this task's model)"),
+    script: scriptSchema.optional().describe("Steps for the `scripted` model (tests and demos)"),
+    idempotency_key: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("Dispatching again with the same key returns the existing child instead of a new one"),
+  }),
+  wait_for_tasks: z.object({
+    task_ids: z.array(z.string()).max(100).optional().describe("Children to wait for (default: every child of this task)"),
+  }),
+  ask_human: z.object({ question: z.string().trim().min(1).max(4000).describe("The question for a person; the task waits for the answer") }),
+} as const;
+
+/** Names of the platform tools. */
+export type PlatformToolName = keyof typeof platformToolInputs;
+
+const descriptions: Record<PlatformToolName, string> = {
+  dispatch_task:
+    "Start a child task with its own isolated workspace. Returns its task id at once; use wait_for_tasks to get its result.",
+  wait_for_tasks: "Wait until the given child tasks (default: all) have ended; returns each one's status, summary and changed files.",
+  ask_human: "Ask a person a question and wait for the answer (use when a decision or information only a person has is needed).",
+};
+
+/** Whether `name` is a platform tool. */
+export function isPlatformTool(name: string): name is PlatformToolName {
+  return name in platformToolInputs;
+}
+
+/** AI SDK definitions of the platform tools (no `execute`: the task actor runs and journals them). */
+export function platformToolSet(): ToolSet {
+  const set: ToolSet = {};
+  for (const name of Object.keys(platformToolInputs) as PlatformToolName[]) {
+    set[name] = tool({ description: descriptions[name], inputSchema: platformToolInputs[name] as z.ZodType<Record<string, unknown>> });
+  }
+  return set;
+}

@@ -338,7 +338,7 @@ export class TaskAgent extends Agent<Env> {
     const silenceMs = this.limits().silenceMs;
     const now = Date.now();
     const quietFor = now - row.last_activity_at;
-    if (quietFor < silenceMs) return this.armSilenceTimer(row.last_activity_at + silenceMs);
+    if (quietFor < silenceMs) return this.armSilenceTimer(row.last_activity_at + silenceMs, true);
     if (row.checked_in_at === null) {
       const text = `Check-in: no progress for ${Math.round(quietFor / 1000)} s. Report what you are doing and continue, or finish with a summary.`;
       const event = this.ctx.storage.transactionSync(() => {
@@ -347,9 +347,9 @@ export class TaskAgent extends Agent<Env> {
         return this.journal({ type: "message", kind: "check_in", from: "SAM", text });
       });
       await this.publish([event], false, true);
-      return this.armSilenceTimer(now + silenceMs);
+      return this.armSilenceTimer(now + silenceMs, true);
     }
-    if (now - row.checked_in_at < silenceMs) return this.armSilenceTimer(row.checked_in_at + silenceMs);
+    if (now - row.checked_in_at < silenceMs) return this.armSilenceTimer(row.checked_in_at + silenceMs, true);
     const reason = `no progress for ${Math.round(quietFor / 1000)} s, and none after a check-in`;
     const event = this.transition(["running"], "failed", { error: reason });
     if (event) {
@@ -659,9 +659,12 @@ export class TaskAgent extends Agent<Env> {
     return { maxDepth: stored.maxDepth ?? 3, maxChildren: stored.maxChildren ?? 5, silenceMs: stored.silenceMs ?? 600_000 };
   }
 
-  /** Sets the silence alarm for `at` (epoch ms) unless one is set already; its handler re-arms it. */
-  private async armSilenceTimer(at: number): Promise<void> {
-    if (this.getSchedules().some((s) => s.callback === "checkSilence")) return;
+  /**
+   * Sets the silence alarm for `at` (epoch ms) unless one is pending; the handler, whose own
+   * schedule is still listed while it runs, passes `fromHandler` to set the next one.
+   */
+  private async armSilenceTimer(at: number, fromHandler = false): Promise<void> {
+    if (!fromHandler && this.getSchedules().some((s) => s.callback === "checkSilence")) return;
     await this.schedule(new Date(Math.max(at, Date.now() + 1)), "checkSilence");
   }
 

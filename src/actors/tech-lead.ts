@@ -73,8 +73,13 @@ export async function runTechLeadTurn(turn: TechLeadTurn): Promise<TechLeadReply
   });
   let text = "";
   const cards: ToolCard[] = [];
+  // Tools of a step run at once and finish in any order; the stored message lists them as called.
+  const callOrder: string[] = [];
   for await (const part of result.stream) {
     switch (part.type) {
+      case "tool-call":
+        callOrder.push(part.toolCallId);
+        break;
       case "text-delta":
         text += part.text;
         turn.onDelta(part.text);
@@ -99,5 +104,6 @@ export async function runTechLeadTurn(turn: TechLeadTurn): Promise<TechLeadReply
     }
   }
   const response = await result.response;
+  cards.sort((a, b) => callOrder.indexOf(a.toolCallId) - callOrder.indexOf(b.toolCallId));
   return { text, cards, responseMessages: response.messages };
 }

@@ -1,11 +1,13 @@
 /**
  * The live chat of one session: loads the latest page, pages back with "Load earlier", merges
- * `chat.message` frames (deduplicated by id, ordered by seq), and sends with `chat.send`
- * (over HTTP when the socket is not open).
+ * `chat.message` frames (deduplicated by id, ordered by seq), shows the tech lead's streaming
+ * replies (`chat.delta` / `chat.card`) as drafts until their stored message arrives, and sends
+ * with `chat.send` (over HTTP when the socket is not open).
  */
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "../../actors/protocol.ts";
 import { errorMessage, listMessages, postMessage } from "../lib/api.ts";
+import { applyCard, applyDelta, dropFinished, type Draft } from "../lib/drafts.ts";
 import { mergeMessages } from "../lib/merge.ts";
 import { useProjectConnection, useProjectFrames } from "../lib/socketContext.tsx";
 import { Composer } from "./Composer.tsx";
@@ -13,6 +15,8 @@ import { MessageList } from "./MessageList.tsx";
 import { FormError } from "./FormError.tsx";
 
 const PAGE_SIZE = 50;
+/** Who a draft that starts with a card (before any text) is shown from; the server names its lead so. */
+const LEAD_AUTHOR = "tech lead";
 
 type Props = { projectId: string; sessionId: string; title: string | null };
 
@@ -20,21 +24,31 @@ type Props = { projectId: string; sessionId: string; title: string | null };
 export function ChatPanel({ projectId, sessionId, title }: Props) {
   const { state, send } = useProjectConnection();
   const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [drafts, setDrafts] = useState<Draft[]>([]);
+  /** Draft ids whose stored message arrived: a late piece of one must not bring it back. */
+  const finishedDrafts = useRef(new Set<string>());
   const [loaded, setLoaded] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [loadingEarlier, setLoadingEarlier] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [stickToBottom, setStickToBottom] = useState(0);
 
+  /** Stores messages and retires the drafts they replace. */
+  const receive = useCallback((incoming: ChatMessage[]) => {
+    for (const m of incoming) if (m.draftId) finishedDrafts.current.add(m.draftId);
+    setMessages((current) => mergeMessages(current, incoming));
+    setDrafts((current) => dropFinished(current, incoming));
+  }, []);
+
   const fetchLatest = useCallback(
     async (signal?: AbortSignal) => {
       const page = await listMessages(projectId, sessionId, { limit: PAGE_SIZE }, signal);
       if (signal?.aborted) return;
-      setMessages((current) => mergeMessages(current, page));
+      receive(page);
       setLoaded(true);
       setLoadError(null);
     },
-    [projectId, sessionId],
+    [projectId, sessionId, receive],
   );
 
   useEffect(() => {
@@ -48,7 +62,11 @@ export function ChatPanel({ projectId, sessionId, title }: Props) {
   useProjectFrames({
     onFrame: (frame) => {
       if (frame.type === "chat.message" && frame.message.sessionId === sessionId) {
-        setMessages((current) => mergeMessages(current, [frame.message]));
+        receive([frame.message]);
+      } else if (frame.type === "chat.delta" && frame.sessionId === sessionId) {
+        if (!finishedDrafts.current.has(frame.draftId)) setDrafts((current) => applyDelta(current, frame));
+      } else if (frame.type === "chat.card" && frame.sessionId === sessionId) {
+        if (!finishedDrafts.current.has(frame.draftId)) setDrafts((current) => applyCard(current, frame, LEAD_AUTHOR));
       } else if (frame.type === "error") {
         setNotice(`${frame.code}: ${frame.message}`);
       }
@@ -65,7 +83,7 @@ export function ChatPanel({ projectId, sessionId, title }: Props) {
     setLoadingEarlier(true);
     try {
       const page = await listMessages(projectId, sessionId, { before: oldest.seq, limit: PAGE_SIZE });
-      setMessages((current) => mergeMessages(current, page));
+      receive(page);
     } catch (err) {
       setNotice(`Could not load earlier messages: ${errorMessage(err)}`);
     } finally {
@@ -84,7 +102,7 @@ export function ChatPanel({ projectId, sessionId, title }: Props) {
     }
     try {
       const message = await postMessage(projectId, sessionId, text);
-      setMessages((current) => mergeMessages(current, [message]));
+      receive([message]);
       return null;
     } catch (err) {
       return errorMessage(err);
@@ -101,6 +119,7 @@ export function ChatPanel({ projectId, sessionId, title }: Props) {
       <FormError message={loadError} prefix="Could not load messages" />
       <MessageList
         messages={messages}
+        drafts={drafts}
         loaded={loaded}
         hasEarlier={hasEarlier}
         loadingEarlier={loadingEarlier}

@@ -1,13 +1,18 @@
 /**
- * The scrollable list of chat messages. Keeps the view pinned to the bottom when new messages
- * arrive (if the reader was at the bottom), and keeps the reader's place when earlier ones load.
+ * The scrollable list of chat messages, then the replies still streaming (drafts). Keeps the
+ * view pinned to the bottom when new messages arrive or a draft grows (if the reader was at
+ * the bottom), and keeps the reader's place when earlier ones load.
  */
 import { useLayoutEffect, useRef } from "react";
 import type { ChatMessage } from "../../actors/protocol.ts";
+import type { Draft } from "../lib/drafts.ts";
 import { formatTime } from "../lib/format.ts";
+import { ChatToolCards } from "./ChatToolCard.tsx";
 
 type Props = {
   messages: ChatMessage[];
+  /** Replies being streamed, shown after the stored messages. */
+  drafts: Draft[];
   loaded: boolean;
   hasEarlier: boolean;
   loadingEarlier: boolean;
@@ -18,8 +23,8 @@ type Props = {
 
 const NEAR_BOTTOM_PX = 80;
 
-/** Renders messages oldest first with a "Load earlier" button on top. */
-export function MessageList({ messages, loaded, hasEarlier, loadingEarlier, onLoadEarlier, stickToBottom }: Props) {
+/** Renders messages oldest first (with a "Load earlier" button on top), then the drafts. */
+export function MessageList({ messages, drafts, loaded, hasEarlier, loadingEarlier, onLoadEarlier, stickToBottom }: Props) {
   const boxRef = useRef<HTMLDivElement>(null);
   const nearBottom = useRef(true);
   const prev = useRef({ firstId: "", lastId: "", scrollHeight: 0, scrollTop: 0 });
@@ -32,7 +37,11 @@ export function MessageList({ messages, loaded, hasEarlier, loadingEarlier, onLo
     const box = boxRef.current;
     if (!box) return;
     const firstId = messages[0]?.id ?? "";
-    const lastId = messages[messages.length - 1]?.id ?? "";
+    const lastDraft = drafts[drafts.length - 1];
+    // A growing draft counts as a new tail, so the view follows the stream.
+    const lastId = lastDraft
+      ? `${lastDraft.draftId}:${lastDraft.text.length}:${lastDraft.cards.length}`
+      : (messages[messages.length - 1]?.id ?? "");
     const before = prev.current;
     if (lastId !== before.lastId) {
       if (nearBottom.current || before.lastId === "") box.scrollTop = box.scrollHeight;
@@ -41,7 +50,7 @@ export function MessageList({ messages, loaded, hasEarlier, loadingEarlier, onLo
       box.scrollTop = before.scrollTop + (box.scrollHeight - before.scrollHeight);
     }
     prev.current = { firstId, lastId, scrollHeight: box.scrollHeight, scrollTop: box.scrollTop };
-  }, [messages]);
+  }, [messages, drafts]);
 
   const onScroll = () => {
     const box = boxRef.current;
@@ -59,15 +68,34 @@ export function MessageList({ messages, loaded, hasEarlier, loadingEarlier, onLo
           </button>
         </div>
       )}
-      {loaded && messages.length === 0 && <p className="muted center">No messages yet. Say hello.</p>}
+      {loaded && messages.length === 0 && drafts.length === 0 && <p className="muted center">No messages yet. Say hello.</p>}
       {!loaded && <p className="muted center">Loading…</p>}
       {messages.map((message) => (
-        <article key={message.id} className={`message message-${message.role}`} data-testid="chat-message" data-seq={message.seq}>
+        <article
+          key={message.id}
+          className={`message message-${message.role}`}
+          data-testid="chat-message"
+          data-seq={message.seq}
+          data-draft-id={message.draftId ?? undefined}
+        >
           <header className="message-meta">
             <span className="message-author">{message.author}</span>
             <time dateTime={message.createdAt}>{formatTime(message.createdAt)}</time>
           </header>
           <div className="message-text">{message.text}</div>
+          <ChatToolCards cards={message.cards} />
+        </article>
+      ))}
+      {drafts.map((draft) => (
+        <article key={draft.draftId} className="message message-assistant message-draft" data-testid="chat-draft" data-draft-id={draft.draftId}>
+          <header className="message-meta">
+            <span className="message-author">{draft.author}</span>
+            <span className="typing">writing…</span>
+          </header>
+          <div className="message-text" data-testid="chat-draft-text">
+            {draft.text}
+          </div>
+          <ChatToolCards cards={draft.cards} />
         </article>
       ))}
     </div>

@@ -1,6 +1,7 @@
 /**
- * `/projects/:id` and `/projects/:id/sessions/:sid`: sessions (sidebar), the chat of the
- * selected session, and the project's tasks, all live over one project socket.
+ * `/projects/:id` and `/projects/:id/sessions/:sid`: questions waiting for an answer (on top),
+ * sessions (sidebar), the chat of the selected session, and the project's tasks or missions,
+ * all live over one project socket; settings open from the header.
  */
 import { useState } from "react";
 import type { ChatSession } from "../../actors/protocol.ts";
@@ -8,8 +9,13 @@ import { listProjects, listSessions } from "../lib/api.ts";
 import { Link, navigate, paths } from "../lib/router.tsx";
 import { ProjectSocketProvider, useProjectFrames } from "../lib/socketContext.tsx";
 import { useLoader } from "../lib/useLoader.ts";
+import { useProjectMissions } from "../lib/useProjectMissions.ts";
+import { useProjectTasks } from "../lib/useProjectTasks.ts";
 import { ChatPanel } from "./ChatPanel.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
+import { MissionsPanel } from "./MissionsPanel.tsx";
+import { PendingQuestions } from "./PendingQuestions.tsx";
+import { ProjectSettings } from "./ProjectSettings.tsx";
 import { SessionList } from "./SessionList.tsx";
 import { TasksPanel } from "./TasksPanel.tsx";
 
@@ -26,6 +32,11 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
   const project = useLoader(async () => (await listProjects()).find((p) => p.id === projectId) ?? null, [projectId]);
   const sessions = useLoader(() => listSessions(projectId), [projectId]);
   const [sidebarOpen, setSidebarOpen] = useState(sessionId === null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [tab, setTab] = useState<"tasks" | "missions">("tasks");
+  const tasks = useProjectTasks(projectId);
+  const missions = useProjectMissions(projectId);
+  const activeMissions = missions.missions?.filter((m) => m.status === "running" || m.status === "planning" || m.status === "paused").length ?? 0;
 
   useProjectFrames({
     onFrame: (frame) => {
@@ -65,8 +76,19 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
           {title}
         </h1>
         <span className="topbar-spacer" />
+        <button
+          type="button"
+          className="secondary"
+          data-testid="settings-toggle"
+          aria-expanded={settingsOpen}
+          onClick={() => setSettingsOpen((open) => !open)}
+        >
+          Settings
+        </button>
         <ConnectionStatus />
       </div>
+      {settingsOpen && <ProjectSettings projectId={projectId} />}
+      <PendingQuestions tasks={tasks.tasks} onAnswered={tasks.upsert} />
       {project.data === null && !project.loading && (
         <p className="form-error" role="alert">
           This project was not found in your project list.
@@ -101,7 +123,19 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
           )}
         </section>
         <section className="tasks-column">
-          <TasksPanel projectId={projectId} />
+          <div className="tabs" role="tablist">
+            <button type="button" role="tab" aria-selected={tab === "tasks"} data-testid="tab-tasks" onClick={() => setTab("tasks")}>
+              Tasks
+            </button>
+            <button type="button" role="tab" aria-selected={tab === "missions"} data-testid="tab-missions" onClick={() => setTab("missions")}>
+              Missions{activeMissions > 0 ? ` (${activeMissions} active)` : ""}
+            </button>
+          </div>
+          {tab === "tasks" ? (
+            <TasksPanel projectId={projectId} live={tasks} />
+          ) : (
+            <MissionsPanel projectId={projectId} live={missions} tasks={tasks.tasks} />
+          )}
         </section>
       </div>
     </div>

@@ -1,6 +1,6 @@
 /** The sessions of a project: links to each, and a button to create one. */
 import { useState, type FormEvent } from "react";
-import type { ChatSession } from "../../actors/protocol.ts";
+import type { ChatSession, SessionKind } from "../../actors/protocol.ts";
 import { createSession, errorMessage } from "../lib/api.ts";
 import { Link, paths } from "../lib/router.tsx";
 import { FormError } from "./FormError.tsx";
@@ -14,9 +14,10 @@ type Props = {
   onSelect: () => void;
 };
 
-/** Lists sessions (the selected one highlighted) with a create form on top. */
+/** Lists sessions (the selected one highlighted, tech-lead ones tagged) with a create form on top. */
 export function SessionList({ projectId, sessions, error, selectedId, onCreated, onSelect }: Props) {
   const [title, setTitle] = useState("");
+  const [kind, setKind] = useState<SessionKind>("chat");
   const [busy, setBusy] = useState(false);
   const [createError, setCreateError] = useState<string | null>(null);
 
@@ -26,9 +27,9 @@ export function SessionList({ projectId, sessions, error, selectedId, onCreated,
     setBusy(true);
     setCreateError(null);
     try {
-      const created = await createSession(projectId, title.trim() || undefined);
+      const created = await createSession(projectId, title.trim() || undefined, kind);
       setTitle("");
-      onCreated({ id: created.id, title: created.title, kind: "chat", createdAt: new Date().toISOString(), messageCount: 0 });
+      onCreated({ ...created, messageCount: 0 });
     } catch (err) {
       setCreateError(errorMessage(err));
     } finally {
@@ -48,6 +49,15 @@ export function SessionList({ projectId, sessions, error, selectedId, onCreated,
           maxLength={200}
           onChange={(e) => setTitle(e.target.value)}
         />
+        <select
+          aria-label="Session kind"
+          data-testid="session-kind-select"
+          value={kind}
+          onChange={(e) => setKind(e.target.value === "tech-lead" ? "tech-lead" : "chat")}
+        >
+          <option value="chat" title="The tech lead answers messages with @lead">Chat</option>
+          <option value="tech-lead" title="The tech lead answers every message">Tech lead</option>
+        </select>
         <button type="submit" data-testid="session-create-button" disabled={busy}>
           {busy ? "…" : "New session"}
         </button>
@@ -66,6 +76,11 @@ export function SessionList({ projectId, sessions, error, selectedId, onCreated,
               onClick={onSelect}
             >
               <span className="session-title">{session.title || "Untitled"}</span>
+              {session.kind === "tech-lead" && (
+                <span className="chip" data-testid="session-kind-lead" title="The tech lead answers every message">
+                  lead
+                </span>
+              )}
               <span className="count" title="messages">
                 {session.messageCount}
               </span>

@@ -9,7 +9,9 @@ import { formatTime, formatUsage, isCancellable } from "../lib/format.ts";
 import { lastSeq, mergeEvents, upsertTask } from "../lib/merge.ts";
 import { Link, paths } from "../lib/router.tsx";
 import { useProjectFrames } from "../lib/socketContext.tsx";
+import { AnswerForm } from "./AnswerForm.tsx";
 import { ChangedFiles } from "./ChangedFiles.tsx";
+import { TaskMessageForm } from "./TaskMessageForm.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { Transcript } from "./Transcript.tsx";
@@ -131,6 +133,24 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
             <dt>Usage</dt>
             <dd data-testid="task-usage">{formatUsage(task.usage)}</dd>
           </div>
+          {task.missionId && (
+            <div>
+              <dt>Mission</dt>
+              <dd className="mono" data-testid="task-mission">
+                {task.missionId}
+              </dd>
+            </div>
+          )}
+          {task.parentTaskId && (
+            <div>
+              <dt>Parent task</dt>
+              <dd>
+                <Link to={paths.task(task.parentTaskId)} className="mono" data-testid="task-parent">
+                  {task.parentTaskId}
+                </Link>
+              </dd>
+            </div>
+          )}
           <div>
             <dt>Created</dt>
             <dd>{formatTime(task.createdAt)}</dd>
@@ -140,6 +160,13 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
             <dd>{formatTime(task.updatedAt)}</dd>
           </div>
         </dl>
+        {task.status === "waiting" && task.question && (
+          <div className="task-question" data-testid="task-question">
+            <h2>Waiting for your answer</h2>
+            <p className="pre-wrap">{task.question}</p>
+            <AnswerForm taskId={taskId} onAnswered={applyTask} />
+          </div>
+        )}
         {task.summary && (
           <div className="task-result">
             <h2>Summary</h2>
@@ -163,6 +190,7 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
         )}
         <FormError message={error} />
       </section>
+      {task.status === "running" && <TaskMessageForm taskId={taskId} />}
       {task.changedFiles.length > 0 && <ChangedFiles taskId={taskId} files={task.changedFiles} />}
       <section className="card">
         <h2>Transcript</h2>

@@ -1,6 +1,7 @@
 /**
- * A task's transcript in seq order: status changes, model steps (their text), and one card per
- * tool call (its `tool_call` and `tool_result` events joined by toolCallId).
+ * A task's transcript in seq order: status changes, model steps (their text), one card per
+ * tool call (its `tool_call` and `tool_result` events joined by toolCallId), and the messages
+ * given to the task from outside (check-ins, messages, answers).
  */
 import type { TranscriptEvent } from "../../actors/protocol.ts";
 import { formatDuration, formatTime, formatUsage } from "../lib/format.ts";
@@ -9,12 +10,14 @@ import { ToolCallCard, type ToolCallView } from "./ToolCallCard.tsx";
 
 type StatusEvent = Extract<TranscriptEvent, { type: "status" }>;
 type ModelStepEvent = Extract<TranscriptEvent, { type: "model_step" }>;
+type TaskMessageEvent = Extract<TranscriptEvent, { type: "message" }>;
 
 /** One thing to draw in the transcript. */
 export type TranscriptItem =
   | { kind: "status"; key: string; event: StatusEvent }
   | { kind: "model_step"; key: string; event: ModelStepEvent }
-  | { kind: "tool"; key: string; call: ToolCallView };
+  | { kind: "tool"; key: string; call: ToolCallView }
+  | { kind: "message"; key: string; event: TaskMessageEvent };
 
 /** Groups events into transcript items; a tool card sits where its first event is. */
 export function transcriptItems(events: readonly TranscriptEvent[]): TranscriptItem[] {
@@ -27,6 +30,9 @@ export function transcriptItems(events: readonly TranscriptEvent[]): TranscriptI
         break;
       case "model_step":
         items.push({ kind: "model_step", key: `m${event.seq}`, event });
+        break;
+      case "message":
+        items.push({ kind: "message", key: `g${event.seq}`, event });
         break;
       case "tool_call":
       case "tool_result": {
@@ -64,6 +70,7 @@ export function Transcript({ events, loaded, taskEnded }: { events: TranscriptEv
           {item.kind === "status" && <StatusLine event={item.event} />}
           {item.kind === "model_step" && <ModelStep event={item.event} />}
           {item.kind === "tool" && <ToolCallCard call={item.call} taskEnded={taskEnded} />}
+          {item.kind === "message" && <MessageLine event={item.event} />}
         </li>
       ))}
     </ol>
@@ -89,6 +96,23 @@ function ModelStep({ event }: { event: ModelStepEvent }) {
         {formatDuration(event.durationMs)}
       </div>
       {event.text.trim() && <div className="model-step-text pre-wrap">{event.text}</div>}
+    </div>
+  );
+}
+
+const MESSAGE_LABELS: Record<TaskMessageEvent["kind"], string> = {
+  check_in: "Check-in",
+  message: "Message",
+  answer: "Answer",
+};
+
+function MessageLine({ event }: { event: TaskMessageEvent }) {
+  return (
+    <div className={`transcript-message transcript-message-${event.kind}`} data-testid="transcript-message" data-kind={event.kind}>
+      <div className="muted small">
+        {formatTime(event.at)} · <strong>{MESSAGE_LABELS[event.kind]}</strong> from {event.from}
+      </div>
+      <div className="pre-wrap">{event.text}</div>
     </div>
   );
 }

@@ -7,11 +7,17 @@ import { z } from "zod";
 import {
   chatMessageSchema,
   chatSessionSchema,
+  missionStatusSchema,
+  missionViewSchema,
+  sessionKindSchema,
   taskStatusSchema,
   taskViewSchema,
   transcriptEventSchema,
   type ChatMessage,
   type ChatSession,
+  type MissionStatus,
+  type MissionView,
+  type SessionKind,
   type TaskStatus,
   type TaskView,
   type TranscriptEvent,
@@ -39,7 +45,7 @@ export function errorMessage(error: unknown): string {
 const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 type RequestOptions = {
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "PATCH";
   body?: unknown;
   /** Use this token instead of the stored one (checking a token before storing it). */
   token?: string;
@@ -163,12 +169,17 @@ export async function listSessions(projectId: string): Promise<ChatSession[]> {
   return parseRows(body.sessions, chatSessionSchema, "session");
 }
 
-/** `POST /api/projects/:id/sessions`. */
-export function createSession(projectId: string, title?: string): Promise<{ id: string; title: string }> {
-  return requestJson(`/api/projects/${seg(projectId)}/sessions`, z.object({ id: z.string(), title: z.string() }), {
-    method: "POST",
-    body: title ? { title } : {},
-  });
+/** `POST /api/projects/:id/sessions`: a `chat` session, or a `tech-lead` one (the lead answers every message). */
+export function createSession(
+  projectId: string,
+  title: string | undefined,
+  kind: SessionKind = "chat",
+): Promise<{ id: string; title: string; kind: SessionKind; createdAt: string }> {
+  return requestJson(
+    `/api/projects/${seg(projectId)}/sessions`,
+    z.object({ id: z.string(), title: z.string(), kind: sessionKindSchema.default(kind), createdAt: z.string().default(() => new Date().toISOString()) }),
+    { method: "POST", body: title ? { title, kind } : { kind } },
+  );
 }
 
 /** `GET .../messages?before&limit`: a page of messages, oldest first (latest page without `before`). */
@@ -243,4 +254,104 @@ export async function getTaskFile(taskId: string, path: string): Promise<string>
   const encodedPath = path.split("/").map(seg).join("/");
   const response = await send(`/api/tasks/${seg(taskId)}/files/${encodedPath}`, {});
   return response.text();
+}
+
+// ---- project settings ----
+
+/** The tech lead's model (any model id; a script for `scripted`). */
+export type TechLeadSettings = { model: string; script?: unknown[] };
+const techLeadSchema = z.object({ model: z.string(), script: z.array(z.unknown()).optional() });
+
+/** A project's limits on child tasks, concurrency and silence. */
+export type ProjectLimits = { maxDepth: number; maxChildren: number; maxConcurrentTasks: number; silenceMs: number };
+const limitsSchema = z.object({
+  maxDepth: z.number(),
+  maxChildren: z.number(),
+  maxConcurrentTasks: z.number(),
+  silenceMs: z.number(),
+});
+
+/** A project with its settings, as `GET /api/projects/:id` shows it. */
+export type ProjectDetails = Project & { techLead: TechLeadSettings | null; limits: ProjectLimits };
+const projectDetailsSchema = projectSchema.extend({ techLead: techLeadSchema.nullable(), limits: limitsSchema });
+
+/** `GET /api/projects/:id`. */
+export function getProject(projectId: string, signal?: AbortSignal): Promise<ProjectDetails> {
+  return requestJson(`/api/projects/${seg(projectId)}`, projectDetailsSchema, { signal });
+}
+
+/** `PATCH /api/projects/:id`: changes the tech lead (null clears it) and/or some limits. */
+export function updateProject(
+  projectId: string,
+  patch: { techLead?: TechLeadSettings | null; limits?: Partial<ProjectLimits> },
+): Promise<ProjectDetails> {
+  return requestJson(`/api/projects/${seg(projectId)}`, projectDetailsSchema, { method: "PATCH", body: patch });
+}
+
+// ---- missions ----
+
+/** One task of a mission plan, as `POST /api/projects/:id/missions` accepts it. */
+export type MissionTaskSpec = {
+  key: string;
+  prompt: string;
+  dependsOn?: string[];
+  model?: string;
+  script?: unknown[];
+  workspace?: { files?: Record<string, string> };
+};
+
+/** What `POST /api/projects/:id/missions` accepts. */
+export type MissionSpec = {
+  goal: string;
+  tasks: MissionTaskSpec[];
+  maxConcurrent?: number;
+  maxRetries?: number;
+  sessionId?: string;
+};
+
+/** `GET /api/projects/:id/missions` (newest first). */
+export async function listMissions(projectId: string, signal?: AbortSignal): Promise<MissionView[]> {
+  const body = await requestJson(`/api/projects/${seg(projectId)}/missions`, z.object({ missions: z.array(z.unknown()) }), { signal });
+  return parseRows(body.missions, missionViewSchema, "mission");
+}
+
+/** `POST /api/projects/:id/missions`. */
+export function createMission(projectId: string, spec: MissionSpec): Promise<{ id: string; status: MissionStatus }> {
+  return requestJson(`/api/projects/${seg(projectId)}/missions`, z.object({ id: z.string(), status: missionStatusSchema }), {
+    method: "POST",
+    body: spec,
+  });
+}
+
+/** `GET /api/missions/:id`. */
+export function getMission(missionId: string, signal?: AbortSignal): Promise<MissionView> {
+  return requestJson(`/api/missions/${seg(missionId)}`, missionViewSchema, { signal });
+}
+
+/** A mission control action. */
+export type MissionAction = "pause" | "resume" | "cancel";
+
+/** `POST /api/missions/:id/{pause,resume,cancel}`; resolves to the mission after it when the answer shows it. */
+export async function controlMission(missionId: string, action: MissionAction): Promise<MissionView | null> {
+  const response = await send(`/api/missions/${seg(missionId)}/${action}`, { method: "POST" });
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    return null;
+  }
+  const parsed = missionViewSchema.safeParse(body);
+  return parsed.success ? parsed.data : null;
+}
+
+// ---- talking to a task ----
+
+/** `POST /api/tasks/:id/answer`: answers the question the task waits on; resolves to the task after it. */
+export function answerTask(taskId: string, text: string): Promise<TaskView> {
+  return requestJson(`/api/tasks/${seg(taskId)}/answer`, taskViewSchema, { method: "POST", body: { text } });
+}
+
+/** `POST /api/tasks/:id/messages`: gives a running task a message. */
+export async function messageTask(taskId: string, text: string): Promise<void> {
+  await send(`/api/tasks/${seg(taskId)}/messages`, { method: "POST", body: { text } });
 }

@@ -2,7 +2,7 @@
  * Pure merge helpers for live lists: frames and HTTP pages may overlap or arrive out of order,
  * so every list is merged by identity and kept in its order.
  */
-import type { ChatMessage, TaskView, TranscriptEvent } from "../../actors/protocol.ts";
+import type { ChatMessage, MissionView, TaskView, TranscriptEvent } from "../../actors/protocol.ts";
 
 /** Merges messages by id (incoming wins) and orders them by seq. */
 export function mergeMessages(existing: readonly ChatMessage[], incoming: readonly ChatMessage[]): ChatMessage[] {
@@ -52,4 +52,23 @@ export function lastSeq(events: readonly TranscriptEvent[]): number {
   let max = 0;
   for (const event of events) if (event.seq > max) max = event.seq;
   return max;
+}
+
+/** Inserts or replaces a mission (a stale update never overwrites a newer one); newest first. */
+export function upsertMission(existing: readonly MissionView[], mission: MissionView): MissionView[] {
+  const index = existing.findIndex((m) => m.id === mission.id);
+  if (index >= 0) {
+    if (time(mission.updatedAt) < time(existing[index].updatedAt)) return existing as MissionView[];
+    const next = existing.slice();
+    next[index] = mission;
+    return next;
+  }
+  return [...existing, mission].sort((a, b) => time(b.createdAt) - time(a.createdAt));
+}
+
+/** Merges a fresh mission list with missions known locally, keeping the newer version of each. */
+export function mergeMissions(existing: readonly MissionView[], fresh: readonly MissionView[]): MissionView[] {
+  let out = existing as MissionView[];
+  for (const mission of fresh) out = upsertMission(out, mission);
+  return out;
 }

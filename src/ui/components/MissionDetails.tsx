@@ -1,0 +1,41 @@
+/** One mission: goal, status, live cost, summary or error, its controls, and its plan. */
+import type { MissionView, TaskView } from "../../actors/protocol.ts";
+import { formatTime, formatUsage } from "../lib/format.ts";
+import { liveMissionUsage } from "../lib/missions.ts";
+import { MissionControls } from "./MissionControls.tsx";
+import { MissionPlan } from "./MissionPlan.tsx";
+import { StatusBadge } from "./StatusBadge.tsx";
+
+type Props = {
+  mission: MissionView;
+  tasks: ReadonlyMap<string, TaskView>;
+  onChanged: (mission: MissionView) => void;
+};
+
+/** The selected mission, live; `onChanged` receives the mission returned by a control action. */
+export function MissionDetails({ mission, tasks, onChanged }: Props) {
+  return (
+    <div className="mission-details" data-testid="mission-details" data-mission-id={mission.id}>
+      <div className="mission-title-row">
+        <h3 className="mission-title pre-wrap">{mission.goal}</h3>
+        <StatusBadge status={mission.status} testId="mission-status" />
+      </div>
+      <p className="muted small">
+        <span data-testid="mission-cost">{formatUsage(liveMissionUsage(mission, tasks))}</span> · up to {mission.maxConcurrent} at once ·{" "}
+        {mission.maxRetries} retr{mission.maxRetries === 1 ? "y" : "ies"} · {formatTime(mission.createdAt)}
+      </p>
+      {mission.summary && (
+        <p className="pre-wrap" data-testid="mission-summary">
+          {mission.summary}
+        </p>
+      )}
+      {mission.error && (
+        <p className="form-error pre-wrap" data-testid="mission-error">
+          {mission.error}
+        </p>
+      )}
+      <MissionControls mission={mission} onChanged={onChanged} />
+      <MissionPlan mission={mission} tasks={tasks} />
+    </div>
+  );
+}

@@ -10,6 +10,14 @@ export async function registerTask(env: Env, taskId: string, projectId: string):
   await env.DB.prepare(`INSERT OR IGNORE INTO tasks (id, project_id, created_at) VALUES (?, ?, ?)`).bind(taskId, projectId, new Date().toISOString()).run();
 }
 
+/** Records that each of `taskIds` belongs to `projectId`, in one batch. */
+export async function registerTasks(env: Env, taskIds: string[], projectId: string): Promise<void> {
+  if (taskIds.length === 0) return;
+  const now = new Date().toISOString();
+  const insert = env.DB.prepare(`INSERT OR IGNORE INTO tasks (id, project_id, created_at) VALUES (?, ?, ?)`);
+  await env.DB.batch(taskIds.map((id) => insert.bind(id, projectId, now)));
+}
+
 /** Records that `missionId` belongs to `projectId`. */
 export async function registerMission(env: Env, missionId: string, projectId: string): Promise<void> {
   await env.DB.prepare(`INSERT OR IGNORE INTO missions (id, project_id, created_at) VALUES (?, ?, ?)`).bind(missionId, projectId, new Date().toISOString()).run();

@@ -13,7 +13,7 @@ import { Agent, getAgentByName } from "agents";
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import { missionIdSchema, newId, projectIdSchema, sessionIdSchema, userIdSchema } from "../ids.ts";
-import { registerTask } from "../indexes.ts";
+import { registerTask, registerTasks } from "../indexes.ts";
 import { scriptSchema } from "../models/scripted.ts";
 import {
   TERMINAL_MISSION_STATUSES,
@@ -382,37 +382,46 @@ export class MissionAgent extends Agent<Env> {
     }
   }
 
-  /** Starts every ready entry the mission's and the project's limits allow. */
+  /**
+   * Starts every ready entry the mission's and the project's limits allow: task ids are chosen
+   * and journaled first, slots are taken in one call to the project, and the tasks start at once.
+   */
   private async startReady(row: MissionRow): Promise<void> {
     const entries = this.entries();
     const byKey = new Map(entries.map((e) => [e.key, e]));
-    let free = row.max_concurrent - entries.filter((e) => e.status === "running").length;
-    const ready = entries.filter((e) => e.status === "pending" && deps(e).every((d) => byKey.get(d)?.status === "succeeded"));
-    if (ready.length === 0 || free <= 0) return;
-    const project = await getAgentByName(this.env.ProjectAgent, row.project_id);
-    let started = false;
-    for (const entry of ready) {
-      if (free <= 0) break;
-      // Choose the attempt's task id first and journal it, so every retry of this start reaches the same task.
-      let taskId = entry.task_id;
-      if (!taskId) {
-        taskId = newId("task");
+    const free = row.max_concurrent - entries.filter((e) => e.status === "running").length;
+    const ready = entries.filter((e) => e.status === "pending" && deps(e).every((d) => byKey.get(d)?.status === "succeeded")).slice(0, Math.max(free, 0));
+    if (ready.length === 0) return;
+    // Choose each attempt's task id first and journal it, so every retry of this start reaches the same task.
+    const candidates = this.ctx.storage.transactionSync(() =>
+      ready.map((entry) => {
+        if (entry.task_id) return { ...entry, task_id: entry.task_id };
+        const taskId = newId("task");
         this.ctx.storage.sql.exec(`UPDATE entries SET task_id = ? WHERE key = ? AND status = 'pending' AND task_id IS NULL`, taskId, entry.key);
         this.ctx.storage.sql.exec(`INSERT OR IGNORE INTO attempts (task_id, key, attempt) VALUES (?, ?, ?)`, taskId, entry.key, entry.attempts + 1);
-      }
-      if (!(await project.acquireTaskSlot(taskId, row.id))) break; // the project is at its cap; it wakes us
-      const marked = this.ctx.storage.sql.exec(
-        `UPDATE entries SET status = 'running', attempts = attempts + 1 WHERE key = ? AND status = 'pending' AND task_id = ?`,
-        entry.key,
-        taskId,
-      ).rowsWritten;
-      if (marked === 0) continue;
-      free -= 1;
-      started = true;
-      await this.publish();
-      await this.startTask(row, { ...entry, task_id: taskId, attempts: entry.attempts + 1 });
-    }
-    if (started) await this.publish();
+        return { ...entry, task_id: taskId };
+      }),
+    );
+    // Indexed before anyone can see the ids, so the API can answer for them at once.
+    await registerTasks(this.env, candidates.map((c) => c.task_id), row.project_id);
+    const project = await getAgentByName(this.env.ProjectAgent, row.project_id);
+    // At the project's cap some are refused; the project wakes this mission when a slot frees.
+    const granted = new Set(await project.acquireTaskSlots(candidates.map((c) => c.task_id), row.id));
+    const started = this.ctx.storage.transactionSync(() =>
+      candidates.filter(
+        (entry) =>
+          granted.has(entry.task_id) &&
+          this.ctx.storage.sql.exec(
+            `UPDATE entries SET status = 'running', attempts = attempts + 1 WHERE key = ? AND status = 'pending' AND task_id = ?`,
+            entry.key,
+            entry.task_id,
+          ).rowsWritten > 0,
+      ),
+    );
+    if (started.length === 0) return;
+    this.touch();
+    await this.publish();
+    await Promise.all(started.map((entry) => this.startTask(row, { ...entry, attempts: entry.attempts + 1 })));
   }
 
   /** Calls the task actor to start (or confirm) the entry's current attempt. */

@@ -341,20 +341,27 @@ export class ProjectAgent extends Agent<Env> {
   }
 
   /**
-   * Takes one of the project's running slots for a mission's task (idempotent per task id).
-   * Returns false at the cap; the mission is then woken when a slot frees.
+   * Takes the project's running slots for a mission's tasks, in order, up to the project's cap
+   * (idempotent per task id). Returns the task ids granted; when some are refused the mission is
+   * woken as soon as a slot frees.
    */
-  async acquireTaskSlot(taskId: string, missionId: string): Promise<boolean> {
+  async acquireTaskSlots(taskIds: string[], missionId: string): Promise<string[]> {
     return this.ctx.storage.transactionSync(() => {
       const sql = this.ctx.storage.sql;
-      if (sql.exec(`SELECT 1 FROM task_slots WHERE task_id = ?`, taskId).toArray().length > 0) return true;
-      const used = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM task_slots`).one().n;
-      if (used >= this.settings().limits.maxConcurrentTasks) {
-        sql.exec(`INSERT OR IGNORE INTO slot_waiters (mission_id) VALUES (?)`, missionId);
-        return false;
+      let used = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM task_slots`).one().n;
+      const cap = this.settings().limits.maxConcurrentTasks;
+      const granted: string[] = [];
+      for (const taskId of taskIds) {
+        if (sql.exec(`SELECT 1 FROM task_slots WHERE task_id = ?`, taskId).toArray().length > 0) {
+          granted.push(taskId);
+        } else if (used < cap) {
+          sql.exec(`INSERT INTO task_slots (task_id, mission_id, created_at) VALUES (?, ?, ?)`, taskId, missionId, new Date().toISOString());
+          used += 1;
+          granted.push(taskId);
+        }
       }
-      sql.exec(`INSERT INTO task_slots (task_id, mission_id, created_at) VALUES (?, ?, ?)`, taskId, missionId, new Date().toISOString());
-      return true;
+      if (granted.length < taskIds.length) sql.exec(`INSERT OR IGNORE INTO slot_waiters (mission_id) VALUES (?)`, missionId);
+      return granted;
     });
   }
 

@@ -287,10 +287,9 @@ export class MissionAgent extends Agent<Env> {
   /** Alarm callback while the mission is active: catches any lost notification. */
   async watchdog(): Promise<void> {
     const row = this.row();
-    if (!row || TERMINAL_MISSION_STATUSES.includes(row.status)) {
-      await this.stopWatchdog();
-      return;
-    }
+    if (!row) return this.stopWatchdog();
+    // An ended mission whose summary could not be posted yet tries again (finishMission stops the watchdog).
+    if (TERMINAL_MISSION_STATUSES.includes(row.status)) return this.finishMission();
     await this.tick(true);
   }
 

@@ -6,7 +6,9 @@
  *
  * Like the `scripted` model, it answers step N of its script where N is the number of assistant
  * messages in the request. Control over HTTP (so tests inside workerd can drive it too):
- *   PUT  /__control/script   {steps: [{text} | {toolCalls: [{name, arguments: object}]} | {error: {status, message}}]}
+ *   PUT  /__control/script   {steps: [{text} | {toolCalls: [{name, arguments: object}]} | {error: {status, message}}], model?}
+ *        (with `model`, the script answers only requests for that model, so test files running at
+ *        once do not share a script)
  *   GET  /__control/requests → {requests: [{path, headers, body}]}
  *   POST /__control/reset
  */
@@ -49,6 +51,7 @@ function countAssistantMessages(body: unknown): number {
 /** Starts the fake on 127.0.0.1 (`port` 0 picks a free one). */
 export async function startFakeOpenAI(port = 0): Promise<FakeOpenAI> {
   let script: FakeStep[] = [{ text: "hello from the fake model" }];
+  const scriptsByModel = new Map<string, FakeStep[]>();
   const requests: RecordedRequest[] = [];
   const server: Server = createServer(async (req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
@@ -58,7 +61,9 @@ export async function startFakeOpenAI(port = 0): Promise<FakeOpenAI> {
       res.end(JSON.stringify(body));
     };
     if (path === "/__control/script" && req.method === "PUT") {
-      script = (JSON.parse(raw) as { steps: FakeStep[] }).steps;
+      const control = JSON.parse(raw) as { steps: FakeStep[]; model?: string };
+      if (control.model) scriptsByModel.set(control.model, control.steps);
+      else script = control.steps;
       return send(200, { ok: true });
     }
     if (path === "/__control/requests") return send(200, { requests });
@@ -78,9 +83,9 @@ export async function startFakeOpenAI(port = 0): Promise<FakeOpenAI> {
     if (path.endsWith("/models")) return send(200, { object: "list", data: [{ id: "fake-model", object: "model", owned_by: "fake" }] });
     if (!path.endsWith("/chat/completions")) return send(404, { error: { message: `no route ${path}`, type: "invalid_request_error" } });
     const index = countAssistantMessages(body);
-    const step = script[index] ?? { text: "script finished" };
-    if ("error" in step) return send(step.error.status, { error: { message: step.error.message, type: "invalid_request_error", code: null } });
     const model = typeof body === "object" && body !== null && "model" in body ? String(body.model) : "fake-model";
+    const step = (scriptsByModel.get(model) ?? script)[index] ?? { text: "script finished" };
+    if ("error" in step) return send(step.error.status, { error: { message: step.error.message, type: "invalid_request_error", code: null } });
     const message =
       "text" in step
         ? { role: "assistant", content: step.text }

@@ -160,7 +160,9 @@ describe("the tech lead", () => {
     const { projectId } = await projectWithSession();
     await apiJson(`/api/projects/${projectId}/policies`, { method: "POST", json: { text: "Never touch the migrations folder." } }, 201);
     const marker = `policy check ${crypto.randomUUID()}`;
-    const created = await apiJson<{ id: string }>(`/api/projects/${projectId}/tasks`, { method: "POST", json: { prompt: marker, model: "compat/fake-model" } }, 201);
+    // A model of its own on the shared fake server, so other test files' scripts do not apply.
+    await fetch(`${env.FAKE_MODEL_URL}/__control/script`, { method: "PUT", body: JSON.stringify({ model: "policy-model", steps: [{ text: "noted" }] }) });
+    const created = await apiJson<{ id: string }>(`/api/projects/${projectId}/tasks`, { method: "POST", json: { prompt: marker, model: "compat/policy-model" } }, 201);
     expect((await waitForTask(created.id)).status).toBe("succeeded");
     const requests = ((await (await fetch(`${env.FAKE_MODEL_URL}/__control/requests`)).json()) as { requests: RecordedRequest[] }).requests;
     const call = requests.find((r) => JSON.stringify(r.body).includes(marker));

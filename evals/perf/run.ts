@@ -4,13 +4,15 @@
  * free port, throw-away state directory), runs the benchmarks, prints one table per benchmark
  * and writes every figure to `evals/perf/results/<ISO-timestamp>.json` and `latest.json`.
  *
- *   npm run bench            # both
- *   npm run bench -- chat    # chat fan-out only
- *   npm run bench -- task    # task loop only
+ *   npm run bench             # all
+ *   npm run bench -- chat     # chat fan-out only
+ *   npm run bench -- task     # task loop only
+ *   npm run bench -- mission  # mission fan-out only
  *
  * Exit code: 0 when every benchmark ran and its checks passed (goals missed are reported, not
- * failures), 1 when a benchmark failed or a check (e.g. persistence) did not hold, 2 on the
- * overall time limit. Everything it starts is stopped before it exits.
+ * failures), 1 when a benchmark failed or a check (chat persistence, every mission task
+ * succeeded) did not hold, 2 on the overall time limit. Everything it starts is stopped before
+ * it exits.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +20,7 @@ import os from "node:os";
 import { resolve } from "node:path";
 import { startStack, type Stack } from "../../test/e2e/stack.ts";
 import { DEFAULT_CHAT_CONFIG, formatChatTable, runChatBench, type ChatBenchResult } from "./chat-fanout.ts";
+import { DEFAULT_MISSION_CONFIG, formatMissionTable, runMissionBench, type MissionBenchResult } from "./missions.ts";
 import { withTimeout } from "./stats.ts";
 import { DEFAULT_TASK_CONFIG, formatTaskTable, runTaskLoopBench, type TaskLoopResult } from "./task-loop.ts";
 
@@ -26,8 +29,8 @@ const resultsDir = resolve(import.meta.dirname, "results");
 /** Hard limit on the whole benchmark run, ms. */
 const OVERALL_LIMIT_MS = 15 * 60_000;
 
-type BenchName = "chat" | "task";
-const ALL: BenchName[] = ["chat", "task"];
+type BenchName = "chat" | "task" | "mission";
+const ALL: BenchName[] = ["chat", "task", "mission"];
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
@@ -37,10 +40,10 @@ function parseArgs(argv: string[]): BenchName[] {
   if (argv.length === 0) return ALL;
   const picked = new Set<BenchName>();
   for (const arg of argv) {
-    if (arg === "chat" || arg === "task") picked.add(arg);
+    if (arg === "chat" || arg === "task" || arg === "mission") picked.add(arg);
     else if (arg === "all") ALL.forEach((b) => picked.add(b));
     else {
-      process.stderr.write(`usage: node evals/perf/run.ts [chat|task|all]...\nunknown argument: ${arg}\n`);
+      process.stderr.write(`usage: node evals/perf/run.ts [chat|task|mission|all]...\nunknown argument: ${arg}\n`);
       process.exit(64);
     }
   }
@@ -87,6 +90,7 @@ interface Report {
   notes: string[];
   chat?: ChatBenchResult;
   task?: TaskLoopResult;
+  mission?: MissionBenchResult;
   errors: string[];
 }
 
@@ -189,6 +193,19 @@ async function main(): Promise<number> {
     if (benches.includes("task")) {
       report.task = await attempt("task", (s) => runTaskLoopBench(s, DEFAULT_TASK_CONFIG));
       if (report.task) tables.push(formatTaskTable(report.task));
+    }
+    if (benches.includes("mission")) {
+      report.mission = await attempt("mission", (s) => runMissionBench(s, DEFAULT_MISSION_CONFIG));
+      if (report.mission) {
+        tables.push(formatMissionTable(report.mission));
+        for (const [side, runs] of [["SAM", report.mission.sam.runs], ["baseline", report.mission.baseline.runs]] as const) {
+          runs.forEach((run, i) => {
+            if (run.check.ok) return;
+            failed = true;
+            report.errors.push(`mission: TASK CHECK FAILED (${side} run ${i + 1}, ${run.check.succeeded} succeeded): ${run.check.problems.join("; ")}`);
+          });
+        }
+      }
     }
   } catch (error) {
     failed = true;

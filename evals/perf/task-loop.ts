@@ -183,9 +183,24 @@ async function runSam(ctx: SamContext, steps: number, timeoutMs: number): Promis
 
 // ---------- baseline ----------
 
-async function runBaseline(runner: RunningRunner, secret: string, steps: number, workspaceId: string): Promise<TaskRun> {
+/** Options of {@link runBaseline}. */
+export interface BaselineOptions {
+  /** Files the workspace is created with (default: the task-loop benchmark's `a.txt`). */
+  seed?: Record<string, string>;
+  /** Leave the workspace for the caller to destroy (default: destroyed once the loop ended, outside `wallMs`). */
+  keepWorkspace?: boolean;
+}
+
+/**
+ * The baseline loop: runs `script` (tool steps, then a final `done` text) with the scripted
+ * model as a bare AI SDK loop in this process (`runModelStep` + `runWorkspaceTool`) against
+ * `runner`, in a fresh workspace `workspaceId`. `wallMs` runs from just before creating the
+ * workspace until the loop ends; the breakdown is measured in the loop (ms).
+ * @throws when a tool call fails or the loop does not end with "done" after `script.length` model steps.
+ */
+export async function runBaseline(runner: RunningRunner, secret: string, script: ScriptStep[], workspaceId: string, options: BaselineOptions = {}): Promise<TaskRun> {
   const workspace = new LocalRunnerWorkspace({ url: runner.url, secret }, workspaceId);
-  const model = createScriptedModel(scriptOf(steps));
+  const model = createScriptedModel(script);
   const tools = workspaceToolSet();
   let modelMs = 0;
   let toolMs = 0;
@@ -193,9 +208,9 @@ async function runBaseline(runner: RunningRunner, secret: string, steps: number,
   let finalText = "";
   const stepEnds: number[] = [];
   const started = performance.now();
-  await workspace.create(SEED);
+  await workspace.create(options.seed ?? SEED);
   const messages: ModelMessage[] = [{ role: "user", content: PROMPT }];
-  for (; modelSteps <= steps + 1; ) {
+  for (; modelSteps <= script.length; ) {
     const t0 = performance.now();
     const step = await runModelStep({ model, instructions: INSTRUCTIONS, messages, tools });
     const t0End = performance.now();
@@ -219,8 +234,8 @@ async function runBaseline(runner: RunningRunner, secret: string, steps: number,
     }
   }
   const wallMs = performance.now() - started;
-  await workspace.destroy().catch(() => undefined);
-  if (finalText !== "done" || modelSteps !== steps + 1) throw new Error(`baseline: ended after ${modelSteps} model steps with "${finalText}"`);
+  if (!options.keepWorkspace) await workspace.destroy().catch(() => undefined);
+  if (finalText !== "done" || modelSteps !== script.length) throw new Error(`baseline: ended after ${modelSteps} model steps with "${finalText}"`);
   return {
     wallMs: round(wallMs, 1),
     modelSteps,
@@ -281,7 +296,7 @@ export async function runTaskLoopBench(stack: Stack, config: TaskLoopConfig = DE
 
     log(`warm-up: ${config.warmupSteps} steps each`);
     await samRun(config.warmupSteps);
-    await runBaseline(runner, secret, config.warmupSteps, `perf-warm-${tag}`);
+    await runBaseline(runner, secret, scriptOf(config.warmupSteps), `perf-warm-${tag}`);
 
     const samRuns: TaskRun[] = [];
     const baseRuns: TaskRun[] = [];
@@ -289,7 +304,7 @@ export async function runTaskLoopBench(stack: Stack, config: TaskLoopConfig = DE
       const sam = await samRun(config.steps);
       samRuns.push(sam);
       const cpuBefore = snapshotCpu(stackPort);
-      const base = await withTimeout(runBaseline(runner, secret, config.steps, `perf-${tag}-${r}`), config.runTimeoutMs, "baseline run");
+      const base = await withTimeout(runBaseline(runner, secret, scriptOf(config.steps), `perf-${tag}-${r}`), config.runTimeoutMs, "baseline run");
       base.cpu = cpuBetween(cpuBefore, snapshotCpu(stackPort), os.availableParallelism());
       baseRuns.push(base);
       log(`run ${r + 1}/${config.repetitions}: SAM ${sam.wallMs} ms (${sam.perStepMs} ms/step), baseline ${base.wallMs} ms (${base.perStepMs} ms/step)`);

@@ -23,7 +23,7 @@ import {
   type MissionView,
   type TaskView,
 } from "./protocol.ts";
-import { workspaceSeedSchema, type TaskSpec } from "./task-agent.ts";
+import { workspaceSeedSchema, type TaskLimits, type TaskSpec } from "./task-agent.ts";
 
 /** Tasks a mission runs at once unless it says otherwise (issue 3). */
 export const DEFAULT_MAX_CONCURRENT = 4;
@@ -31,6 +31,8 @@ export const DEFAULT_MAX_CONCURRENT = 4;
 export const DEFAULT_MAX_RETRIES = 1;
 /** Seconds between watchdog ticks while a mission is active: the bound on a lost notification. */
 const WATCHDOG_SECONDS = 30;
+/** How long progress updates of the view may wait to be sent together, in ms (as TaskAgent's batch). */
+const PUBLISH_BATCH_MS = 50;
 /** Handoff limits: files copied from a finished task into its dependents, and their total size. */
 const HANDOFF_MAX_FILES = 50;
 const HANDOFF_MAX_BYTES = 512 * 1024;
@@ -162,6 +164,8 @@ const entrySpecSchema = missionTaskRequestSchema.pick({ model: true, script: tru
 
 /** The mission actor. Keyed by mission id. */
 export class MissionAgent extends Agent<Env> {
+  /** Pending coalesced publish of the view (see publishSoon). */
+  private publishTimer: ReturnType<typeof setTimeout> | null = null;
   /** The running tick, if any; a tick requested meanwhile runs once more after it. */
   private ticking: Promise<void> | null = null;
   private tickAgain = false;
@@ -405,7 +409,8 @@ export class MissionAgent extends Agent<Env> {
     await registerTasks(this.env, candidates.map((c) => c.task_id), row.project_id);
     const project = await getAgentByName(this.env.ProjectAgent, row.project_id);
     // At the project's cap some are refused; the project wakes this mission when a slot frees.
-    const granted = new Set(await project.acquireTaskSlots(candidates.map((c) => c.task_id), row.id));
+    const [grantedIds, settings] = await Promise.all([project.acquireTaskSlots(candidates.map((c) => c.task_id), row.id), project.taskSettings()]);
+    const granted = new Set(grantedIds);
     const started = this.ctx.storage.transactionSync(() =>
       candidates.filter(
         (entry) =>
@@ -419,12 +424,12 @@ export class MissionAgent extends Agent<Env> {
     );
     if (started.length === 0) return;
     this.touch();
-    await this.publish();
-    await Promise.all(started.map((entry) => this.startTask(row, { ...entry, attempts: entry.attempts + 1 })));
+    this.publishSoon();
+    await Promise.all(started.map((entry) => this.startTask(row, { ...entry, attempts: entry.attempts + 1 }, settings)));
   }
 
-  /** Calls the task actor to start (or confirm) the entry's current attempt. */
-  private async startTask(row: MissionRow, entry: EntryRow): Promise<void> {
+  /** Calls the task actor to start (or confirm) the entry's current attempt; `settings` spares it a call to the project. */
+  private async startTask(row: MissionRow, entry: EntryRow, settings?: { policies: string[]; limits: TaskLimits }): Promise<void> {
     const taskId = entry.task_id;
     if (!taskId) return;
     const spec = entrySpecSchema.parse(JSON.parse(entry.spec_json));
@@ -446,6 +451,8 @@ export class MissionAgent extends Agent<Env> {
       maxSteps: spec.maxSteps,
       missionId: row.id,
       sessionId: row.session_id ?? undefined,
+      policies: settings?.policies,
+      limits: settings?.limits,
     };
     try {
       await registerTask(this.env, taskId, row.project_id);
@@ -467,7 +474,9 @@ export class MissionAgent extends Agent<Env> {
     if (!entry) return;
     const row = this.mustRow();
     let handoff: Handoff | null = null;
-    if (view.status === "succeeded") handoff = await this.collectHandoff(entry.key, view);
+    // Only a task something depends on hands anything over (reading files back costs a runner call each).
+    const hasDependents = this.entries().some((e) => deps(e).includes(entry.key));
+    if (view.status === "succeeded" && hasDependents) handoff = await this.collectHandoff(entry.key, view);
     const settled = this.ctx.storage.transactionSync(() => {
       let status: MissionTaskStatus;
       let nextTaskId: string | null = taskId;
@@ -498,7 +507,7 @@ export class MissionAgent extends Agent<Env> {
     });
     if (settled) {
       this.touch();
-      await this.publish();
+      this.publishSoon();
     }
   }
 
@@ -629,8 +638,23 @@ export class MissionAgent extends Agent<Env> {
     return this.view();
   }
 
+  /**
+   * Sends the view within PUBLISH_BATCH_MS, once for every change made meanwhile: a 100-task
+   * mission would otherwise send its whole view once per task start and end.
+   */
+  private publishSoon(): void {
+    this.publishTimer ??= setTimeout(() => {
+      this.publishTimer = null;
+      void this.publish();
+    }, PUBLISH_BATCH_MS);
+  }
+
   /** Sends the current view to the project, which stores it and fans it out. Never throws. */
   private async publish(): Promise<void> {
+    if (this.publishTimer) {
+      clearTimeout(this.publishTimer);
+      this.publishTimer = null;
+    }
     const view = this.view();
     try {
       await (await getAgentByName(this.env.ProjectAgent, view.projectId)).publishMissionUpdate(view);

@@ -73,6 +73,8 @@ export const taskSpecSchema = taskRequestSchema.extend({
   sessionId: sessionIdSchema.optional(),
   /** Project policies, part of the instructions; fetched from the project when absent. */
   policies: z.array(z.string()).max(200).optional(),
+  /** The project's limits, as `ProjectAgent.taskSettings` gives them; fetched when absent. */
+  limits: z.object({ maxDepth: z.number().int(), maxChildren: z.number().int(), silenceMs: z.number().int() }).optional(),
 });
 export type TaskSpec = z.input<typeof taskSpecSchema>;
 
@@ -191,8 +193,11 @@ export class TaskAgent extends Agent<Env> {
   async start(input: TaskSpec): Promise<TaskView> {
     const spec = taskSpecSchema.parse(input);
     if (!this.row()) {
-      const project = await getAgentByName(this.env.ProjectAgent, spec.projectId);
-      const settings = await project.taskSettings();
+      // A mission or a parent passes what it already has: one round trip less per task.
+      const settings =
+        spec.policies && spec.limits
+          ? { policies: spec.policies, limits: spec.limits }
+          : await (await getAgentByName(this.env.ProjectAgent, spec.projectId)).taskSettings();
       const now = new Date().toISOString();
       const inserted = this.ctx.storage.sql.exec(
         `INSERT OR IGNORE INTO task (id, project_id, user_id, prompt, model, script_json, max_steps, seed_json, status, mission_id,
@@ -210,7 +215,7 @@ export class TaskAgent extends Agent<Env> {
         spec.parentTaskId ?? null,
         spec.depth,
         spec.sessionId ?? null,
-        JSON.stringify(spec.policies ?? settings.policies),
+        JSON.stringify(settings.policies),
         JSON.stringify(settings.limits),
         Date.now(),
         now,
@@ -571,6 +576,7 @@ export class TaskAgent extends Agent<Env> {
       depth: row.depth + 1,
       sessionId: row.session_id ?? undefined,
       policies: JSON.parse(row.policies_json) as string[],
+      limits,
     });
     return { output: JSON.stringify({ taskId: view.id, status: view.status }), isError: false, exitCode: null };
   }

@@ -1,5 +1,5 @@
 /**
- * Worker entry: exports the actor classes, routes /api to the Hono app, authenticates WebSocket
+ * Worker entry: exports the actor classes, routes /api and the AI proxy (/ai) to the Hono app, authenticates WebSocket
  * upgrades before they reach a ProjectAgent, and serves the UI's static assets.
  */
 import { routeAgentRequest } from "agents";
@@ -54,6 +54,7 @@ export default {
     const { pathname } = new URL(request.url);
     if (pathname.startsWith("/agents/")) return handleAgentRequest(request, env);
     if (pathname.startsWith("/api/") || pathname === "/api") return api.fetch(request, env, ctx);
+    if (pathname.startsWith("/ai/")) return api.fetch(request, env, ctx);
     if (env.ASSETS) return env.ASSETS.fetch(request);
     return jsonError(404, "not_found", "not found");
   },

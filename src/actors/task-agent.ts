@@ -12,10 +12,9 @@ import { z } from "zod";
 import type { Env } from "../env.ts";
 import type { ProjectAgent } from "./project-agent.ts";
 import { projectIdSchema, taskIdSchema, userIdSchema } from "../ids.ts";
-import { costUsd } from "../models/catalog.ts";
-import { resolveModel } from "../models/registry.ts";
+import { BudgetExceededError, runGatedModelStep, type GatedStepResult } from "../models/gate.ts";
 import { scriptSchema, SCRIPT_FINISHED_TEXT } from "../models/scripted.ts";
-import { runModelStep, type RequestedToolCall } from "../models/step.ts";
+import type { RequestedToolCall } from "../models/step.ts";
 import { openWorkspace } from "../sandbox/open.ts";
 import { EXEC_DEFAULT_TIMEOUT_MS, WorkspaceError } from "../sandbox/workspace.ts";
 import { runWorkspaceTool, workspaceToolSet } from "../tools/workspace-tools.ts";
@@ -52,6 +51,8 @@ export const taskRequestSchema = z.object({
   script: scriptSchema.optional(),
   workspace: workspaceSeedSchema.optional(),
   maxSteps: z.number().int().positive().max(MAX_MAX_STEPS).optional(),
+  /** USD the task may spend on model calls; absent: the project's default; null: no task budget. */
+  budgetUsd: z.number().positive().max(1_000_000).nullable().optional(),
 });
 
 /** Full spec of a task, as `TaskAgent.start` takes it over RPC. */
@@ -83,6 +84,7 @@ type TaskRow = {
   input_tokens: number;
   output_tokens: number;
   cost_usd: number;
+  budget_usd: number | null;
   changed_files_json: string;
   created_at: string;
   updated_at: string;
@@ -119,6 +121,10 @@ export class TaskAgent extends Agent<Env> {
       input_tokens INTEGER NOT NULL DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0,
       cost_usd REAL NOT NULL DEFAULT 0, changed_files_json TEXT NOT NULL DEFAULT '[]',
       created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`);
+    // Added with budgets; tasks stored before then have no column yet.
+    if (!sql.exec<{ name: string }>(`PRAGMA table_info(task)`).toArray().some((c) => c.name === "budget_usd")) {
+      sql.exec(`ALTER TABLE task ADD COLUMN budget_usd REAL`);
+    }
     sql.exec(`CREATE TABLE IF NOT EXISTS transcript (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, tool_call_id TEXT, data TEXT NOT NULL)`);
     sql.exec(`CREATE INDEX IF NOT EXISTS transcript_tool_call ON transcript(tool_call_id, type)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS conversation (idx INTEGER PRIMARY KEY, message TEXT NOT NULL)`);
@@ -135,8 +141,8 @@ export class TaskAgent extends Agent<Env> {
     if (!this.row()) {
       const now = new Date().toISOString();
       this.ctx.storage.sql.exec(
-        `INSERT INTO task (id, project_id, user_id, prompt, model, script_json, max_steps, seed_json, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+        `INSERT INTO task (id, project_id, user_id, prompt, model, script_json, max_steps, seed_json, status, budget_usd, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
         spec.id,
         spec.projectId,
         spec.userId,
@@ -145,6 +151,7 @@ export class TaskAgent extends Agent<Env> {
         spec.script ? JSON.stringify(spec.script) : null,
         spec.maxSteps ?? DEFAULT_MAX_STEPS,
         JSON.stringify(spec.workspace?.files ?? {}),
+        spec.budgetUsd ?? null,
         now,
         now,
       );
@@ -228,7 +235,8 @@ export class TaskAgent extends Agent<Env> {
     }
     const tools = workspaceToolSet();
     const script = first.script_json ? scriptSchema.parse(JSON.parse(first.script_json)) : undefined;
-    const model = resolveModel(first.model, this.env, { userId: first.user_id, projectId: first.project_id, taskId: first.id }, script);
+    // Every model call goes through the gate: payer mode, budgets (user's and this task's), usage.
+    const context = { userId: first.user_id, projectId: first.project_id, taskId: first.id, taskBudgetUsd: first.budget_usd };
     const workspace = openWorkspace(this.env, first.id);
 
     this.conversationCache = null;
@@ -242,15 +250,21 @@ export class TaskAgent extends Agent<Env> {
           return;
         }
         this.abort = new AbortController();
-        const step = await runModelStep({
-          model,
-          instructions: TASK_INSTRUCTIONS,
-          messages: this.conversation(row.prompt),
-          tools,
-          abortSignal: this.abort.signal,
-        }).finally(() => {
+        let step: GatedStepResult;
+        try {
+          step = await runGatedModelStep(this.env, context, row.model, script, {
+            instructions: TASK_INSTRUCTIONS,
+            messages: this.conversation(row.prompt),
+            tools,
+            abortSignal: this.abort.signal,
+          });
+        } catch (error) {
+          if (!(error instanceof BudgetExceededError)) throw error;
+          await this.finish("failed", null, `budget_exceeded: ${error.message}`);
+          return;
+        } finally {
           this.abort = null;
-        });
+        }
         if (this.status() !== "running") return;
         const events = this.recordStep(row, step);
         void this.publish(events, true, false);
@@ -271,8 +285,8 @@ export class TaskAgent extends Agent<Env> {
    * Journals a finished model step atomically: its messages, the `model_step` event, one
    * `tool_call` event per requested call (journaled before any runs), the step count and usage.
    */
-  private recordStep(row: TaskRow, step: Awaited<ReturnType<typeof runModelStep>>): TranscriptEvent[] {
-    const cost = costUsd(row.model, step.inputTokens, step.outputTokens);
+  private recordStep(row: TaskRow, step: GatedStepResult): TranscriptEvent[] {
+    const cost = step.costUsd;
     return this.ctx.storage.transactionSync(() => {
       for (const message of step.responseMessages) this.appendMessage(message);
       this.ctx.storage.sql.exec(

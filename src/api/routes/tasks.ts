@@ -7,6 +7,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { taskRequestSchema } from "../../actors/task-agent.ts";
 import { newId, taskIdSchema } from "../../ids.ts";
+import { checkStart } from "../../models/gate.ts";
 import { ModelUnavailableError, resolveModel } from "../../models/registry.ts";
 import { projectOfTaskFor } from "../access.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
@@ -35,9 +36,12 @@ taskRoutes.post("/api/projects/:projectId/tasks", requireUser, async (c) => {
     if (error instanceof ModelUnavailableError) return apiError(c, 400, "model_unavailable", error.message);
     throw error;
   }
+  // Users are warned before they start, not after: budgets, payer mode, the task's own budget.
+  const start = await checkStart(c.env, { userId: user.id, projectId: project.projectId, modelId: body.value.model, budgetUsd: body.value.budgetUsd });
+  if (!start.ok) return apiError(c, start.status, start.code, start.message);
   await c.env.DB.prepare(`INSERT INTO tasks (id, project_id, created_at) VALUES (?, ?, ?)`).bind(id, project.projectId, new Date().toISOString()).run();
   const task = await getAgentByName(c.env.TaskAgent, id);
-  const view = await task.start({ ...body.value, id, projectId: project.projectId, userId: user.id });
+  const view = await task.start({ ...body.value, budgetUsd: start.budgetUsd, id, projectId: project.projectId, userId: user.id });
   return c.json({ id: view.id, status: view.status }, 201);
 });
 

@@ -285,6 +285,11 @@ export async function runGatedModelStep(
       status: step.abortSignal?.aborted ? "aborted" : "failed",
       latencyMs: Date.now() - started,
     });
+    // A provider may echo the key in its error; the message ends up in the task's transcript.
+    const key = call.auth.apiKey;
+    if (key && error instanceof Error && (error.message.includes(key) || String(error.stack).includes(key))) {
+      throw new Error(error.message.split(key).join("[redacted]"));
+    }
     throw error;
   }
   const cost = await call.settle({

@@ -212,11 +212,16 @@ proxyRoutes.post("/ai/v1/chat/completions", requireUser, async (c) => {
     } catch {
       // an unreadable answer is passed on; it is accounted with no tokens
     }
-    c.executionCtx.waitUntil(finish(tokens, "ok"));
+    // Recorded before answering, so the caller's next call sees this one's usage.
+    await finish(tokens, "ok");
     return new Response(text, { status: upstream.status, headers: { "content-type": upstream.headers.get("content-type") ?? "application/json" } });
   }
 
-  return new Response(relayStream(upstream.body, wantsUsage, (tokens, aborted) => c.executionCtx.waitUntil(finish(tokens, aborted ? "aborted" : "ok"))), {
+  const relay = relayStream(upstream.body, wantsUsage, async (tokens, aborted) => {
+    if (aborted) c.executionCtx.waitUntil(finish(tokens, "aborted"));
+    else await finish(tokens, "ok");
+  });
+  return new Response(relay, {
     status: upstream.status,
     headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
   });
@@ -227,19 +232,24 @@ const USAGE_PATTERN = /"usage"\s*:\s*\{/;
 /**
  * Relays an upstream SSE stream to the caller event by event, reading the usage the upstream
  * reports; drops the usage-only final chunk when the caller did not ask for usage. Calls `done`
- * once, with the usage seen, when the stream ends or the caller goes away (`aborted`).
+ * once, with the usage seen, when the stream ends (awaited before the caller sees the end, so
+ * its next call sees this one's usage) or the caller goes away (`aborted`).
  */
-function relayStream(source: ReadableStream<Uint8Array>, wantsUsage: boolean, done: (tokens: Tokens, aborted: boolean) => void): ReadableStream<Uint8Array> {
+function relayStream(
+  source: ReadableStream<Uint8Array>,
+  wantsUsage: boolean,
+  done: (tokens: Tokens, aborted: boolean) => Promise<void>,
+): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let buffer = "";
   let tokens: Tokens = NO_TOKENS;
   let finished = false;
-  const end = (aborted: boolean) => {
+  const end = async (aborted: boolean) => {
     if (finished) return;
     finished = true;
-    done(tokens, aborted);
+    await done(tokens, aborted);
   };
   /** Returns the text to forward for one complete event (with its blank line), or "" to drop it. */
   const handle = (event: string): string => {
@@ -265,14 +275,14 @@ function relayStream(source: ReadableStream<Uint8Array>, wantsUsage: boolean, do
         try {
           result = await reader.read();
         } catch (error) {
-          end(true);
+          await end(true);
           controller.error(error);
           return;
         }
         if (result.done) {
           buffer += decoder.decode();
           if (buffer) controller.enqueue(encoder.encode(handle(buffer)));
-          end(false);
+          await end(false);
           controller.close();
           return;
         }
@@ -289,7 +299,7 @@ function relayStream(source: ReadableStream<Uint8Array>, wantsUsage: boolean, do
       }
     },
     async cancel(reason) {
-      end(true);
+      await end(true);
       await reader.cancel(reason);
     },
   });

@@ -4,9 +4,10 @@
  * free port, throw-away state directory), runs the benchmarks, prints one table per benchmark
  * and writes every figure to `evals/perf/results/<ISO-timestamp>.json` and `latest.json`.
  *
- *   npm run bench            # both
+ *   npm run bench            # all three
  *   npm run bench -- chat    # chat fan-out only
  *   npm run bench -- task    # task loop only
+ *   npm run bench -- proxy   # AI proxy overhead only
  *
  * Exit code: 0 when every benchmark ran and its checks passed (goals missed are reported, not
  * failures), 1 when a benchmark failed or a check (e.g. persistence) did not hold, 2 on the
@@ -20,14 +21,16 @@ import { startStack, type Stack } from "../../test/e2e/stack.ts";
 import { DEFAULT_CHAT_CONFIG, formatChatTable, runChatBench, type ChatBenchResult } from "./chat-fanout.ts";
 import { withTimeout } from "./stats.ts";
 import { DEFAULT_TASK_CONFIG, formatTaskTable, runTaskLoopBench, type TaskLoopResult } from "./task-loop.ts";
+import { DEFAULT_PROXY_CONFIG, formatProxyTable, runProxyBench, startBenchUpstream, type ProxyBenchResult } from "./proxy.ts";
+import type { FakeOpenAI } from "../../test/support/fake-openai.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const resultsDir = resolve(import.meta.dirname, "results");
 /** Hard limit on the whole benchmark run, ms. */
 const OVERALL_LIMIT_MS = 15 * 60_000;
 
-type BenchName = "chat" | "task";
-const ALL: BenchName[] = ["chat", "task"];
+type BenchName = "chat" | "task" | "proxy";
+const ALL: BenchName[] = ["chat", "task", "proxy"];
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
@@ -37,10 +40,10 @@ function parseArgs(argv: string[]): BenchName[] {
   if (argv.length === 0) return ALL;
   const picked = new Set<BenchName>();
   for (const arg of argv) {
-    if (arg === "chat" || arg === "task") picked.add(arg);
+    if (arg === "chat" || arg === "task" || arg === "proxy") picked.add(arg);
     else if (arg === "all") ALL.forEach((b) => picked.add(b));
     else {
-      process.stderr.write(`usage: node evals/perf/run.ts [chat|task|all]...\nunknown argument: ${arg}\n`);
+      process.stderr.write(`usage: node evals/perf/run.ts [chat|task|proxy|all]...\nunknown argument: ${arg}\n`);
       process.exit(64);
     }
   }
@@ -87,6 +90,7 @@ interface Report {
   notes: string[];
   chat?: ChatBenchResult;
   task?: TaskLoopResult;
+  proxy?: ProxyBenchResult;
   errors: string[];
 }
 
@@ -109,6 +113,8 @@ async function main(): Promise<number> {
     errors: [],
   };
   let stack: Stack | undefined;
+  /** The fake OpenAI-compatible upstream of the proxy benchmark; the stack's compat server. */
+  let upstream: FakeOpenAI | undefined;
   let stopping: Promise<void> | undefined;
   const stopStack = (): Promise<void> => {
     stopping ??= (async () => {
@@ -146,7 +152,8 @@ async function main(): Promise<number> {
     }
     log("starting the stack (wrangler dev + runner)");
     const t0 = performance.now();
-    stack = await startStack();
+    upstream ??= await startBenchUpstream();
+    stack = await startStack({ env: { SAM_COMPAT_BASE_URL: `${upstream.url}/v1` } });
     report.stackStartMs = Math.round(performance.now() - t0);
     log(`stack up at ${stack.url} in ${report.stackStartMs} ms`);
     return stack;
@@ -190,12 +197,17 @@ async function main(): Promise<number> {
       report.task = await attempt("task", (s) => runTaskLoopBench(s, DEFAULT_TASK_CONFIG));
       if (report.task) tables.push(formatTaskTable(report.task));
     }
+    if (benches.includes("proxy")) {
+      report.proxy = await attempt("proxy", (s) => runProxyBench(s, upstream!, DEFAULT_PROXY_CONFIG));
+      if (report.proxy) tables.push(formatProxyTable(report.proxy));
+    }
   } catch (error) {
     failed = true;
     report.errors.push(`setup: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   } finally {
     if (failed && stack) process.stderr.write(`--- last stack output ---\n${stack.output().slice(-4000)}\n---\n`);
     await stopStack();
+    await upstream?.close();
   }
 
   report.finishedAt = new Date().toISOString();

@@ -14,7 +14,8 @@
  * alike. W warm-up requests of each side are excluded. Latency is from just before `fetch` to
  * the last byte of the body, ms. Time to first token (streams) is from just before `fetch` to
  * the first body chunk that carries a content delta, ms. Added latency = proxy − direct at the
- * same percentile.
+ * same percentile. For scale, N `GET /api/health` requests (no auth, no work) measure the floor
+ * every request to the local stack pays under wrangler dev.
  */
 import { startFakeOpenAI, type FakeOpenAI } from "../../test/support/fake-openai.ts";
 import type { Stack } from "../../test/e2e/stack.ts";
@@ -44,6 +45,11 @@ export interface ProxyBenchResult {
   streaming: ProxySide;
   /** Time to first token of streams. */
   ttft: ProxySide;
+  /**
+   * `GET /api/health` (no auth, no work) through the same wrangler dev, ms: the floor any request
+   * to the local stack pays (wrangler's dev proxy, a second workerd), not SAM's own cost.
+   */
+  floor: Summary;
   /** proxy − direct: p50 and p99 of non-streaming and streaming latency, ms. */
   addedMs: { nonStreamingP50: number; nonStreamingP99: number; streamingP50: number; streamingP99: number };
   /** proxy / direct of the median time to first token (dimensionless). */
@@ -113,7 +119,20 @@ export async function runProxyBench(stack: Stack, fake: FakeOpenAI, config: Prox
   };
   const plain = await run(false);
   const streams = await run(true);
-  const accountedCalls = (await accounted(stack)) - before;
+  const floorSamples: number[] = [];
+  for (let i = 0; i < config.warmup + config.requests; i++) {
+    const started = performance.now();
+    const response = await fetch(`${stack.url}/api/health`);
+    await response.text();
+    if (i >= config.warmup) floorSamples.push(performance.now() - started);
+  }
+  const floor = summarize(floorSamples);
+  // Usage is recorded just after each answer; give the last ones a moment.
+  let accountedCalls = (await accounted(stack)) - before;
+  for (let i = 0; i < 50 && accountedCalls < 2 * (config.requests + config.warmup); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    accountedCalls = (await accounted(stack)) - before;
+  }
   const expected = 2 * (config.requests + config.warmup);
   if (accountedCalls !== expected) throw new Error(`the ledger recorded ${accountedCalls} proxied calls, expected ${expected}`);
 
@@ -139,9 +158,11 @@ export async function runProxyBench(stack: Stack, fake: FakeOpenAI, config: Prox
     { metric: "  added by the proxy, p99 (ms)", sam: addedMs.streamingP99, baseline: "", ratio: "", goal: "", met: null },
     { metric: "time to first token p50 (ms)", sam: r3(ttft.proxy.p50), baseline: r3(ttft.direct.p50), ratio: ttftRatio, goal: "", met: null },
     { metric: "time to first token p99 (ms)", sam: r3(ttft.proxy.p99), baseline: r3(ttft.direct.p99), ratio: round(ttft.proxy.p99 / ttft.direct.p99, 2), goal: "", met: null },
+    { metric: "floor: GET /api/health, no work, p50 (ms)", sam: r3(floor.p50), baseline: "", ratio: "", goal: "", met: null },
+    { metric: "floor: GET /api/health, no work, p99 (ms)", sam: r3(floor.p99), baseline: "", ratio: "", goal: "", met: null },
     { metric: "proxied calls in the usage ledger", sam: accountedCalls, baseline: "", ratio: "", goal: `= ${expected}`, met: accountedCalls === expected },
   ];
-  return { config, nonStreaming, streaming, ttft, addedMs, ttftRatio, accountedCalls, rows };
+  return { config, nonStreaming, streaming, ttft, floor, addedMs, ttftRatio, accountedCalls, rows };
 }
 
 /** Calls of `compat/fake-model` in the local user's usage ledger. */

@@ -128,7 +128,12 @@ describe("the proxy with the openai client", () => {
   it("refuses calls with 429 budget_exceeded once a budget is spent", async () => {
     fake.setScript([{ text: "priced" }], "budget");
     await client.chat.completions.create({ model: "openai/gpt-4.1-mini", messages: [{ role: "user", content: "[script:budget]" }] });
-    const before = await call<{ monthlyUsd: { used: number } }>(stack, "/api/me/budgets");
+    // Usage is recorded just after the answer: wait until nothing is in flight.
+    let before = await call<{ monthlyUsd: { used: number; reserved: number } }>(stack, "/api/me/budgets");
+    for (let i = 0; i < 100 && before.monthlyUsd.reserved > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      before = await call(stack, "/api/me/budgets");
+    }
     expect(before.monthlyUsd.used).toBeGreaterThan(0);
     await call(stack, "/api/me/budgets", { method: "PUT", json: { monthlyUsd: before.monthlyUsd.used } });
     const error = await client.chat.completions.create({ model: "openai/gpt-4.1-mini", messages: [{ role: "user", content: "one more [script:budget]" }] }).catch((e: unknown) => e);
@@ -146,7 +151,11 @@ describe("the usage page", () => {
     // One priced gateway call, so the charts have something to draw.
     fake.setScript([{ text: "priced", usage: { prompt_tokens: 100_000, completion_tokens: 10_000 } }], "priced");
     await client.chat.completions.create({ model: "openai/gpt-4.1", messages: [{ role: "user", content: "[script:priced]" }] });
-    const usage = await call<{ totals: { costUsd: number } }>(stack, "/api/usage?groupBy=model");
+    let usage = await call<{ totals: { costUsd: number } }>(stack, "/api/usage?groupBy=model");
+    for (let i = 0; i < 100 && usage.totals.costUsd < 0.28; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      usage = await call(stack, "/api/usage?groupBy=model");
+    }
     // $2 / $8 per million tokens of gpt-4.1: 0.2 + 0.08.
     expect(usage.totals.costUsd).toBeGreaterThanOrEqual(0.28);
 

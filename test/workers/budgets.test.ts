@@ -10,13 +10,16 @@ import type { TaskView, TranscriptEvent } from "../../src/actors/protocol.ts";
 import { newId } from "../../src/ids.ts";
 import { beginGatedCall, BudgetExceededError } from "../../src/models/gate.ts";
 import type { BudgetStatus } from "../../src/models/usage.ts";
-import { chat, newUser, scriptKey, setScript, type TestUser } from "./gate-helpers.ts";
+import { chat, newUser, scriptKey, setScript, settled, type TestUser } from "./gate-helpers.ts";
 
 type ErrorBody = { error: { code: string; message: string } };
 
-async function proxy(user: TestUser, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
+/** One proxy call; `wait` (default) also waits until its usage is recorded (just after the answer). */
+async function proxy(user: TestUser, body: Record<string, unknown>, wait = true): Promise<{ status: number; body: unknown }> {
   const response = await user.call("/ai/v1/chat/completions", { method: "POST", json: body });
-  return { status: response.status, body: await response.json() };
+  const result = { status: response.status, body: await response.json() };
+  if (wait) await settled(user);
+  return result;
 }
 
 async function waitFor(user: TestUser, taskId: string): Promise<TaskView> {
@@ -99,7 +102,8 @@ describe("budgets", () => {
     expect((await proxy(user, chat("compat/fake-model", marker, { max_tokens: 4 }))).status).toBe(200);
     // 4 used of 17: a call is admitted while used + reserved < 17.
     await user.json("/api/me/budgets", { method: "PUT", json: { dailyOutputTokens: 17 } });
-    const results = await Promise.all(Array.from({ length: 20 }, () => proxy(user, chat("compat/fake-model", marker, { max_tokens: 4 }))));
+    const results = await Promise.all(Array.from({ length: 20 }, () => proxy(user, chat("compat/fake-model", marker, { max_tokens: 4 }), false)));
+    await settled(user);
     const ok = results.filter((r) => r.status === 200).length;
     const refused = results.filter((r) => r.status === 429);
     expect(ok + refused.length).toBe(20);

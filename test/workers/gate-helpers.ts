@@ -82,3 +82,16 @@ export function captureConsole(): { text(): string; stop(): void } {
     stop: () => levels.forEach((level, i) => (console[level] = originals[i])),
   };
 }
+
+/**
+ * Waits until `user` has no call in flight (every reservation settled): the proxy records a
+ * call's usage just after answering it. Gives up after 5 s.
+ */
+export async function settled(user: TestUser): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const budgets = await user.json<{ dailyInputTokens: { reserved: number }; dailyOutputTokens: { reserved: number }; monthlyUsd: { reserved: number } }>("/api/me/budgets");
+    if (budgets.dailyInputTokens.reserved + budgets.dailyOutputTokens.reserved + budgets.monthlyUsd.reserved === 0 || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -8,7 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TaskView } from "../../src/actors/protocol.ts";
-import { chat, newUser, scriptKey, setScript, type TestUser } from "./gate-helpers.ts";
+import { chat, newUser, scriptKey, setScript, settled, type TestUser } from "./gate-helpers.ts";
 import { api } from "./helpers.ts";
 
 type Usage = {
@@ -62,6 +62,7 @@ describe("usage accounting", () => {
     const created = await user.json<{ id: string }>(`/api/projects/${project.id}/tasks`, { method: "POST", json: { prompt: "scripted", script: [{ text: "done" }] } }, 201);
     const task = await waitFor(user, created.id);
     expect(task.status).toBe("succeeded");
+    await settled(user);
 
     const byModel = await user.json<Usage>("/api/usage?groupBy=model");
     expect(byModel.totals.calls).toBe(5);

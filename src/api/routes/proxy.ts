@@ -6,6 +6,9 @@
  * a 429 `budget_exceeded`; an unknown or not allowed model a 400 naming it; upstream errors come
  * back as OpenAI-style error objects with the upstream's status.
  *
+ * Usage is recorded in the ledger just after the answer (its reservation holds the call's
+ * estimate against the budgets until then).
+ *
  * Requests are forwarded as they are (only `model` is rewritten to the upstream's name, and
  * streams always ask for usage so it can be accounted); answers are passed through byte for
  * byte, except the final usage-only chunk of a stream whose caller did not ask for it.
@@ -212,15 +215,12 @@ proxyRoutes.post("/ai/v1/chat/completions", requireUser, async (c) => {
     } catch {
       // an unreadable answer is passed on; it is accounted with no tokens
     }
-    // Recorded before answering, so the caller's next call sees this one's usage.
-    await finish(tokens, "ok");
+    // Recorded right after the answer: until then the call's reservation counts against budgets.
+    c.executionCtx.waitUntil(finish(tokens, "ok"));
     return new Response(text, { status: upstream.status, headers: { "content-type": upstream.headers.get("content-type") ?? "application/json" } });
   }
 
-  const relay = relayStream(upstream.body, wantsUsage, async (tokens, aborted) => {
-    if (aborted) c.executionCtx.waitUntil(finish(tokens, "aborted"));
-    else await finish(tokens, "ok");
-  });
+  const relay = relayStream(upstream.body, wantsUsage, (tokens, aborted) => c.executionCtx.waitUntil(finish(tokens, aborted ? "aborted" : "ok")));
   return new Response(relay, {
     status: upstream.status,
     headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
@@ -232,13 +232,12 @@ const USAGE_PATTERN = /"usage"\s*:\s*\{/;
 /**
  * Relays an upstream SSE stream to the caller event by event, reading the usage the upstream
  * reports; drops the usage-only final chunk when the caller did not ask for usage. Calls `done`
- * once, with the usage seen, when the stream ends (awaited before the caller sees the end, so
- * its next call sees this one's usage) or the caller goes away (`aborted`).
+ * once, with the usage seen, when the stream ends or the caller goes away (`aborted`).
  */
 function relayStream(
   source: ReadableStream<Uint8Array>,
   wantsUsage: boolean,
-  done: (tokens: Tokens, aborted: boolean) => Promise<void>,
+  done: (tokens: Tokens, aborted: boolean) => void,
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   const decoder = new TextDecoder();
@@ -246,10 +245,10 @@ function relayStream(
   let buffer = "";
   let tokens: Tokens = NO_TOKENS;
   let finished = false;
-  const end = async (aborted: boolean) => {
+  const end = (aborted: boolean) => {
     if (finished) return;
     finished = true;
-    await done(tokens, aborted);
+    done(tokens, aborted);
   };
   /** Returns the text to forward for one complete event (with its blank line), or "" to drop it. */
   const handle = (event: string): string => {
@@ -275,14 +274,14 @@ function relayStream(
         try {
           result = await reader.read();
         } catch (error) {
-          await end(true);
+          end(true);
           controller.error(error);
           return;
         }
         if (result.done) {
           buffer += decoder.decode();
           if (buffer) controller.enqueue(encoder.encode(handle(buffer)));
-          await end(false);
+          end(false);
           controller.close();
           return;
         }
@@ -299,7 +298,7 @@ function relayStream(
       }
     },
     async cancel(reason) {
-      await end(true);
+      end(true);
       await reader.cancel(reason);
     },
   });

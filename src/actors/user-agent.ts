@@ -10,6 +10,11 @@
  * in flight and reserves the call's estimate; `settle` replaces the reservation with the
  * upstream's reported usage. A call is admitted while something of each budget is left, so a
  * budget is overshot by at most the calls in flight when it ran out.
+ *
+ * Reservations live in memory: `beginCall` writes nothing, so it answers without waiting for a
+ * storage commit (it sits in front of every model call). If the actor is evicted while calls
+ * are in flight their reservations are forgotten, which loosens nothing beyond the guarantee
+ * above (those calls are in flight); each is still recorded when it settles.
  */
 import { Agent } from "agents";
 import type { Env } from "../env.ts";
@@ -67,8 +72,16 @@ export interface NewCredential extends CredentialInfo {
 /** A call in flight is forgotten after this long (ms) if it never settles (its Worker died). */
 export const RESERVATION_TTL_MS = 15 * 60_000;
 
-/** What `beginCall` takes (see BeginCallRequest in src/models/usage.ts; `provider` added). */
+/** A finished call to record, sent along with the caller's next `beginCall` (or on its own). */
+export interface PendingSettle {
+  reservationId: string;
+  entry: SettleRequest;
+}
+
+/** What `beginCall` takes: who calls, for which provider, the budgets that apply and the estimate. */
 export interface BeginCall {
+  /** Finished calls of the same caller to record first (saves a round trip per tool-loop step). */
+  settles?: PendingSettle[];
   provider: ModelProvider;
   projectId: string | null;
   taskId: string | null;
@@ -108,8 +121,23 @@ function usd(n: number): string {
   return `$${n.toFixed(n < 1 ? 4 : 2)}`;
 }
 
+/** A call in flight: its estimate, held against the budgets until it settles. */
+interface Reservation {
+  expiresAt: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  taskId: string | null;
+  missionId: string | null;
+  /** The credential the call uses (its last use is recorded when the call settles). */
+  credentialId: string | null;
+}
+
 /** The user actor. Keyed by user id. */
 export class UserAgent extends Agent<Env> {
+  /** Calls in flight, by reservation id (memory only; see the header). */
+  private readonly inFlight = new Map<string, Reservation>();
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
@@ -124,8 +152,6 @@ export class UserAgent extends Agent<Env> {
     sql.exec(`CREATE TABLE IF NOT EXISTS counters (period TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL DEFAULT 0,
       output_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL NOT NULL DEFAULT 0)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS scope_spend (scope TEXT PRIMARY KEY, cost_usd REAL NOT NULL DEFAULT 0)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, input_tokens INTEGER NOT NULL,
-      output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, task_id TEXT, mission_id TEXT)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS usage (id TEXT PRIMARY KEY, at TEXT NOT NULL, project_id TEXT, mission_id TEXT, task_id TEXT,
       model TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL,
       cost_usd REAL NOT NULL, latency_ms INTEGER NOT NULL, status TEXT NOT NULL, http_status INTEGER, source TEXT NOT NULL)`);
@@ -308,30 +334,28 @@ export class UserAgent extends Agent<Env> {
    * estimate. Returns the reservation (to settle) with the payer mode and the sealed key to use.
    */
   async beginCall(request: BeginCall): Promise<BeginCallResult | BeginCallRefusal> {
+    // Earlier calls of the same caller, settled in this same round trip, count first.
+    for (const s of request.settles ?? []) this.applySettle(s.reservationId, s.entry);
     const payer = this.payerCheck(request.provider, request.projectId);
     if (!payer.ok) return payer;
     this.purgeExpired();
     const refusal = this.budgetRefusal(request);
     if (refusal) return { ok: false, code: "budget_exceeded", scope: refusal.scope, message: refusal.message };
     const reservationId = newId("usage");
-    this.ctx.storage.sql.exec(
-      `INSERT INTO reservations (id, expires_at, input_tokens, output_tokens, cost_usd, task_id, mission_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      reservationId,
-      Date.now() + RESERVATION_TTL_MS,
-      Math.max(0, Math.ceil(request.estimate.inputTokens)),
-      Math.max(0, Math.ceil(request.estimate.outputTokens)),
-      Math.max(0, request.estimate.costUsd),
-      request.taskId,
-      request.missionId,
-    );
     let credential: { id: string; iv: string; ciphertext: string } | null = null;
     if (payer.payerMode === "own-key" && payer.credentialProvider) {
       const row = this.latestCredential(payer.credentialProvider);
-      if (row) {
-        credential = { id: row.id, iv: row.iv, ciphertext: row.ciphertext };
-        this.ctx.storage.sql.exec(`UPDATE credentials SET last_used_at = ? WHERE id = ?`, new Date().toISOString(), row.id);
-      }
+      if (row) credential = { id: row.id, iv: row.iv, ciphertext: row.ciphertext };
     }
+    this.inFlight.set(reservationId, {
+      expiresAt: Date.now() + RESERVATION_TTL_MS,
+      inputTokens: Math.max(0, Math.ceil(request.estimate.inputTokens)),
+      outputTokens: Math.max(0, Math.ceil(request.estimate.outputTokens)),
+      costUsd: Math.max(0, request.estimate.costUsd),
+      taskId: request.taskId,
+      missionId: request.missionId,
+      credentialId: credential?.id ?? null,
+    });
     return { ok: true, reservationId, payerMode: payer.payerMode, credential };
   }
 
@@ -340,8 +364,21 @@ export class UserAgent extends Agent<Env> {
    * the day and month counters and the task's and mission's spend. Idempotent per reservation.
    */
   async settle(reservationId: string, entry: SettleRequest): Promise<void> {
+    this.applySettle(reservationId, entry);
+  }
+
+  /** Settles several calls at once (see `settle`). */
+  async settleMany(settles: PendingSettle[]): Promise<void> {
+    for (const s of settles) this.applySettle(s.reservationId, s.entry);
+  }
+
+  private applySettle(reservationId: string, entry: SettleRequest): void {
+    const reservation = this.inFlight.get(reservationId);
+    this.inFlight.delete(reservationId);
     this.ctx.storage.transactionSync(() => {
-      this.ctx.storage.sql.exec(`DELETE FROM reservations WHERE id = ?`, reservationId);
+      if (reservation?.credentialId) {
+        this.ctx.storage.sql.exec(`UPDATE credentials SET last_used_at = ? WHERE id = ?`, entry.at, reservation.credentialId);
+      }
       const inserted = this.ctx.storage.sql.exec(
         `INSERT OR IGNORE INTO usage (id, at, project_id, mission_id, task_id, model, input_tokens, output_tokens, cached_input_tokens,
          cost_usd, latency_ms, status, http_status, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -511,18 +548,20 @@ export class UserAgent extends Agent<Env> {
 
   /** Sums of the reservations in flight: all of them, or a task's, or a mission's. */
   private reserved(taskId: string | null, missionId: string | null): { input_tokens: number; output_tokens: number; cost_usd: number } {
-    const where = taskId ? `WHERE task_id = ?` : missionId ? `WHERE mission_id = ?` : ``;
-    const args = taskId ? [taskId] : missionId ? [missionId] : [];
-    return this.ctx.storage.sql
-      .exec<{ input_tokens: number; output_tokens: number; cost_usd: number }>(
-        `SELECT COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
-         COALESCE(SUM(cost_usd), 0) AS cost_usd FROM reservations ${where}`,
-        ...args,
-      )
-      .one();
+    const sum = { input_tokens: 0, output_tokens: 0, cost_usd: 0 };
+    for (const r of this.inFlight.values()) {
+      if (taskId && r.taskId !== taskId) continue;
+      if (missionId && r.missionId !== missionId) continue;
+      sum.input_tokens += r.inputTokens;
+      sum.output_tokens += r.outputTokens;
+      sum.cost_usd += r.costUsd;
+    }
+    return sum;
   }
 
+  /** Forgets reservations of calls that never settled (their Worker died). */
   private purgeExpired(): void {
-    this.ctx.storage.sql.exec(`DELETE FROM reservations WHERE expires_at < ?`, Date.now());
+    const now = Date.now();
+    for (const [id, r] of this.inFlight) if (r.expiresAt < now) this.inFlight.delete(id);
   }
 }

@@ -14,13 +14,19 @@
  */
 import { getAgentByName } from "agents";
 import type { Env } from "../env.ts";
-import type { UserAgent } from "../actors/user-agent.ts";
+import type { PendingSettle, UserAgent } from "../actors/user-agent.ts";
 import { costUsd, findCatalogModel, MODEL_CATALOG, parseModelId, priceOf, type CatalogModel, type ModelProvider } from "./catalog.ts";
 import { openSecret } from "./credentials.ts";
 import { ModelUnavailableError, resolveModel, type CallAuth, type CallContext } from "./registry.ts";
 import type { ScriptStep } from "./scripted.ts";
 import { runModelStep, type ModelStepResult } from "./step.ts";
 import type { BudgetScope, CallStatus, PayerMode, UsageEstimate } from "./usage.ts";
+
+/**
+ * How long a finished tool-loop step's usage may wait to ride along with the loop's next
+ * `beginCall` before it is sent on its own, ms. Short, so usage shows up almost at once.
+ */
+const DEFERRED_SETTLE_MS = 200;
 
 /** Output tokens reserved for a call that sets no `max_tokens`. */
 export const DEFAULT_OUTPUT_ESTIMATE = 1024;
@@ -57,6 +63,35 @@ export class PayerModeError extends Error {
 }
 
 const initialized = new Set<string>();
+
+/**
+ * Usage of finished tool-loop steps not yet sent, per loop (`userId:taskId`, so only that task's
+ * own actor picks it up), with the timer that sends it alone and the send in progress.
+ */
+const deferredSettles = new Map<string, { settles: PendingSettle[]; timer: ReturnType<typeof setTimeout> | null; sending: Promise<void> | null }>();
+
+function deferredKey(context: GateContext): string | null {
+  return context.taskId ? `${context.userId}:${context.taskId}` : null;
+}
+
+/** Sends a loop's deferred usage now (on its own). Never throws: a failure is logged. */
+async function flushDeferred(env: Env, userId: string, key: string): Promise<void> {
+  const slot = deferredSettles.get(key);
+  if (!slot || slot.settles.length === 0) return;
+  if (slot.timer) clearTimeout(slot.timer);
+  slot.timer = null;
+  const settles = slot.settles.splice(0);
+  const sending = (async () => {
+    try {
+      await (await userAgentStub(env, userId)).settleMany(settles);
+    } catch (error) {
+      console.error(`usage of ${settles.length} call(s) for ${userId} could not be recorded: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  })();
+  slot.sending = sending;
+  await sending;
+  if (slot.sending === sending) slot.sending = null;
+}
 
 /**
  * The user's actor stub. The first use in an isolate goes through `getAgentByName` (which
@@ -187,6 +222,14 @@ export interface GatedCall {
    * Returns the cost in USD. Never throws: a failure to record is logged.
    */
   settle(outcome: CallOutcome): Promise<number>;
+  /** The cost in USD of an outcome at the model's prices (what `settle` records). */
+  costOf(outcome: Pick<CallOutcome, "inputTokens" | "outputTokens" | "cachedInputTokens">): number;
+  /**
+   * Like `settle`, for a tool loop (a context with a `taskId`): the usage is sent along with
+   * the loop's next `beginCall` — one round trip per step instead of two — or on its own after
+   * 200 ms. The next `beginCall` of the loop always counts it first. Returns the cost in USD.
+   */
+  defer(outcome: CallOutcome): number;
 }
 
 /**
@@ -200,41 +243,63 @@ export async function beginGatedCall(env: Env, context: GateContext, modelId: st
   const provider = parseModelId(modelId)?.provider;
   if (!provider) throw new ModelUnavailableError(`model "${modelId}" is not in the catalog`);
   const user = await userAgentStub(env, context.userId);
-  const admitted = await user.beginCall({
-    provider,
-    projectId: context.projectId,
-    taskId: context.taskId ?? null,
-    missionId: context.missionId ?? null,
-    taskBudgetUsd: context.taskBudgetUsd ?? null,
-    missionBudgetUsd: context.missionBudgetUsd ?? null,
-    estimate,
-  });
+  // A loop's earlier steps are recorded in this same round trip (or have been, in order).
+  const key = deferredKey(context);
+  const slot = key ? deferredSettles.get(key) : undefined;
+  if (slot?.sending) await slot.sending;
+  const settles = slot ? slot.settles.splice(0) : [];
+  if (slot?.timer) {
+    clearTimeout(slot.timer);
+    slot.timer = null;
+  }
+  const admitted = await user
+    .beginCall({
+      settles,
+      provider,
+      projectId: context.projectId,
+      taskId: context.taskId ?? null,
+      missionId: context.missionId ?? null,
+      taskBudgetUsd: context.taskBudgetUsd ?? null,
+      missionBudgetUsd: context.missionBudgetUsd ?? null,
+      estimate,
+    })
+    .catch((error: unknown) => {
+      // Not delivered: keep the earlier steps' usage for the next attempt or the timer.
+      if (slot && settles.length) {
+        slot.settles.unshift(...settles);
+        slot.timer ??= setTimeout(() => void flushDeferred(env, context.userId, key!), DEFERRED_SETTLE_MS);
+      }
+      throw error;
+    });
   if (!admitted.ok) {
     if (admitted.code === "budget_exceeded") throw new BudgetExceededError(admitted.scope, admitted.message);
     throw new PayerModeError(admitted.code, admitted.message);
   }
   const startedAt = new Date().toISOString();
   let settled = false;
+  const entryOf = (outcome: CallOutcome, cost: number) => ({
+    at: startedAt,
+    projectId: context.projectId,
+    missionId: context.missionId ?? null,
+    taskId: context.taskId ?? null,
+    model: modelId,
+    inputTokens: outcome.inputTokens,
+    outputTokens: outcome.outputTokens,
+    cachedInputTokens: outcome.cachedInputTokens,
+    costUsd: cost,
+    latencyMs: outcome.latencyMs,
+    status: outcome.status,
+    httpStatus: outcome.httpStatus ?? null,
+    source,
+  });
+  const costOf = (outcome: Pick<CallOutcome, "inputTokens" | "outputTokens" | "cachedInputTokens">) =>
+    costUsd(modelId, outcome.inputTokens, outcome.outputTokens, outcome.cachedInputTokens, env.SAM_COMPAT_PRICES);
   const settle = async (outcome: CallOutcome): Promise<number> => {
     if (settled) return 0;
     settled = true;
-    const cost = costUsd(modelId, outcome.inputTokens, outcome.outputTokens, outcome.cachedInputTokens, env.SAM_COMPAT_PRICES);
+    const cost = costOf(outcome);
     try {
-      await user.settle(admitted.reservationId, {
-        at: startedAt,
-        projectId: context.projectId,
-        missionId: context.missionId ?? null,
-        taskId: context.taskId ?? null,
-        model: modelId,
-        inputTokens: outcome.inputTokens,
-        outputTokens: outcome.outputTokens,
-        cachedInputTokens: outcome.cachedInputTokens,
-        costUsd: cost,
-        latencyMs: outcome.latencyMs,
-        status: outcome.status,
-        httpStatus: outcome.httpStatus ?? null,
-        source,
-      });
+      await user.settle(admitted.reservationId, entryOf(outcome, cost));
     } catch (error) {
       console.error(`usage of ${modelId} for ${context.userId} could not be recorded: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -249,7 +314,21 @@ export async function beginGatedCall(env: Env, context: GateContext, modelId: st
       throw error;
     }
   }
-  return { auth: { payerMode: admitted.payerMode as PayerMode, apiKey }, startedAt, settle };
+  const defer = (outcome: CallOutcome): number => {
+    const cost = costOf(outcome);
+    if (settled) return cost;
+    if (!key) {
+      void settle(outcome);
+      return cost;
+    }
+    settled = true;
+    const pending = deferredSettles.get(key) ?? { settles: [], timer: null, sending: null };
+    deferredSettles.set(key, pending);
+    pending.settles.push({ reservationId: admitted.reservationId, entry: entryOf(outcome, cost) });
+    pending.timer ??= setTimeout(() => void flushDeferred(env, context.userId, key), DEFERRED_SETTLE_MS);
+    return cost;
+  };
+  return { auth: { payerMode: admitted.payerMode as PayerMode, apiKey }, startedAt, settle, costOf, defer };
 }
 
 /** A gated tool-loop step: the model's answer plus its cost in USD (from the upstream's usage). */
@@ -292,14 +371,15 @@ export async function runGatedModelStep(
     }
     throw error;
   }
-  const cost = await call.settle({
+  const outcome: CallOutcome = {
     inputTokens: result.inputTokens,
     outputTokens: result.outputTokens,
     cachedInputTokens: result.cachedInputTokens,
     status: "ok",
     latencyMs: result.durationMs,
-  });
-  return { ...result, costUsd: cost };
+  };
+  // Recorded with the loop's next call (or within 200 ms), which counts it before admitting.
+  return { ...result, costUsd: call.defer(outcome) };
 }
 
 /** The minimum left (USD, tokens) below which a task or mission is refused at start. */

@@ -58,21 +58,6 @@ export interface UsageEstimate {
   costUsd: number;
 }
 
-/**
- * What `UserAgent.beginCall` needs: where the call comes from, its estimate, and the task and
- * mission budgets (USD) that apply, if any.
- */
-export interface BeginCallRequest {
-  projectId: string | null;
-  taskId: string | null;
-  missionId: string | null;
-  taskBudgetUsd: number | null;
-  missionBudgetUsd: number | null;
-  /** The credential provider whose key the call needs in own-key mode (null: none needed). */
-  credentialProvider: "openai" | "anthropic" | null;
-  estimate: UsageEstimate;
-}
-
 /** The answer of `UserAgent.beginCall`. */
 export type BeginCallResult =
   | {

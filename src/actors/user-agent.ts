@@ -425,10 +425,16 @@ export class UserAgent extends Agent<Env> {
 
   /**
    * Totals of the calls that started in [from, to) (ISO 8601), grouped by UTC day, model,
-   * project or task, in key order; plus the overall totals.
+   * project, task or mission, in key order; plus the overall totals.
    */
   async usage(groupBy: UsageGroupBy, from: string, to: string): Promise<{ totals: UsageTotals; groups: UsageGroup[] }> {
-    const keyExpr = { day: "substr(at, 1, 10)", model: "model", project: "COALESCE(project_id, '')", task: "COALESCE(task_id, '')" }[groupBy];
+    const keyExpr = {
+      day: "substr(at, 1, 10)",
+      model: "model",
+      project: "COALESCE(project_id, '')",
+      task: "COALESCE(task_id, '')",
+      mission: "COALESCE(mission_id, '')",
+    }[groupBy];
     const sums = `COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens,
       COALESCE(SUM(cached_input_tokens), 0) AS cachedInputTokens, COALESCE(SUM(cost_usd), 0) AS costUsd`;
     const groups = this.ctx.storage.sql

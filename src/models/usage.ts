@@ -100,7 +100,7 @@ export interface UsageEntry {
 export type SettleRequest = Omit<UsageEntry, "id" | "userId">;
 
 /** `GET /api/usage` grouping. */
-export const usageGroupBySchema = z.enum(["day", "model", "project", "task"]);
+export const usageGroupBySchema = z.enum(["day", "model", "project", "task", "mission"]);
 export type UsageGroupBy = z.infer<typeof usageGroupBySchema>;
 
 /** Totals of a group of calls. */
@@ -112,7 +112,7 @@ export interface UsageTotals {
   costUsd: number;
 }
 
-/** One group of `GET /api/usage`; `key` is the day (YYYY-MM-DD), model id, project id or task id ("" when none). */
+/** One group of `GET /api/usage`; `key` is the day (YYYY-MM-DD), model id, project, task or mission id ("" when none). */
 export interface UsageGroup extends UsageTotals {
   key: string;
 }

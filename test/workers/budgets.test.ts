@@ -201,5 +201,8 @@ describe("budgets", () => {
     await other.settle({ inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, status: "ok", latencyMs: 1 });
     const usage = await user.json<{ groups: { key: string; calls: number }[] }>("/api/usage?groupBy=model");
     expect(usage.groups).toEqual([expect.objectContaining({ key: "openai/gpt-4.1-mini", calls: 3 })]);
+    const byMission = await user.json<{ groups: { key: string; calls: number; costUsd: number }[] }>("/api/usage?groupBy=mission");
+    expect(byMission.groups.map((g) => [g.key, g.calls])).toEqual([["", 1], [missionId, 2]]);
+    expect(byMission.groups[1].costUsd).toBeCloseTo(0.016, 10);
   });
 });

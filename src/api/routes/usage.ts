@@ -2,7 +2,7 @@
  * Budgets, payer mode and usage accounting:
  * `GET/PUT /api/me/budgets`, `GET/PUT /api/me/settings` (payer mode),
  * `GET/PUT /api/projects/:projectId/model-settings` (payer-mode override, default task budget),
- * `GET /api/usage?groupBy=day|model|project|task&from&to`.
+ * `GET /api/usage?groupBy=day|model|project|task|mission&from&to`.
  */
 import { Hono } from "hono";
 import { z } from "zod";

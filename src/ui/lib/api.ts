@@ -291,7 +291,7 @@ export function putBudgets(update: Partial<Record<"dailyInputTokens" | "dailyOut
 }
 
 /** `GET /api/usage?groupBy&from&to` (from/to: YYYY-MM-DD). */
-export function getUsage(groupBy: "day" | "model" | "project" | "task", range: { from?: string; to?: string } = {}, signal?: AbortSignal): Promise<UsageReport> {
+export function getUsage(groupBy: "day" | "model" | "project" | "task" | "mission", range: { from?: string; to?: string } = {}, signal?: AbortSignal): Promise<UsageReport> {
   const query = new URLSearchParams({ groupBy });
   if (range.from) query.set("from", range.from);
   if (range.to) query.set("to", range.to);

@@ -4,7 +4,6 @@
  * latency is ms. Daily budgets reset at 00:00 UTC, monthly ones on the 1st at 00:00 UTC.
  */
 import { z } from "zod";
-import { missionIdSchema, projectIdSchema, taskIdSchema } from "../ids.ts";
 
 /** Who pays for gateway models: platform credit, or the user's own provider key. */
 export const payerModeSchema = z.enum(["platform", "own-key"]);
@@ -125,13 +124,6 @@ export const projectModelSettingsSchema = z.object({
   defaultTaskBudgetUsd: z.number().positive().max(1_000_000).nullable(),
 });
 export type ProjectModelSettings = z.infer<typeof projectModelSettingsSchema>;
-
-/** Optional ids a proxy caller may attach, checked against what the caller may see. */
-export const callScopeIdsSchema = z.object({
-  projectId: projectIdSchema.optional(),
-  taskId: taskIdSchema.optional(),
-  missionId: missionIdSchema.optional(),
-});
 
 /** Start of the UTC day of `now` and of the next one (ISO 8601). */
 export function dayWindow(now: Date): { start: string; end: string } {

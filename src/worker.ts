@@ -1,6 +1,7 @@
 /**
- * Worker entry: exports the actor classes, routes /api and the AI proxy (/ai) to the Hono app, authenticates WebSocket
- * upgrades before they reach a ProjectAgent, and serves the UI's static assets.
+ * Worker entry: exports the actor classes, routes /api and the AI proxy (/ai) to the Hono app,
+ * authenticates WebSocket upgrades before they reach a ProjectAgent, and serves the UI's static
+ * assets.
  */
 import { routeAgentRequest } from "agents";
 import { USER_ID_HEADER, USER_NAME_HEADER } from "./actors/project-agent.ts";

@@ -306,7 +306,7 @@ export class UserAgent extends Agent<Env> {
    * ones), when its own budget is below `minUsd`, or when the payer mode cannot pay for
    * `provider`. Answers the effective payer mode and the project's default task budget.
    */
-  async checkStart(input: { provider: ModelProvider; projectId: string; budgetUsd: number | null; minUsd: number; minTokens: number }): Promise<StartCheck> {
+  async checkStart(input: { provider: ModelProvider; projectId: string; budgetUsd?: number | null; minUsd: number; minTokens: number }): Promise<StartCheck> {
     const payer = this.payerCheck(input.provider, input.projectId);
     if (!payer.ok) return payer;
     const project = await this.getProjectSettings(input.projectId);
@@ -320,7 +320,8 @@ export class UserAgent extends Agent<Env> {
         return { ok: false, code: "budget_exceeded", message: `${name} budget: ${line.left} tokens left of ${line.limit}, below the minimum of ${input.minTokens} to start; raise it with PUT /api/me/budgets or wait until ${line.resetsAt}` };
       }
     }
-    const budgetUsd = input.budgetUsd ?? project.defaultTaskBudgetUsd;
+    // Absent: the project's default; null: explicitly no budget of its own.
+    const budgetUsd = input.budgetUsd === undefined ? project.defaultTaskBudgetUsd : input.budgetUsd;
     if (budgetUsd !== null && budgetUsd < input.minUsd) {
       return { ok: false, code: "budget_exceeded", message: `budgetUsd ${usd(budgetUsd)} is below the minimum of ${usd(input.minUsd)} to start` };
     }

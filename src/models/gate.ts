@@ -398,12 +398,12 @@ export type StartDecision =
  * Before a task or mission is created: refuses it when the user's remaining budgets are below
  * the configured minimums (SAM_MIN_START_USD, SAM_MIN_START_TOKENS), when its own budget is
  * below the USD minimum, or when the payer mode cannot pay for `modelId`. Returns its USD
- * budget: `budgetUsd`, else the project's default task budget, else null (none).
+ * budget: `budgetUsd` (null: none), or when absent the project's default task budget (or none).
  */
 export async function checkStart(env: Env, input: { userId: string; projectId: string; modelId: string; budgetUsd?: number | null }): Promise<StartDecision> {
   const provider = parseModelId(input.modelId)?.provider ?? "scripted";
   const user = await userAgentStub(env, input.userId);
-  const check = await user.checkStart({ provider, projectId: input.projectId, budgetUsd: input.budgetUsd ?? null, ...startMinimums(env) });
+  const check = await user.checkStart({ provider, projectId: input.projectId, budgetUsd: input.budgetUsd, ...startMinimums(env) });
   if (!check.ok) return { ok: false, status: check.code === "budget_exceeded" ? 429 : 400, code: check.code, message: check.message };
-  return { ok: true, budgetUsd: input.budgetUsd ?? check.defaultTaskBudgetUsd };
+  return { ok: true, budgetUsd: input.budgetUsd === undefined ? check.defaultTaskBudgetUsd : input.budgetUsd };
 }

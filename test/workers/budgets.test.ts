@@ -150,6 +150,12 @@ describe("budgets", () => {
     expect(task.status).toBe("failed");
     expect(task.error).toMatch(/^budget_exceeded/);
     expect(task.steps).toBe(2);
+
+    // `budgetUsd: null` opts out of the project's default: the same script runs to its end.
+    const unbounded = await user.json<{ id: string }>(`/api/projects/${project.id}/tasks`, { method: "POST", json: { prompt: `spend ${marker}`, model: "openai/gpt-4.1-mini", budgetUsd: null } }, 201);
+    const done = await waitFor(user, unbounded.id);
+    expect(done.status).toBe("succeeded");
+    expect(done.steps).toBe(6);
   });
 
   it("refuses to start a task when a remaining budget is below the configured minimum", async () => {

@@ -49,6 +49,7 @@ describe("routing by provider and payer mode", () => {
     expect(sent.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
     expect(sent.headers["cf-aig-authorization"]).toBe("Bearer test-gateway-token");
     expect((sent.body as { model: string }).model).toBe("gpt-4.1");
+    expect(JSON.stringify(sent.headers)).not.toContain(user.token);
   });
 
   it("platform credit: anthropic/... goes to the gateway's OpenAI-compatible endpoint as anthropic/<model>", async () => {
@@ -81,6 +82,9 @@ describe("routing by provider and payer mode", () => {
     const user = await newUser();
     const sent = await proxied(user, "compat/fake-model");
     expect(sent.path).toBe("/v1/chat/completions");
+    // The caller's SAM token is never passed upstream (no SAM_COMPAT_API_KEY is set here).
+    expect(sent.headers.authorization).toBeUndefined();
+    expect(JSON.stringify(sent.headers)).not.toContain(user.token);
     expect(sent.headers["cf-aig-authorization"]).toBeUndefined();
     expect(sent.headers["cf-aig-metadata"]).toBeUndefined();
     expect((sent.body as { model: string }).model).toBe("fake-model");

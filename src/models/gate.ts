@@ -91,6 +91,13 @@ async function flushDeferred(env: Env, userId: string, key: string): Promise<voi
   slot.sending = sending;
   await sending;
   if (slot.sending === sending) slot.sending = null;
+  forgetIfIdle(key);
+}
+
+/** Drops a loop's entry once nothing of it is pending (loops end; isolates live on). */
+function forgetIfIdle(key: string): void {
+  const slot = deferredSettles.get(key);
+  if (slot && slot.settles.length === 0 && !slot.timer && !slot.sending) deferredSettles.delete(key);
 }
 
 /**
@@ -271,6 +278,7 @@ export async function beginGatedCall(env: Env, context: GateContext, modelId: st
       }
       throw error;
     });
+  if (key) forgetIfIdle(key);
   if (!admitted.ok) {
     if (admitted.code === "budget_exceeded") throw new BudgetExceededError(admitted.scope, admitted.message);
     throw new PayerModeError(admitted.code, admitted.message);

@@ -4,6 +4,8 @@ import { TEST_RUNNER_SECRET } from "./test/workers/global-setup.ts";
 
 /** Token of the local user in the Workers-runtime tests. */
 const TEST_DEV_TOKEN = "sam_pat_test_local_token_0123456789";
+/** AES-GCM key (32 bytes, base64) that encrypts credentials in the tests. */
+const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString("base64");
 
 export default defineConfig({
   plugins: [
@@ -19,6 +21,8 @@ export default defineConfig({
           SAM_COMPAT_BASE_URL: `${inject("fakeModelUrl")}/v1`,
           AI_GATEWAY_BASE_URL: `${inject("fakeModelUrl")}/gateway`,
           AI_GATEWAY_TOKEN: "test-gateway-token",
+          ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+          SAM_COMPAT_PRICES: JSON.stringify({ "fake-model-2": { input: 1000, output: 2000 } }),
           FAKE_MODEL_URL: inject("fakeModelUrl"),
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },

@@ -8,13 +8,17 @@
  *   SAM_DEV_TOKEN         pins the local user's token (else one is made once into .sam/local-token)
  *   SAM_STATE_DIR         where actors and D1 keep their data (default .sam/state)
  *   SAM_WORKSPACES_DIR    where task workspaces live (default .sam/workspaces)
- *   SAM_COMPAT_BASE_URL   an OpenAI-compatible server for `compat/<name>` models (+ SAM_COMPAT_API_KEY)
+ *   SAM_COMPAT_BASE_URL   an OpenAI-compatible server for `compat/<name>` models (+ SAM_COMPAT_API_KEY,
+ *                         SAM_COMPAT_PRICES)
+ *   ENCRYPTION_KEY        encrypts provider credentials (else one is made once into .dev.vars)
+ *   AI_GATEWAY_BASE_URL, AI_GATEWAY_TOKEN, CF_ACCOUNT_ID, AI_GATEWAY_ID   AI Gateway, passed on if set
+ *   SAM_MIN_START_USD, SAM_MIN_START_TOKENS   minimum budget left to start a task (0.01 USD, 1000 tokens)
  *   SAM_UNSAFE_NO_SANDBOX=1  run agent commands without bubblewrap (never do this on a shared machine)
  *   SAM_SKIP_UI_BUILD=1   reuse an existing dist/ui
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { detectIsolation } from "../src/sandbox/runner/sandbox.ts";
 import { startRunner } from "../src/sandbox/runner/server.ts";
@@ -41,6 +45,26 @@ function localToken(): string {
   mkdirSync(samDir, { recursive: true });
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return token;
+}
+
+/**
+ * The key that encrypts provider credentials: ENCRYPTION_KEY, else the one in `.dev.vars`
+ * (git-ignored), which the first start makes (32 random bytes, base64) and later starts reuse —
+ * credentials stored under one key cannot be read under another. If two starts race to make
+ * it, both use the first line written.
+ */
+function encryptionKey(): string {
+  if (process.env.ENCRYPTION_KEY) return process.env.ENCRYPTION_KEY;
+  const file = resolve(root, ".dev.vars");
+  const read = () => (existsSync(file) ? /^ENCRYPTION_KEY=(\S+)\s*$/m.exec(readFileSync(file, "utf8"))?.[1] : undefined);
+  const existing = read();
+  if (existing) return existing;
+  const before = existsSync(file) ? readFileSync(file, "utf8") : "";
+  appendFileSync(file, `${before && !before.endsWith("\n") ? "\n" : ""}ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  log("made an ENCRYPTION_KEY for credentials in .dev.vars (keep it: stored credentials need it)");
+  const made = read();
+  if (!made) throw new Error(".dev.vars has no readable ENCRYPTION_KEY");
+  return made;
 }
 
 /**
@@ -124,9 +148,20 @@ async function main(): Promise<void> {
     SAM_DEV_TOKEN: token,
     SAM_RUNNER_URL: runner.url,
     SAM_RUNNER_SECRET: runnerSecret,
+    ENCRYPTION_KEY: encryptionKey(),
   };
-  if (process.env.SAM_COMPAT_BASE_URL) vars.SAM_COMPAT_BASE_URL = process.env.SAM_COMPAT_BASE_URL;
-  if (process.env.SAM_COMPAT_API_KEY) vars.SAM_COMPAT_API_KEY = process.env.SAM_COMPAT_API_KEY;
+  const passed = [
+    "SAM_COMPAT_BASE_URL",
+    "SAM_COMPAT_API_KEY",
+    "SAM_COMPAT_PRICES",
+    "AI_GATEWAY_BASE_URL",
+    "AI_GATEWAY_TOKEN",
+    "CF_ACCOUNT_ID",
+    "AI_GATEWAY_ID",
+    "SAM_MIN_START_USD",
+    "SAM_MIN_START_TOKENS",
+  ];
+  for (const name of passed) if (process.env[name]) vars[name] = process.env[name];
   const envFile = resolve(stateDir, "worker.env");
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
 

@@ -36,6 +36,14 @@ export interface SamEnv {
   AI_GATEWAY_TOKEN?: string;
   /** Overrides the AI Gateway base URL (tests point it at a local fake). */
   AI_GATEWAY_BASE_URL?: string;
+  /** Prices of `compat/<name>` models: JSON `{"<name>": {"input", "output", "cachedInput"?}}` in USD per million tokens (default 0). */
+  SAM_COMPAT_PRICES?: string;
+  /** Secret: 32 random bytes, base64; encrypts provider credentials at rest (AES-GCM). `npm start` makes one into `.dev.vars`. */
+  ENCRYPTION_KEY?: string;
+  /** A task or mission is refused at start when a USD budget has less than this left (default 0.01). */
+  SAM_MIN_START_USD?: string;
+  /** ... or when a daily token budget has fewer than this many tokens left (default 1000). */
+  SAM_MIN_START_TOKENS?: string;
   /** Version string reported by /api/health. */
   SAM_VERSION?: string;
 }

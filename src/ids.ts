@@ -14,6 +14,9 @@ export const ID_PREFIXES = {
   mission: "msn",
   task: "tsk",
   token: "tok",
+  credential: "crd",
+  /** One accounted model call (its reservation and ledger row). */
+  usage: "call",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -35,3 +38,4 @@ export const projectIdSchema = idSchema("project");
 export const sessionIdSchema = idSchema("session");
 export const taskIdSchema = idSchema("task");
 export const missionIdSchema = idSchema("mission");
+export const credentialIdSchema = idSchema("credential");

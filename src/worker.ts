@@ -1,6 +1,7 @@
 /**
- * Worker entry: exports the actor classes, routes /api to the Hono app, authenticates WebSocket
- * upgrades before they reach a ProjectAgent, and serves the UI's static assets.
+ * Worker entry: exports the actor classes, routes /api and the AI proxy (/ai) to the Hono app,
+ * authenticates WebSocket upgrades before they reach a ProjectAgent, and serves the UI's static
+ * assets.
  */
 import { routeAgentRequest } from "agents";
 import { USER_ID_HEADER, USER_NAME_HEADER } from "./actors/project-agent.ts";
@@ -54,6 +55,7 @@ export default {
     const { pathname } = new URL(request.url);
     if (pathname.startsWith("/agents/")) return handleAgentRequest(request, env);
     if (pathname.startsWith("/api/") || pathname === "/api") return api.fetch(request, env, ctx);
+    if (pathname.startsWith("/ai/")) return api.fetch(request, env, ctx);
     if (env.ASSETS) return env.ASSETS.fetch(request);
     return jsonError(404, "not_found", "not found");
   },

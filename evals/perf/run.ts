@@ -4,10 +4,11 @@
  * free port, throw-away state directory), runs the benchmarks, prints one table per benchmark
  * and writes every figure to `evals/perf/results/<ISO-timestamp>.json` and `latest.json`.
  *
- *   npm run bench             # all
+ *   npm run bench             # all four
  *   npm run bench -- chat     # chat fan-out only
  *   npm run bench -- task     # task loop only
  *   npm run bench -- mission  # mission fan-out only
+ *   npm run bench -- proxy    # AI proxy overhead only
  *
  * Exit code: 0 when every benchmark ran and its checks passed (goals missed are reported, not
  * failures), 1 when a benchmark failed or a check (chat persistence, every mission task
@@ -23,14 +24,16 @@ import { DEFAULT_CHAT_CONFIG, formatChatTable, runChatBench, type ChatBenchResul
 import { DEFAULT_MISSION_CONFIG, formatMissionTable, runMissionBench, type MissionBenchResult } from "./missions.ts";
 import { withTimeout } from "./stats.ts";
 import { DEFAULT_TASK_CONFIG, formatTaskTable, runTaskLoopBench, type TaskLoopResult } from "./task-loop.ts";
+import { DEFAULT_PROXY_CONFIG, formatProxyTable, runProxyBench, startBenchUpstream, type ProxyBenchResult } from "./proxy.ts";
+import type { FakeOpenAI } from "../../test/support/fake-openai.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const resultsDir = resolve(import.meta.dirname, "results");
 /** Hard limit on the whole benchmark run, ms. */
 const OVERALL_LIMIT_MS = 15 * 60_000;
 
-type BenchName = "chat" | "task" | "mission";
-const ALL: BenchName[] = ["chat", "task", "mission"];
+type BenchName = "chat" | "task" | "mission" | "proxy";
+const ALL: BenchName[] = ["chat", "task", "mission", "proxy"];
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
@@ -40,10 +43,10 @@ function parseArgs(argv: string[]): BenchName[] {
   if (argv.length === 0) return ALL;
   const picked = new Set<BenchName>();
   for (const arg of argv) {
-    if (arg === "chat" || arg === "task" || arg === "mission") picked.add(arg);
+    if (arg === "chat" || arg === "task" || arg === "mission" || arg === "proxy") picked.add(arg);
     else if (arg === "all") ALL.forEach((b) => picked.add(b));
     else {
-      process.stderr.write(`usage: node evals/perf/run.ts [chat|task|mission|all]...\nunknown argument: ${arg}\n`);
+      process.stderr.write(`usage: node evals/perf/run.ts [chat|task|mission|proxy|all]...\nunknown argument: ${arg}\n`);
       process.exit(64);
     }
   }
@@ -91,6 +94,7 @@ interface Report {
   chat?: ChatBenchResult;
   task?: TaskLoopResult;
   mission?: MissionBenchResult;
+  proxy?: ProxyBenchResult;
   errors: string[];
 }
 
@@ -113,6 +117,8 @@ async function main(): Promise<number> {
     errors: [],
   };
   let stack: Stack | undefined;
+  /** The fake OpenAI-compatible upstream of the proxy benchmark; the stack's compat server. */
+  let upstream: FakeOpenAI | undefined;
   let stopping: Promise<void> | undefined;
   const stopStack = (): Promise<void> => {
     stopping ??= (async () => {
@@ -150,7 +156,8 @@ async function main(): Promise<number> {
     }
     log("starting the stack (wrangler dev + runner)");
     const t0 = performance.now();
-    stack = await startStack();
+    upstream ??= await startBenchUpstream();
+    stack = await startStack({ env: { SAM_COMPAT_BASE_URL: `${upstream.url}/v1` } });
     report.stackStartMs = Math.round(performance.now() - t0);
     log(`stack up at ${stack.url} in ${report.stackStartMs} ms`);
     return stack;
@@ -207,12 +214,17 @@ async function main(): Promise<number> {
         }
       }
     }
+    if (benches.includes("proxy")) {
+      report.proxy = await attempt("proxy", (s) => runProxyBench(s, upstream!, DEFAULT_PROXY_CONFIG));
+      if (report.proxy) tables.push(formatProxyTable(report.proxy));
+    }
   } catch (error) {
     failed = true;
     report.errors.push(`setup: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   } finally {
     if (failed && stack) process.stderr.write(`--- last stack output ---\n${stack.output().slice(-4000)}\n---\n`);
     await stopStack();
+    await upstream?.close();
   }
 
   report.finishedAt = new Date().toISOString();

@@ -6,6 +6,7 @@ import { getAgentByName } from "agents";
 import type { Env } from "../env.ts";
 import { newId } from "../ids.ts";
 import { registerMission, registerTask } from "../indexes.ts";
+import { checkStart } from "../models/gate.ts";
 import { ModelUnavailableError, resolveModel } from "../models/registry.ts";
 import type { MissionRequest } from "./mission-agent.ts";
 import type { MissionView, TaskView } from "./protocol.ts";
@@ -18,12 +19,19 @@ export interface LaunchContext {
   userId: string;
 }
 
-/** A request that cannot start, with a message for the caller (a 400 on the API). */
+/**
+ * A request that cannot start, with a message for the caller: the model cannot run here (400
+ * `model_unavailable`), the payer mode cannot pay (400), or the remaining budget is below the
+ * minimum to start (429 `budget_exceeded`), as `checkStart` decides.
+ */
 export class LaunchRefusedError extends Error {
-  readonly code = "invalid_input";
-  constructor(message: string) {
+  readonly status: 400 | 429;
+  readonly code: "model_unavailable" | "budget_exceeded" | "credential_missing" | "payer_mode_conflict";
+  constructor(message: string, status: 400 | 429 = 400, code: LaunchRefusedError["code"] = "model_unavailable") {
     super(message);
     this.name = "LaunchRefusedError";
+    this.status = status;
+    this.code = code;
   }
 }
 
@@ -38,28 +46,43 @@ function checkModel(ctx: LaunchContext, model: string, script: TaskSpec["script"
 }
 
 /**
- * Starts a top-level task: indexes it in D1, then starts its actor. Returns its view.
- * @throws LaunchRefusedError when its model cannot run here.
+ * Refuses a start the user cannot pay for, before anything is created (users are warned
+ * before they start, not after). Returns the USD budget it gets (null: none).
+ */
+async function admitStart(ctx: LaunchContext, modelId: string, budgetUsd: number | null | undefined): Promise<number | null> {
+  const start = await checkStart(ctx.env, { userId: ctx.userId, projectId: ctx.projectId, modelId, budgetUsd });
+  if (!start.ok) throw new LaunchRefusedError(start.message, start.status, start.code);
+  return start.budgetUsd;
+}
+
+/**
+ * Starts a top-level task: checks its model and budgets, indexes it in D1, then starts its
+ * actor. Returns its view. @throws LaunchRefusedError when it may not start.
  */
 export async function launchTask(
   ctx: LaunchContext,
   request: Omit<TaskSpec, "id" | "projectId" | "userId" | "missionId" | "parentTaskId" | "depth">,
 ): Promise<TaskView> {
-  checkModel(ctx, request.model ?? "scripted", request.script, "model unavailable");
+  const model = request.model ?? "scripted";
+  checkModel(ctx, model, request.script, "model unavailable");
+  const budgetUsd = await admitStart(ctx, model, request.budgetUsd);
   const id = newId("task");
   await registerTask(ctx.env, id, ctx.projectId);
   const task = await getAgentByName(ctx.env.TaskAgent, id);
-  return task.start({ ...request, id, projectId: ctx.projectId, userId: ctx.userId });
+  return task.start({ ...request, budgetUsd, id, projectId: ctx.projectId, userId: ctx.userId });
 }
 
 /**
- * Creates a mission from a validated plan and starts it. Returns its view.
- * @throws LaunchRefusedError when a task's model cannot run here.
+ * Creates a mission from a validated plan and starts it, after checking every task's model and
+ * the budgets (the mission's own budget defaults from the project). Returns its view.
+ * @throws LaunchRefusedError when it may not start.
  */
 export async function launchMission(ctx: LaunchContext, request: MissionRequest): Promise<MissionView> {
   for (const task of request.tasks) checkModel(ctx, task.model, task.script, `task "${task.key}"`);
+  let budgetUsd: number | null = null;
+  for (const model of new Set(request.tasks.map((t) => t.model))) budgetUsd = await admitStart(ctx, model, request.budgetUsd);
   const id = newId("mission");
   await registerMission(ctx.env, id, ctx.projectId);
   const mission = await getAgentByName(ctx.env.MissionAgent, id);
-  return mission.create({ ...request, id, projectId: ctx.projectId, userId: ctx.userId });
+  return mission.create({ ...request, budgetUsd, id, projectId: ctx.projectId, userId: ctx.userId });
 }

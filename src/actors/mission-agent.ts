@@ -68,6 +68,8 @@ export const missionRequestSchema = z
     maxRetries: z.number().int().min(0).max(10).default(DEFAULT_MAX_RETRIES),
     /** Where the tech lead posts the outcome; the project's newest session when absent. */
     sessionId: sessionIdSchema.optional(),
+    /** USD all the mission's model calls may spend together; absent: the project's default; null: none. */
+    budgetUsd: z.number().positive().max(1_000_000).nullable().optional(),
   })
   .superRefine((mission, ctx) => {
     const problem = planProblem(mission.tasks);
@@ -126,6 +128,7 @@ type MissionRow = {
   max_concurrent: number;
   max_retries: number;
   session_id: string | null;
+  budget_usd: number | null;
   summary: string | null;
   error: string | null;
   summary_posted: number;
@@ -175,7 +178,7 @@ export class MissionAgent extends Agent<Env> {
     const sql = ctx.storage.sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS mission (
       id TEXT PRIMARY KEY, project_id TEXT NOT NULL, user_id TEXT NOT NULL, goal TEXT NOT NULL, status TEXT NOT NULL,
-      max_concurrent INTEGER NOT NULL, max_retries INTEGER NOT NULL, session_id TEXT, summary TEXT, error TEXT,
+      max_concurrent INTEGER NOT NULL, max_retries INTEGER NOT NULL, session_id TEXT, budget_usd REAL, summary TEXT, error TEXT,
       summary_posted INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS entries (
       key TEXT PRIMARY KEY, ord INTEGER NOT NULL, prompt TEXT NOT NULL, depends_on_json TEXT NOT NULL, spec_json TEXT NOT NULL,
@@ -203,8 +206,8 @@ export class MissionAgent extends Agent<Env> {
       const now = new Date().toISOString();
       this.ctx.storage.transactionSync(() => {
         this.ctx.storage.sql.exec(
-          `INSERT INTO mission (id, project_id, user_id, goal, status, max_concurrent, max_retries, session_id, created_at, updated_at)
-           VALUES (?, ?, ?, ?, 'planning', ?, ?, ?, ?, ?)`,
+          `INSERT INTO mission (id, project_id, user_id, goal, status, max_concurrent, max_retries, session_id, budget_usd, created_at, updated_at)
+           VALUES (?, ?, ?, ?, 'planning', ?, ?, ?, ?, ?, ?)`,
           spec.id,
           spec.projectId,
           spec.userId,
@@ -212,6 +215,7 @@ export class MissionAgent extends Agent<Env> {
           spec.maxConcurrent,
           spec.maxRetries,
           spec.sessionId ?? null,
+          spec.budgetUsd ?? null,
           now,
           now,
         );
@@ -450,6 +454,7 @@ export class MissionAgent extends Agent<Env> {
       workspace: { files },
       maxSteps: spec.maxSteps,
       missionId: row.id,
+      missionBudgetUsd: row.budget_usd,
       sessionId: row.session_id ?? undefined,
       policies: settings?.policies,
       limits: settings?.limits,
@@ -482,7 +487,8 @@ export class MissionAgent extends Agent<Env> {
       let nextTaskId: string | null = taskId;
       let error: string | null = view.error;
       if (view.status === "succeeded") status = "succeeded";
-      else if (view.status === "failed" && entry.attempts <= row.max_retries && row.status !== "cancelled") {
+      // A spent budget stays spent: retrying would fail the same way.
+      else if (view.status === "failed" && entry.attempts <= row.max_retries && row.status !== "cancelled" && !view.error?.startsWith("budget_exceeded")) {
         status = "pending";
         nextTaskId = null;
         error = `attempt ${entry.attempts} failed: ${view.error ?? "unknown reason"}; retrying`;
@@ -626,6 +632,7 @@ export class MissionAgent extends Agent<Env> {
       })),
       maxConcurrent: row.max_concurrent,
       maxRetries: row.max_retries,
+      budgetUsd: row.budget_usd,
       summary: row.summary,
       error: row.error,
       usage: totalUsage(entries),

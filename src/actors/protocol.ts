@@ -132,6 +132,8 @@ export const missionViewSchema = z.object({
   tasks: z.array(missionTaskViewSchema),
   maxConcurrent: z.number().int().positive(),
   maxRetries: z.number().int().nonnegative(),
+  /** USD the mission's model calls may spend together; null: no mission budget. */
+  budgetUsd: z.number().nullable().default(null),
   /** The outcome in words, once the mission ended. */
   summary: z.string().nullable(),
   /** Why it failed or was cancelled. */

@@ -13,10 +13,9 @@ import type { Env } from "../env.ts";
 import type { ProjectAgent } from "./project-agent.ts";
 import { missionIdSchema, newId, projectIdSchema, sessionIdSchema, taskIdSchema, userIdSchema } from "../ids.ts";
 import { registerTask } from "../indexes.ts";
-import { costUsd } from "../models/catalog.ts";
-import { resolveModel } from "../models/registry.ts";
+import { BudgetExceededError, runGatedModelStep, type GatedStepResult } from "../models/gate.ts";
 import { scriptSchema, SCRIPT_FINISHED_TEXT } from "../models/scripted.ts";
-import { runModelStep, type RequestedToolCall } from "../models/step.ts";
+import type { RequestedToolCall } from "../models/step.ts";
 import { openWorkspace } from "../sandbox/open.ts";
 import { EXEC_DEFAULT_TIMEOUT_MS, WorkspaceError } from "../sandbox/workspace.ts";
 import { isPlatformTool, platformToolInputs, platformToolSet } from "../tools/task-platform-tools.ts";
@@ -56,6 +55,8 @@ export const taskRequestSchema = z.object({
   script: scriptSchema.optional(),
   workspace: workspaceSeedSchema.optional(),
   maxSteps: z.number().int().positive().max(MAX_MAX_STEPS).optional(),
+  /** USD the task may spend on model calls; absent: the project's default; null: no task budget. */
+  budgetUsd: z.number().positive().max(1_000_000).nullable().optional(),
 });
 
 /** Full spec of a task, as `TaskAgent.start` takes it over RPC (the API, a mission or a parent task). */
@@ -65,6 +66,8 @@ export const taskSpecSchema = taskRequestSchema.extend({
   userId: userIdSchema,
   /** The mission the task belongs to (set by the mission, inherited by children). */
   missionId: missionIdSchema.optional(),
+  /** The mission's USD budget, which the task's calls count against with the mission's other tasks. */
+  missionBudgetUsd: z.number().positive().nullable().optional(),
   /** The parent task of a child task. */
   parentTaskId: taskIdSchema.optional(),
   /** 0 for a top-level task. */
@@ -114,6 +117,8 @@ type TaskRow = {
   input_tokens: number;
   output_tokens: number;
   cost_usd: number;
+  budget_usd: number | null;
+  mission_budget_usd: number | null;
   changed_files_json: string;
   mission_id: string | null;
   parent_task_id: string | null;
@@ -164,6 +169,8 @@ export class TaskAgent extends Agent<Env> {
     sql.exec(`CREATE INDEX IF NOT EXISTS transcript_tool_call ON transcript(tool_call_id, type)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS conversation (idx INTEGER PRIMARY KEY, message TEXT NOT NULL)`);
     ensureColumns(sql, "task", {
+      budget_usd: "REAL",
+      mission_budget_usd: "REAL",
       mission_id: "TEXT",
       parent_task_id: "TEXT",
       depth: "INTEGER NOT NULL DEFAULT 0",
@@ -200,9 +207,9 @@ export class TaskAgent extends Agent<Env> {
           : await (await getAgentByName(this.env.ProjectAgent, spec.projectId)).taskSettings();
       const now = new Date().toISOString();
       const inserted = this.ctx.storage.sql.exec(
-        `INSERT OR IGNORE INTO task (id, project_id, user_id, prompt, model, script_json, max_steps, seed_json, status, mission_id,
-         parent_task_id, depth, session_id, policies_json, limits_json, last_activity_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO task (id, project_id, user_id, prompt, model, script_json, max_steps, seed_json, status, budget_usd,
+         mission_budget_usd, mission_id, parent_task_id, depth, session_id, policies_json, limits_json, last_activity_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         spec.id,
         spec.projectId,
         spec.userId,
@@ -211,6 +218,8 @@ export class TaskAgent extends Agent<Env> {
         spec.script ? JSON.stringify(spec.script) : null,
         spec.maxSteps ?? DEFAULT_MAX_STEPS,
         JSON.stringify(spec.workspace?.files ?? {}),
+        spec.budgetUsd ?? null,
+        spec.missionBudgetUsd ?? null,
         spec.missionId ?? null,
         spec.parentTaskId ?? null,
         spec.depth,
@@ -407,7 +416,15 @@ export class TaskAgent extends Agent<Env> {
     const policies = JSON.parse(first.policies_json) as string[];
     const instructions = policies.length ? `${TASK_INSTRUCTIONS}\n\nProject policies (always follow them):\n${policies.map((p) => `- ${p}`).join("\n")}` : TASK_INSTRUCTIONS;
     const script = first.script_json ? scriptSchema.parse(JSON.parse(first.script_json)) : undefined;
-    const model = resolveModel(first.model, this.env, { userId: first.user_id, projectId: first.project_id, taskId: first.id }, script);
+    // Every model call goes through the gate: payer mode, budgets (user's and this task's), usage.
+    const context = {
+      userId: first.user_id,
+      projectId: first.project_id,
+      taskId: first.id,
+      taskBudgetUsd: first.budget_usd,
+      missionId: first.mission_id ?? undefined,
+      missionBudgetUsd: first.mission_budget_usd,
+    };
     const workspace = openWorkspace(this.env, first.id);
 
     this.conversationCache = null;
@@ -422,15 +439,21 @@ export class TaskAgent extends Agent<Env> {
         }
         this.deliverInbox();
         this.abort = new AbortController();
-        const step = await runModelStep({
-          model,
-          instructions,
-          messages: this.conversation(row.prompt),
-          tools,
-          abortSignal: this.abort.signal,
-        }).finally(() => {
+        let step: GatedStepResult;
+        try {
+          step = await runGatedModelStep(this.env, context, row.model, script, {
+            instructions,
+            messages: this.conversation(row.prompt),
+            tools,
+            abortSignal: this.abort.signal,
+          });
+        } catch (error) {
+          if (!(error instanceof BudgetExceededError)) throw error;
+          await this.finish("failed", null, `budget_exceeded: ${error.message}`);
+          return;
+        } finally {
           this.abort = null;
-        });
+        }
         if (this.status() !== "running") return;
         const events = this.recordStep(row, step);
         void this.publish(events, true, false);
@@ -451,8 +474,8 @@ export class TaskAgent extends Agent<Env> {
    * Journals a finished model step atomically: its messages, the `model_step` event, one
    * `tool_call` event per requested call (journaled before any runs), the step count and usage.
    */
-  private recordStep(row: TaskRow, step: Awaited<ReturnType<typeof runModelStep>>): TranscriptEvent[] {
-    const cost = costUsd(row.model, step.inputTokens, step.outputTokens);
+  private recordStep(row: TaskRow, step: GatedStepResult): TranscriptEvent[] {
+    const cost = step.costUsd;
     return this.ctx.storage.transactionSync(() => {
       for (const message of step.responseMessages) this.appendMessage(message);
       this.ctx.storage.sql.exec(
@@ -572,6 +595,7 @@ export class TaskAgent extends Agent<Env> {
       model: input.model ?? row.model,
       script: input.script,
       missionId: row.mission_id ?? undefined,
+      missionBudgetUsd: row.mission_budget_usd,
       parentTaskId: row.id,
       depth: row.depth + 1,
       sessionId: row.session_id ?? undefined,

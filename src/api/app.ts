@@ -9,6 +9,9 @@ import { metaRoutes } from "./routes/meta.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { missionRoutes } from "./routes/missions.ts";
 import { taskRoutes } from "./routes/tasks.ts";
+import { credentialRoutes } from "./routes/credentials.ts";
+import { proxyRoutes } from "./routes/proxy.ts";
+import { usageRoutes } from "./routes/usage.ts";
 
 /** Builds the API app. */
 export function createApiApp(): Hono<AuthedEnv> {
@@ -17,6 +20,9 @@ export function createApiApp(): Hono<AuthedEnv> {
   app.route("/", projectRoutes);
   app.route("/", taskRoutes);
   app.route("/", missionRoutes);
+  app.route("/", credentialRoutes);
+  app.route("/", usageRoutes);
+  app.route("/", proxyRoutes);
   app.notFound((c) => apiError(c, 404, "not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {
     console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}: ${error.message}`);

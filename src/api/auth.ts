@@ -39,10 +39,30 @@ export function tokenFromRequest(request: Request, allowQuery: boolean): string 
   return null;
 }
 
+/**
+ * How long a token found in D1 is trusted without asking again, ms. Every API and proxy
+ * request authenticates, and the D1 lookup is the largest part of the proxy's own latency;
+ * a revoked token therefore keeps working for at most this long in an isolate that used it.
+ */
+export const TOKEN_CACHE_TTL_MS = 30_000;
+const TOKEN_CACHE_MAX = 1000;
+const tokenCache = new Map<string, { user: AuthUser; until: number }>();
+
 /** Returns the user a token belongs to, or null. Creates the local user on first use in local mode. */
 export async function authenticate(env: Env, token: string): Promise<AuthUser | null> {
   if (token.length < 16 || token.length > 512) return null;
   const hash = await sha256Hex(token);
+  const cached = tokenCache.get(hash);
+  if (cached && cached.until > Date.now()) return cached.user;
+  const user = await lookupToken(env, hash, token);
+  if (user) {
+    if (tokenCache.size >= TOKEN_CACHE_MAX) tokenCache.clear();
+    tokenCache.set(hash, { user, until: Date.now() + TOKEN_CACHE_TTL_MS });
+  }
+  return user;
+}
+
+async function lookupToken(env: Env, hash: string, token: string): Promise<AuthUser | null> {
   const found = await env.DB.prepare(
     `SELECT u.id AS id, u.name AS name FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`,
   )

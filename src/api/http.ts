@@ -15,6 +15,12 @@ export type ApiErrorCode =
   | "conflict"
   | "model_unavailable"
   | "workspace_unavailable"
+  | "budget_exceeded"
+  | "credential_missing"
+  | "credential_invalid"
+  | "payer_mode_conflict"
+  | "encryption_unavailable"
+  | "upstream_unavailable"
   | "internal";
 
 /** The JSON error response every route returns on failure. */

@@ -21,6 +21,8 @@ export interface ModelStepResult {
   finishReason: string;
   inputTokens: number;
   outputTokens: number;
+  /** Part of inputTokens read from the provider's prompt cache (0 when it reports none). */
+  cachedInputTokens: number;
   durationMs: number;
 }
 
@@ -53,6 +55,7 @@ export async function runModelStep(options: {
     finishReason: result.finishReason,
     inputTokens: result.usage.inputTokens ?? 0,
     outputTokens: result.usage.outputTokens ?? 0,
+    cachedInputTokens: result.usage.inputTokenDetails?.cacheReadTokens ?? 0,
     durationMs: Date.now() - started,
   };
 }

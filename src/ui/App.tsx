@@ -6,8 +6,12 @@ import { ProjectsPage } from "./components/ProjectsPage.tsx";
 import { Shell } from "./components/Shell.tsx";
 import { SignedOutPage } from "./components/SignedOutPage.tsx";
 import { TaskPage } from "./components/TaskPage.tsx";
+import { lazy, Suspense } from "react";
 import { useToken } from "./lib/auth.ts";
 import { matchRoute, usePath } from "./lib/router.tsx";
+
+/** The usage page and its charting library load only when it is opened. */
+const UsagePage = lazy(() => import("./components/UsagePage.tsx").then((m) => ({ default: m.UsagePage })));
 
 /** Renders the page for the current path, or the sign-in page when signed out. */
 export function App() {
@@ -28,6 +32,13 @@ export function App() {
       break;
     case "task":
       page = <TaskPage key={route.taskId} taskId={route.taskId} />;
+      break;
+    case "usage":
+      page = (
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          <UsagePage />
+        </Suspense>
+      );
       break;
     default:
       page = <NotFound />;

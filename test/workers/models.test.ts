@@ -17,14 +17,14 @@ describe("model routing", () => {
   it("runs a two-step tool loop against an OpenAI-compatible server (compat/...)", async () => {
     await setFakeScript([{ toolCalls: [{ name: "bash", arguments: { command: "echo from-compat > out.txt && cat out.txt" } }] }, { text: "wrote out.txt" }]);
     const { projectId } = await projectWithSession();
-    const created = await apiJson<{ id: string }>(`/api/projects/${projectId}/tasks`, { method: "POST", json: { prompt: "write a file", model: "compat/fake-model" } }, 201);
+    const created = await apiJson<{ id: string }>(`/api/projects/${projectId}/tasks`, { method: "POST", json: { prompt: "write a file (two-step compat test)", model: "compat/fake-model" } }, 201);
     const task = await waitForTask(created.id);
     expect(task.status).toBe("succeeded");
     expect(task.summary).toBe("wrote out.txt");
     expect(task.usage).toMatchObject({ inputTokens: 24, outputTokens: 10 });
     const bash = (await transcript(created.id)).find((e) => e.type === "tool_result");
     expect(bash?.type === "tool_result" && bash.output).toContain("from-compat");
-    const calls = (await fakeRequests()).filter((r) => JSON.stringify(r.body).includes("write a file"));
+    const calls = (await fakeRequests()).filter((r) => JSON.stringify(r.body).includes("two-step compat test"));
     expect(calls.map((c) => c.path)).toEqual(["/v1/chat/completions", "/v1/chat/completions"]);
     const second = calls[1].body as { model: string; messages: { role: string; content: unknown }[]; tools: { function: { name: string } }[] };
     expect(second.model).toBe("fake-model");

@@ -159,10 +159,11 @@ describe("the tech lead", () => {
   it("puts project policies into every task's instructions", async () => {
     const { projectId } = await projectWithSession();
     await apiJson(`/api/projects/${projectId}/policies`, { method: "POST", json: { text: "Never touch the migrations folder." } }, 201);
-    const marker = `policy check ${crypto.randomUUID()}`;
-    // A model of its own on the shared fake server, so other test files' scripts do not apply.
-    await fetch(`${env.FAKE_MODEL_URL}/__control/script`, { method: "PUT", body: JSON.stringify({ model: "policy-model", steps: [{ text: "noted" }] }) });
-    const created = await apiJson<{ id: string }>(`/api/projects/${projectId}/tasks`, { method: "POST", json: { prompt: marker, model: "compat/policy-model" } }, 201);
+    // A script of its own on the shared fake server (chosen by the marker), so other test files' scripts do not apply.
+    const key = `policy-${crypto.randomUUID()}`;
+    const marker = `policy check [script:${key}]`;
+    await fetch(`${env.FAKE_MODEL_URL}/__control/script`, { method: "PUT", body: JSON.stringify({ key, steps: [{ text: "noted" }] }) });
+    const created = await apiJson<{ id: string }>(`/api/projects/${projectId}/tasks`, { method: "POST", json: { prompt: marker, model: "compat/fake-model" } }, 201);
     expect((await waitForTask(created.id)).status).toBe("succeeded");
     const requests = ((await (await fetch(`${env.FAKE_MODEL_URL}/__control/requests`)).json()) as { requests: RecordedRequest[] }).requests;
     const call = requests.find((r) => JSON.stringify(r.body).includes(marker));

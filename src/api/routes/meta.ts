@@ -1,6 +1,6 @@
-/** Health, the signed-in user, and the model catalog. */
+/** Health, the signed-in user, and the model catalog (with prices and the compat server's models). */
 import { Hono } from "hono";
-import { MODEL_CATALOG } from "../../models/catalog.ts";
+import { offeredModels } from "../../models/gate.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 
 /** Version reported by /api/health when SAM_VERSION is not set. */
@@ -13,19 +13,19 @@ metaRoutes.get("/api/health", (c) => c.json({ ok: true, version: c.env.SAM_VERSI
 
 metaRoutes.get("/api/me", requireUser, (c) => c.json({ user: c.get("user") }));
 
-metaRoutes.get("/api/models", requireUser, (c) => {
-  const models = MODEL_CATALOG.map((m) => ({
+metaRoutes.get("/api/models", requireUser, async (c) => {
+  // The whole catalog (with the compat server's models), prices in USD per million tokens.
+  const models = (await offeredModels(c.env)).map((m) => ({
     id: m.id,
     label: m.label,
     provider: m.provider,
-    available:
-      m.provider === "scripted" ||
-      (m.provider === "workers-ai" && c.env.AI !== undefined) ||
-      (m.provider === "openai" && Boolean(c.env.AI_GATEWAY_TOKEN)),
+    available: m.available,
+    platformOffered: m.platformOffered,
+    contextWindow: m.contextWindow,
+    inputPerMTokUsd: m.inputPerMTokUsd,
+    outputPerMTokUsd: m.outputPerMTokUsd,
+    cachedInputPerMTokUsd: m.cachedInputPerMTokUsd ?? null,
     note: m.note,
   }));
-  if (c.env.SAM_COMPAT_BASE_URL) {
-    models.push({ id: "compat/<name>", label: "Any model of the OpenAI-compatible server", provider: "compat", available: true, note: c.env.SAM_COMPAT_BASE_URL });
-  }
   return c.json({ models });
 });

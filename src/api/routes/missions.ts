@@ -28,7 +28,7 @@ missionRoutes.post("/api/projects/:projectId/missions", requireUser, async (c) =
     const view = await launchMission({ env: c.env, projectId: project.projectId, userId: c.get("user").id }, body.value);
     return c.json({ id: view.id, status: view.status }, 201);
   } catch (error) {
-    if (error instanceof LaunchRefusedError) return apiError(c, 400, "model_unavailable", error.message);
+    if (error instanceof LaunchRefusedError) return apiError(c, error.status, error.code, error.message);
     throw error;
   }
 });

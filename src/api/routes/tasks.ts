@@ -33,7 +33,7 @@ taskRoutes.post("/api/projects/:projectId/tasks", requireUser, async (c) => {
     return c.json({ id: view.id, status: view.status }, 201);
   } catch (error) {
     // Refused before anything was created.
-    if (error instanceof LaunchRefusedError) return apiError(c, 400, "model_unavailable", error.message);
+    if (error instanceof LaunchRefusedError) return apiError(c, error.status, error.code, error.message);
     throw error;
   }
 });

@@ -1,4 +1,4 @@
-/** The signed-in frame: top bar (home link, user, sign out) around the page. */
+/** The signed-in frame: top bar (home link, navigation, user, sign out) around the page. */
 import { useEffect, useState, type ReactNode } from "react";
 import { getMe, type User } from "../lib/api.ts";
 import { signOut } from "../lib/auth.ts";
@@ -27,6 +27,14 @@ export function Shell({ children }: { children: ReactNode }) {
         <Link to={paths.projects()} className="brand">
           SAM
         </Link>
+        <nav className="topbar-nav">
+          <Link to={paths.projects()} data-testid="nav-projects">
+            Projects
+          </Link>
+          <Link to={paths.usage()} data-testid="nav-usage">
+            Usage
+          </Link>
+        </nav>
         <span className="topbar-spacer" />
         {user && <span className="topbar-user" title={user.id}>{user.name}</span>}
         <button type="button" className="link-button" onClick={() => signOut()}>

@@ -45,7 +45,7 @@ export function errorMessage(error: unknown): string {
 const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 type RequestOptions = {
-  method?: "GET" | "POST" | "PATCH";
+  method?: "GET" | "POST" | "PATCH" | "PUT";
   body?: unknown;
   /** Use this token instead of the stored one (checking a token before storing it). */
   token?: string;
@@ -354,4 +354,62 @@ export function answerTask(taskId: string, text: string): Promise<TaskView> {
 /** `POST /api/tasks/:id/messages`: gives a running task a message. */
 export async function messageTask(taskId: string, text: string): Promise<void> {
   await send(`/api/tasks/${seg(taskId)}/messages`, { method: "POST", body: { text } });
+}
+
+// ---- budgets and usage ----
+
+const budgetLineSchema = z.object({
+  limit: z.number().nullable(),
+  used: z.number(),
+  reserved: z.number(),
+  left: z.number().nullable(),
+  resetsAt: z.string(),
+});
+/** One budget: limit (null: none), used and reserved in the current period, what is left. */
+export type BudgetLine = z.infer<typeof budgetLineSchema>;
+const budgetsSchema = z.object({ dailyInputTokens: budgetLineSchema, dailyOutputTokens: budgetLineSchema, monthlyUsd: budgetLineSchema });
+/** `GET /api/me/budgets`: daily tokens (input, output) and the monthly USD cap. */
+export type Budgets = z.infer<typeof budgetsSchema>;
+
+const usageGroupSchema = z.object({
+  key: z.string(),
+  calls: z.number(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  cachedInputTokens: z.number(),
+  costUsd: z.number(),
+});
+/** Totals of one group of model calls (USD, tokens). */
+export type UsageGroup = z.infer<typeof usageGroupSchema>;
+const usageReportSchema = z.object({
+  groupBy: z.string(),
+  from: z.string(),
+  to: z.string(),
+  totals: usageGroupSchema.omit({ key: true }),
+  groups: z.array(usageGroupSchema),
+});
+/** `GET /api/usage`: totals and groups within [from, to). */
+export type UsageReport = z.infer<typeof usageReportSchema>;
+
+/** `GET /api/me/budgets`. */
+export function getBudgets(signal?: AbortSignal): Promise<Budgets> {
+  return requestJson("/api/me/budgets", budgetsSchema, { signal });
+}
+
+/** `PUT /api/me/budgets`: any subset of the limits; null removes one. */
+export function putBudgets(update: Partial<Record<"dailyInputTokens" | "dailyOutputTokens" | "monthlyUsd", number | null>>): Promise<Budgets> {
+  return requestJson("/api/me/budgets", budgetsSchema, { method: "PUT", body: update });
+}
+
+/** `GET /api/usage?groupBy&from&to` (from/to: YYYY-MM-DD). */
+export function getUsage(groupBy: "day" | "model" | "project" | "task" | "mission", range: { from?: string; to?: string } = {}, signal?: AbortSignal): Promise<UsageReport> {
+  const query = new URLSearchParams({ groupBy });
+  if (range.from) query.set("from", range.from);
+  if (range.to) query.set("to", range.to);
+  return requestJson(`/api/usage?${query.toString()}`, usageReportSchema, { signal });
+}
+
+/** `GET /api/me/settings`: the payer mode. */
+export function getSettings(signal?: AbortSignal): Promise<{ payerMode: "platform" | "own-key" }> {
+  return requestJson("/api/me/settings", z.object({ payerMode: z.enum(["platform", "own-key"]) }), { signal });
 }

@@ -61,6 +61,7 @@ export type Route =
   | { name: "login" }
   | { name: "project"; projectId: string; sessionId: string | null }
   | { name: "task"; taskId: string }
+  | { name: "usage" }
   | { name: "notFound" };
 
 function decode(part: string): string {
@@ -76,6 +77,7 @@ export function matchRoute(path: string): Route {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
   if (trimmed === "/" || trimmed === "") return { name: "projects" };
   if (trimmed === "/login") return { name: "login" };
+  if (trimmed === "/usage") return { name: "usage" };
   let m = /^\/projects\/([^/]+)$/.exec(trimmed);
   if (m) return { name: "project", projectId: decode(m[1]), sessionId: null };
   m = /^\/projects\/([^/]+)\/sessions\/([^/]+)$/.exec(trimmed);
@@ -92,4 +94,5 @@ export const paths = {
   session: (projectId: string, sessionId: string): string =>
     `/projects/${encodeURIComponent(projectId)}/sessions/${encodeURIComponent(sessionId)}`,
   task: (taskId: string): string => `/tasks/${encodeURIComponent(taskId)}`,
+  usage: (): string => "/usage",
 };

@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { TaskView, TranscriptEvent } from "../../src/actors/protocol.ts";
+import type { MissionView, TaskView, TranscriptEvent } from "../../src/actors/protocol.ts";
 import { newId } from "../../src/ids.ts";
 import { beginGatedCall, BudgetExceededError } from "../../src/models/gate.ts";
 import type { BudgetStatus } from "../../src/models/usage.ts";
@@ -210,5 +210,51 @@ describe("budgets", () => {
     const byMission = await user.json<{ groups: { key: string; calls: number; costUsd: number }[] }>("/api/usage?groupBy=mission");
     expect(byMission.groups.map((g) => [g.key, g.calls])).toEqual([["", 1], [missionId, 2]]);
     expect(byMission.groups[1].costUsd).toBeCloseTo(0.016, 10);
+  });
+});
+
+describe("mission budgets", () => {
+  it("stops a mission's tasks when the mission's budget runs out, and the mission shows which budget", async () => {
+    const user = await newUser();
+    const project = await user.json<{ id: string }>("/api/projects", { method: "POST", json: { name: "mission budget" } }, 201);
+    const { key, marker } = scriptKey("mission-budget");
+    // Each step: 10k prompt + 1k completion tokens of gpt-4.1-mini ≈ $0.0056.
+    const usage = { prompt_tokens: 10_000, completion_tokens: 1_000 };
+    await setScript(key, Array.from({ length: 5 }, () => ({ toolCalls: [{ name: "bash", arguments: { command: "true" } }], usage })));
+    const task = (k: string) => ({ key: k, prompt: `spend ${marker}`, model: "openai/gpt-4.1-mini", budgetUsd: null });
+    const created = await user.json<{ id: string }>(
+      `/api/projects/${project.id}/missions`,
+      { method: "POST", json: { goal: "spend", budgetUsd: 0.015, maxConcurrent: 1, maxRetries: 1, tasks: [task("a"), { ...task("b"), dependsOn: ["a"] }] } },
+      201,
+    );
+    const deadline = Date.now() + 20_000;
+    let mission = await user.json<MissionView>(`/api/missions/${created.id}`);
+    while (!["succeeded", "failed", "cancelled"].includes(mission.status) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      mission = await user.json<MissionView>(`/api/missions/${created.id}`);
+    }
+    expect(mission.status).toBe("failed");
+    expect(mission.budgetUsd).toBe(0.015);
+    const [a, b] = mission.tasks;
+    expect(a?.status).toBe("failed");
+    expect(a?.error).toMatch(/^budget_exceeded: mission budget exhausted/);
+    // A spent budget is not retried, and the dependent never started.
+    expect(a?.attempts).toBe(1);
+    expect(b?.status).toBe("skipped");
+    expect(mission.usage.costUsd).toBeGreaterThan(0.01);
+    expect(mission.usage.costUsd).toBeLessThanOrEqual(0.015 + 0.006);
+  });
+
+  it("refuses a mission before it starts when the remaining budget is below the minimum", async () => {
+    const user = await newUser();
+    const project = await user.json<{ id: string }>("/api/projects", { method: "POST", json: { name: "refused" } }, 201);
+    await user.json("/api/me/budgets", { method: "PUT", json: { monthlyUsd: 0.001 } });
+    const response = await user.call(`/api/projects/${project.id}/missions`, {
+      method: "POST",
+      json: { goal: "too poor", tasks: [{ key: "a", prompt: "p", model: "openai/gpt-4.1-mini" }] },
+    });
+    expect(response.status).toBe(429);
+    expect(((await response.json()) as ErrorBody).error.code).toBe("budget_exceeded");
+    expect((await user.json<{ missions: MissionView[] }>(`/api/projects/${project.id}/missions`)).missions).toEqual([]);
   });
 });

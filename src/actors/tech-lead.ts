@@ -6,6 +6,7 @@
  */
 import { isStepCount, streamText, type ModelMessage, type ToolSet } from "ai";
 import type { Env } from "../env.ts";
+import { beginGatedCall, estimateUsage } from "../models/gate.ts";
 import { resolveModel } from "../models/registry.ts";
 import type { ScriptStep } from "../models/scripted.ts";
 import type { ToolCard } from "./protocol.ts";
@@ -58,11 +59,30 @@ function cardOutput(output: unknown): unknown {
 }
 
 /**
- * Runs one turn. @throws ModelUnavailableError when the model cannot run here, or the
- * provider's error when the call fails.
+ * Runs one turn through the model gate (the person who spoke pays; their budgets are checked
+ * before and the turn's usage recorded after, as for any model call).
+ * @throws ModelUnavailableError when the model cannot run here, BudgetExceededError or
+ *   PayerModeError before the call, or the provider's error when the call fails.
  */
 export async function runTechLeadTurn(turn: TechLeadTurn): Promise<TechLeadReply> {
-  const model = resolveModel(turn.model.model, turn.env, { userId: turn.userId, projectId: turn.projectId }, turn.model.script);
+  const context = { userId: turn.userId, projectId: turn.projectId };
+  const chars = JSON.stringify(turn.messages).length;
+  const call = await beginGatedCall(turn.env, context, turn.model.model, estimateUsage(turn.env, turn.model.model, chars), "lead");
+  const started = Date.now();
+  try {
+    const reply = await streamTurn(turn, resolveModel(turn.model.model, turn.env, context, turn.model.script, call.auth));
+    await call.settle({ ...reply.usage, status: "ok", latencyMs: Date.now() - started });
+    return reply;
+  } catch (error) {
+    await call.settle({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, status: "failed", latencyMs: Date.now() - started });
+    // A provider may echo the user's own key in its error; the message is posted in the chat.
+    const key = call.auth.apiKey;
+    if (key && error instanceof Error && error.message.includes(key)) throw new Error(error.message.split(key).join("[redacted]"));
+    throw error;
+  }
+}
+
+async function streamTurn(turn: TechLeadTurn, model: ReturnType<typeof resolveModel>): Promise<TechLeadReply & { usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number } }> {
   const result = streamText({
     model,
     instructions: instructions(turn.projectName),
@@ -103,7 +123,8 @@ export async function runTechLeadTurn(turn: TechLeadTurn): Promise<TechLeadReply
         break;
     }
   }
-  const response = await result.response;
+  const [response, total] = await Promise.all([result.response, result.totalUsage]);
   cards.sort((a, b) => callOrder.indexOf(a.toolCallId) - callOrder.indexOf(b.toolCallId));
-  return { text, cards, responseMessages: response.messages };
+  const usage = { inputTokens: total.inputTokens ?? 0, outputTokens: total.outputTokens ?? 0, cachedInputTokens: total.inputTokenDetails?.cacheReadTokens ?? 0 };
+  return { text, cards, responseMessages: response.messages, usage };
 }

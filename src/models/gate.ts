@@ -246,7 +246,7 @@ export interface GatedCall {
  * @throws PayerModeError when the payer mode cannot pay for this model.
  * @throws EncryptionUnavailableError when the stored key cannot be decrypted (the call is settled as failed).
  */
-export async function beginGatedCall(env: Env, context: GateContext, modelId: string, estimate: UsageEstimate, source: "task" | "proxy"): Promise<GatedCall> {
+export async function beginGatedCall(env: Env, context: GateContext, modelId: string, estimate: UsageEstimate, source: "task" | "lead" | "proxy"): Promise<GatedCall> {
   const provider = parseModelId(modelId)?.provider;
   if (!provider) throw new ModelUnavailableError(`model "${modelId}" is not in the catalog`);
   const user = await userAgentStub(env, context.userId);

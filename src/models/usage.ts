@@ -91,8 +91,8 @@ export interface UsageEntry {
   status: CallStatus;
   /** Upstream HTTP status when the upstream answered with an error. */
   httpStatus: number | null;
-  /** `task` (the task loop) or `proxy` (the OpenAI-compatible proxy). */
-  source: "task" | "proxy";
+  /** `task` (the task loop), `lead` (the tech lead's turn) or `proxy` (the OpenAI-compatible proxy). */
+  source: "task" | "lead" | "proxy";
 }
 
 /** What the caller reports when a call ends (the actor adds id and user). */

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ChatMessage, MissionView, ServerFrame } from "../../src/actors/protocol.ts";
 import type { RecordedRequest } from "../support/fake-openai.ts";
+import { newUser, settled } from "./gate-helpers.ts";
 import { api, apiJson, connect, projectWithSession, waitForTask } from "./helpers.ts";
 
 type Project = { id: string; name: string; techLead: { model: string; script?: unknown[] } | null; limits: Record<string, number> };
@@ -169,5 +170,35 @@ describe("the tech lead", () => {
     const call = requests.find((r) => JSON.stringify(r.body).includes(marker));
     const system = (call?.body as { messages: { role: string; content: string }[] }).messages.find((m) => m.role === "system");
     expect(system?.content).toContain("Project policies (always follow them):\n- Never touch the migrations folder.");
+  });
+});
+
+describe("the tech lead's model calls", () => {
+  it("go through the gate: recorded in usage, and refused when the speaker's budget is spent", async () => {
+    const user = await newUser("lead-payer");
+    const project = await user.json<{ id: string }>("/api/projects", { method: "POST", json: { name: "lead budget" } }, 201);
+    const session = await user.json<{ id: string }>(`/api/projects/${project.id}/sessions`, { method: "POST", json: { kind: "tech-lead" } }, 201);
+    await user.json(`/api/projects/${project.id}`, { method: "PATCH", json: { techLead: { model: "scripted", script: [{ text: "first answer" }, { text: "second answer" }] } } });
+    const history = async () => (await user.json<{ messages: ChatMessage[] }>(`/api/projects/${project.id}/sessions/${session.id}/messages`)).messages;
+    const waitForCount = async (n: number) => {
+      const deadline = Date.now() + 5000;
+      let messages = await history();
+      while (messages.length < n && Date.now() < deadline) messages = await history();
+      return messages;
+    };
+    await user.json(`/api/projects/${project.id}/sessions/${session.id}/messages`, { method: "POST", json: { text: "hello" } }, 201);
+    expect((await waitForCount(2))[1]?.text).toBe("first answer");
+    await settled(user);
+    const usage = await user.json<{ totals: { calls: number; inputTokens: number } }>("/api/usage?groupBy=project");
+    expect(usage.totals.calls).toBe(1);
+    expect(usage.totals.inputTokens).toBeGreaterThan(0);
+    // With no input tokens left for today, the next turn is refused before any model call.
+    await user.json("/api/me/budgets", { method: "PUT", json: { dailyInputTokens: 1 } });
+    await user.json(`/api/projects/${project.id}/sessions/${session.id}/messages`, { method: "POST", json: { text: "again" } }, 201);
+    const after = await waitForCount(4);
+    expect(after[3]?.role).toBe("system");
+    expect(after[3]?.text).toContain("The tech lead could not answer");
+    expect(after[3]?.text).toMatch(/budget/i);
+    expect((await user.json<{ totals: { calls: number } }>("/api/usage?groupBy=project")).totals.calls).toBe(1);
   });
 });

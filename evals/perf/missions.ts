@@ -36,6 +36,7 @@ import { call, type Stack } from "../../test/e2e/stack.ts";
 import { cpuBetween, snapshotCpu, type CpuUsage } from "./proc-cpu.ts";
 import { formatTable, median, round, summarize, withTimeout, type Row, type Summary } from "./stats.ts";
 import { runBaseline, type TaskRun } from "./task-loop.ts";
+import { awaitTerminal } from "./terminal-watch.ts";
 
 /** Fixed workload (counts; times in ms). */
 export interface MissionBenchConfig {
@@ -209,29 +210,8 @@ async function runSam(ctx: SamContext, tasks: number, maxConcurrent: number, tim
   const cpuBefore = snapshotCpu(ctx.stackPort);
   const started = performance.now();
   const { id } = await call<{ id: string }>(ctx.stack, `/api/projects/${ctx.projectId}/missions`, { json: body });
-  let poll: NodeJS.Timeout | undefined;
-  try {
-    await withTimeout(
-      new Promise<void>((resolveEnd) => {
-        if (ctx.terminal.has(id)) return resolveEnd();
-        ctx.waiters.set(id, resolveEnd);
-        // Fallback in case a frame is lost: poll once a second (records the poll's time).
-        poll = setInterval(() => {
-          void call<MissionView>(ctx.stack, `/api/missions/${id}`).then((view) => {
-            if (TERMINAL_MISSION_STATUSES.includes(view.status) && !ctx.terminal.has(id)) {
-              ctx.terminal.set(id, { at: performance.now(), status: view.status });
-              resolveEnd();
-            }
-          }, () => undefined);
-        }, 1000);
-      }),
-      timeoutMs,
-      `SAM mission ${id} (${tasks} tasks)`,
-    );
-  } finally {
-    clearInterval(poll);
-    ctx.waiters.delete(id);
-  }
+  const isTerminal = (status: string) => (TERMINAL_MISSION_STATUSES as readonly string[]).includes(status);
+  await awaitTerminal(ctx, id, `/api/missions/${id}`, isTerminal, timeoutMs, `SAM mission ${id} (${tasks} tasks)`);
   const wallMs = ctx.terminal.get(id)!.at - started;
   // CPU over the timed part only (reading the tasks back below is not part of the run).
   const cpu = cpuBetween(cpuBefore, snapshotCpu(ctx.stackPort), os.availableParallelism());

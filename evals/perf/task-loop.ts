@@ -31,6 +31,7 @@ import { call, type Stack } from "../../test/e2e/stack.ts";
 import os from "node:os";
 import { cpuBetween, snapshotCpu, type CpuUsage } from "./proc-cpu.ts";
 import { formatTable, median, round, withTimeout, type Row } from "./stats.ts";
+import { awaitTerminal } from "./terminal-watch.ts";
 
 /** Fixed workload (counts; times in ms). */
 export interface TaskLoopConfig {
@@ -127,29 +128,7 @@ async function runSam(ctx: SamContext, steps: number, timeoutMs: number): Promis
   const { id } = await call<{ id: string }>(ctx.stack, `/api/projects/${ctx.projectId}/tasks`, {
     json: { prompt: PROMPT, script: scriptOf(steps), maxSteps: steps + 1, workspace: { files: SEED } },
   });
-  let poll: NodeJS.Timeout | undefined;
-  try {
-    await withTimeout(
-      new Promise<void>((resolveEnd) => {
-        if (ctx.terminal.has(id)) return resolveEnd();
-        ctx.waiters.set(id, resolveEnd);
-        // Fallback in case a frame is lost: poll once a second (records the poll's time).
-        poll = setInterval(() => {
-          void call<TaskView>(ctx.stack, `/api/tasks/${id}`).then((view) => {
-            if (TERMINAL.has(view.status) && !ctx.terminal.has(id)) {
-              ctx.terminal.set(id, { at: performance.now(), status: view.status });
-              resolveEnd();
-            }
-          }, () => undefined);
-        }, 1000);
-      }),
-      timeoutMs,
-      `SAM task ${id} (${steps} steps)`,
-    );
-  } finally {
-    clearInterval(poll);
-    ctx.waiters.delete(id);
-  }
+  await awaitTerminal(ctx, id, `/api/tasks/${id}`, (status) => TERMINAL.has(status), timeoutMs, `SAM task ${id} (${steps} steps)`);
   const end = ctx.terminal.get(id)!;
   const wallMs = end.at - started;
   const view = await call<TaskView>(ctx.stack, `/api/tasks/${id}`);

@@ -10,7 +10,7 @@ import type { MissionView, TaskView, TranscriptEvent } from "../../src/actors/pr
 import { newId } from "../../src/ids.ts";
 import { beginGatedCall, BudgetExceededError } from "../../src/models/gate.ts";
 import type { BudgetStatus } from "../../src/models/usage.ts";
-import { chat, newUser, scriptKey, setScript, settled, type TestUser } from "./gate-helpers.ts";
+import { chat, newUser, scriptKey, setScript, settled, type TestUser, waitForUserTask } from "./gate-helpers.ts";
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -20,15 +20,6 @@ async function proxy(user: TestUser, body: Record<string, unknown>, wait = true)
   const result = { status: response.status, body: await response.json() };
   if (wait) await settled(user);
   return result;
-}
-
-async function waitFor(user: TestUser, taskId: string): Promise<TaskView> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const task = await user.json<TaskView>(`/api/tasks/${taskId}`);
-    if (["succeeded", "failed", "cancelled"].includes(task.status) || Date.now() > deadline) return task;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("budgets", () => {
@@ -128,7 +119,7 @@ describe("budgets", () => {
       { text: "never reached", usage },
     ]);
     const created = await user.json<{ id: string }>(`/api/projects/${project.id}/tasks`, { method: "POST", json: { prompt: `spend ${marker}`, model: "openai/gpt-4.1-mini", budgetUsd: 0.011 } }, 201);
-    const task = await waitFor(user, created.id);
+    const task = await waitForUserTask(user, created.id);
     expect(task.status).toBe("failed");
     expect(task.error).toMatch(/^budget_exceeded: task budget exhausted/);
     expect(task.steps).toBe(2);
@@ -146,14 +137,14 @@ describe("budgets", () => {
     const usage = { prompt_tokens: 10_000, completion_tokens: 1_000 };
     await setScript(key, Array.from({ length: 5 }, () => ({ toolCalls: [{ name: "bash", arguments: { command: "true" } }], usage })));
     const created = await user.json<{ id: string }>(`/api/projects/${project.id}/tasks`, { method: "POST", json: { prompt: `spend ${marker}`, model: "openai/gpt-4.1-mini" } }, 201);
-    const task = await waitFor(user, created.id);
+    const task = await waitForUserTask(user, created.id);
     expect(task.status).toBe("failed");
     expect(task.error).toMatch(/^budget_exceeded/);
     expect(task.steps).toBe(2);
 
     // `budgetUsd: null` opts out of the project's default: the same script runs to its end.
     const unbounded = await user.json<{ id: string }>(`/api/projects/${project.id}/tasks`, { method: "POST", json: { prompt: `spend ${marker}`, model: "openai/gpt-4.1-mini", budgetUsd: null } }, 201);
-    const done = await waitFor(user, unbounded.id);
+    const done = await waitForUserTask(user, unbounded.id);
     expect(done.status).toBe("succeeded");
     expect(done.steps).toBe(6);
   });

@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { TaskView } from "../../src/actors/protocol.ts";
 import { sha256Hex } from "../../src/api/auth.ts";
 import { newId } from "../../src/ids.ts";
 import type { FakeStep, RecordedRequest } from "../support/fake-openai.ts";
@@ -93,5 +94,15 @@ export async function settled(user: TestUser): Promise<void> {
     const budgets = await user.json<{ dailyInputTokens: { reserved: number }; dailyOutputTokens: { reserved: number }; monthlyUsd: { reserved: number } }>("/api/me/budgets");
     if (budgets.dailyInputTokens.reserved + budgets.dailyOutputTokens.reserved + budgets.monthlyUsd.reserved === 0 || Date.now() > deadline) return;
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Polls a task of `user` until it ends (gives up after 20 s); returns its last view. */
+export async function waitForUserTask(user: TestUser, taskId: string): Promise<TaskView> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const task = await user.json<TaskView>(`/api/tasks/${taskId}`);
+    if (["succeeded", "failed", "cancelled"].includes(task.status) || Date.now() > deadline) return task;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }

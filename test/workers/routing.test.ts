@@ -4,8 +4,7 @@
  * clearly and sends nothing upstream.
  */
 import { describe, expect, it } from "vitest";
-import type { TaskView } from "../../src/actors/protocol.ts";
-import { chat, newUser, requestsWith, scriptKey, setScript, type TestUser } from "./gate-helpers.ts";
+import { chat, newUser, requestsWith, scriptKey, setScript, type TestUser, waitForUserTask } from "./gate-helpers.ts";
 
 const OPENAI_KEY = "sk-test-openai-routing-key-0001";
 const ANTHROPIC_KEY = "sk-ant-test-routing-key-0002";
@@ -132,7 +131,7 @@ describe("routing by provider and payer mode", () => {
     const { key, marker } = scriptKey("task-own");
     await setScript(key, [{ toolCalls: [{ name: "bash", arguments: { command: "echo step" } }] }, { text: "done with own key" }]);
     const created = await user.json<{ id: string }>(`/api/projects/${project.id}/tasks`, { method: "POST", json: { prompt: `go ${marker}`, model: "openai/gpt-4.1-mini" } }, 201);
-    const task = await waitFor(user, created.id);
+    const task = await waitForUserTask(user, created.id);
     expect(task.status).toBe("succeeded");
     const sent = await requestsWith(marker);
     expect(sent).toHaveLength(2);
@@ -147,12 +146,3 @@ describe("routing by provider and payer mode", () => {
   });
 });
 
-/** Polls a task of `user` until it ends (gives up after 20 s). */
-async function waitFor(user: TestUser, taskId: string): Promise<TaskView> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const task = await user.json<TaskView>(`/api/tasks/${taskId}`);
-    if (["succeeded", "failed", "cancelled"].includes(task.status) || Date.now() > deadline) return task;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

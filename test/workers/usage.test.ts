@@ -7,8 +7,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { TaskView } from "../../src/actors/protocol.ts";
-import { chat, newUser, scriptKey, setScript, settled, type TestUser } from "./gate-helpers.ts";
+import { chat, newUser, scriptKey, setScript, settled, type TestUser, waitForUserTask } from "./gate-helpers.ts";
 import { api } from "./helpers.ts";
 
 type Usage = {
@@ -36,15 +35,6 @@ type LedgerRow = {
   source: string;
 };
 
-async function waitFor(user: TestUser, taskId: string): Promise<TaskView> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const task = await user.json<TaskView>(`/api/tasks/${taskId}`);
-    if (["succeeded", "failed", "cancelled"].includes(task.status) || Date.now() > deadline) return task;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("usage accounting", () => {
   it("records every call and totals it by model, project, task and day", async () => {
     const user = await newUser();
@@ -60,7 +50,7 @@ describe("usage accounting", () => {
     expect((await user.call("/ai/v1/chat/completions", { method: "POST", json: chat("openai/gpt-4.1-mini", marker), headers: { "x-sam-project-id": project.id } })).status).toBe(200);
     expect((await user.call("/ai/v1/chat/completions", { method: "POST", json: chat("compat/fake-model", errMarker) })).status).toBe(400);
     const created = await user.json<{ id: string }>(`/api/projects/${project.id}/tasks`, { method: "POST", json: { prompt: "scripted", script: [{ text: "done" }] } }, 201);
-    const task = await waitFor(user, created.id);
+    const task = await waitForUserTask(user, created.id);
     expect(task.status).toBe("succeeded");
     await settled(user);
 

@@ -24,7 +24,7 @@ type Props = {
 export function MissionsPanel({ projectId, live, tasks }: Props) {
   const [chosenId, setChosenId] = useState<string | null>(null);
   const byId = useMemo(() => tasksById(tasks), [tasks]);
-  const missions = live.missions ?? [];
+  const missions = live.items ?? [];
   const selected = missions.find((m) => m.id === chosenId) ?? missions[0] ?? null;
 
   const created = (missionId: string) => {
@@ -40,8 +40,8 @@ export function MissionsPanel({ projectId, live, tasks }: Props) {
       <div className="card">
         <h2>Missions</h2>
         <FormError message={live.error} prefix="Could not load missions" />
-        {live.loading && !live.missions && <p className="muted">Loading…</p>}
-        {live.missions && <MissionList missions={missions} tasks={byId} selectedId={selected?.id ?? null} onSelect={setChosenId} />}
+        {live.loading && !live.items && <p className="muted">Loading…</p>}
+        {live.items && <MissionList missions={missions} tasks={byId} selectedId={selected?.id ?? null} onSelect={setChosenId} />}
       </div>
       {selected && (
         <div className="card">

@@ -36,7 +36,7 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
   const [tab, setTab] = useState<"tasks" | "missions">("tasks");
   const tasks = useProjectTasks(projectId);
   const missions = useProjectMissions(projectId);
-  const activeMissions = missions.missions?.filter((m) => m.status === "running" || m.status === "planning" || m.status === "paused").length ?? 0;
+  const activeMissions = missions.items?.filter((m) => m.status === "running" || m.status === "planning" || m.status === "paused").length ?? 0;
 
   useProjectFrames({
     onFrame: (frame) => {
@@ -88,7 +88,7 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
         <ConnectionStatus />
       </div>
       {settingsOpen && <ProjectSettings projectId={projectId} />}
-      <PendingQuestions tasks={tasks.tasks} onAnswered={tasks.upsert} />
+      <PendingQuestions tasks={tasks.items} onAnswered={tasks.upsert} />
       {project.data === null && !project.loading && (
         <p className="form-error" role="alert">
           This project was not found in your project list.
@@ -134,7 +134,7 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
           {tab === "tasks" ? (
             <TasksPanel projectId={projectId} live={tasks} />
           ) : (
-            <MissionsPanel projectId={projectId} live={missions} tasks={tasks.tasks} />
+            <MissionsPanel projectId={projectId} live={missions} tasks={tasks.items} />
           )}
         </section>
       </div>

@@ -21,8 +21,8 @@ export function TasksPanel({ projectId, live }: { projectId: string; live: Proje
       <div className="card">
         <h2>Tasks</h2>
         <FormError message={live.error} prefix="Could not load tasks" />
-        {live.loading && !live.tasks && <p className="muted">Loading…</p>}
-        {live.tasks && <TaskList tasks={live.tasks} />}
+        {live.loading && !live.items && <p className="muted">Loading…</p>}
+        {live.items && <TaskList tasks={live.items} />}
       </div>
     </div>
   );

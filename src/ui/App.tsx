@@ -4,6 +4,7 @@ import { NotFound } from "./components/NotFound.tsx";
 import { ProjectPage } from "./components/ProjectPage.tsx";
 import { ProjectsPage } from "./components/ProjectsPage.tsx";
 import { Shell } from "./components/Shell.tsx";
+import { SettingsPage } from "./components/SettingsPage.tsx";
 import { SignedOutPage } from "./components/SignedOutPage.tsx";
 import { TaskPage } from "./components/TaskPage.tsx";
 import { lazy, Suspense } from "react";
@@ -39,6 +40,9 @@ export function App() {
           <UsagePage />
         </Suspense>
       );
+      break;
+    case "settings":
+      page = <SettingsPage />;
       break;
     default:
       page = <NotFound />;

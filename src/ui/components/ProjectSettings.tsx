@@ -1,6 +1,7 @@
 /**
  * Project settings: the tech lead's model (a model id; `scripted` takes a script, checked
- * before sending) saved with `PATCH /api/projects/:id`, and the project's limits shown.
+ * before sending) saved with `PATCH /api/projects/:id`, the project's model settings (payer-mode
+ * override, default task budget), and the project's limits shown.
  */
 import { useEffect, useState, type FormEvent } from "react";
 import { errorMessage, getProject, listModels, updateProject, type ModelInfo, type ProjectDetails, type TechLeadSettings } from "../lib/api.ts";
@@ -8,6 +9,7 @@ import { formatDuration } from "../lib/format.ts";
 import { checkScript } from "../lib/script.ts";
 import { useLoader } from "../lib/useLoader.ts";
 import { FormError } from "./FormError.tsx";
+import { ProjectModelSettingsSection } from "./ProjectModelSettings.tsx";
 
 /** The settings card of `projectId`. */
 export function ProjectSettings({ projectId }: { projectId: string }) {
@@ -21,6 +23,7 @@ export function ProjectSettings({ projectId }: { projectId: string }) {
       {project.data && (
         <>
           <TechLeadForm projectId={projectId} project={project.data} models={models.data ?? []} onSaved={project.setData} />
+          <ProjectModelSettingsSection projectId={projectId} />
           <p className="muted small" data-testid="project-limits">
             Limits: child depth {project.data.limits.maxDepth} · {project.data.limits.maxChildren} children per task ·{" "}
             {project.data.limits.maxConcurrentTasks} mission tasks at once · check-in after {formatDuration(project.data.limits.silenceMs)} of silence

@@ -34,6 +34,9 @@ export function Shell({ children }: { children: ReactNode }) {
           <Link to={paths.usage()} data-testid="nav-usage">
             Usage
           </Link>
+          <Link to={paths.settings()} data-testid="nav-settings">
+            Settings
+          </Link>
         </nav>
         <span className="topbar-spacer" />
         {user && <span className="topbar-user" title={user.id}>{user.name}</span>}

@@ -45,7 +45,7 @@ export function errorMessage(error: unknown): string {
 const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 type RequestOptions = {
-  method?: "GET" | "POST" | "PATCH" | "PUT";
+  method?: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   body?: unknown;
   /** Use this token instead of the stored one (checking a token before storing it). */
   token?: string;
@@ -409,7 +409,80 @@ export function getUsage(groupBy: "day" | "model" | "project" | "task" | "missio
   return requestJson(`/api/usage?${query.toString()}`, usageReportSchema, { signal });
 }
 
+// ---- payer mode and provider credentials ----
+
+const payerModeSchema = z.enum(["platform", "own-key"]);
+/** Who pays for model calls: the platform's credit, or the user's own provider keys. */
+export type PayerMode = z.infer<typeof payerModeSchema>;
+/** The payer modes, in the order the UI offers them. */
+export const PAYER_MODES: readonly PayerMode[] = payerModeSchema.options;
+const userSettingsSchema = z.object({ payerMode: payerModeSchema });
+/** The user's own model settings (`/api/me/settings`). */
+export type UserSettings = z.infer<typeof userSettingsSchema>;
+
 /** `GET /api/me/settings`: the payer mode. */
-export function getSettings(signal?: AbortSignal): Promise<{ payerMode: "platform" | "own-key" }> {
-  return requestJson("/api/me/settings", z.object({ payerMode: z.enum(["platform", "own-key"]) }), { signal });
+export function getSettings(signal?: AbortSignal): Promise<UserSettings> {
+  return requestJson("/api/me/settings", userSettingsSchema, { signal });
+}
+
+/** `PUT /api/me/settings`: sets the payer mode; resolves to the stored settings. */
+export function putSettings(settings: UserSettings): Promise<UserSettings> {
+  return requestJson("/api/me/settings", userSettingsSchema, { method: "PUT", body: settings });
+}
+
+const credentialProviderSchema = z.enum(["openai", "anthropic"]);
+/** A provider a user can store a key for. */
+export type CredentialProvider = z.infer<typeof credentialProviderSchema>;
+/** The providers, in the order the UI offers them. */
+export const CREDENTIAL_PROVIDERS: readonly CredentialProvider[] = credentialProviderSchema.options;
+const credentialSchema = z.object({
+  id: z.string(),
+  provider: credentialProviderSchema,
+  label: z.string(),
+  last4: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+});
+/** A stored provider key as the API shows it: never the key, only its last four characters. */
+export type Credential = z.infer<typeof credentialSchema>;
+
+/** `GET /api/credentials` (newest first). */
+export async function listCredentials(signal?: AbortSignal): Promise<Credential[]> {
+  const body = await requestJson("/api/credentials", z.object({ credentials: z.array(z.unknown()) }), { signal });
+  return parseRows(body.credentials, credentialSchema, "credential");
+}
+
+/**
+ * `POST /api/credentials`: the server checks the key with the provider before storing it.
+ * Rejects with ApiError `credential_invalid` (400), `upstream_unavailable` (502) or
+ * `encryption_unavailable` (503); nothing is stored then.
+ */
+export function addCredential(input: { provider: CredentialProvider; key: string; label?: string }): Promise<Credential> {
+  return requestJson("/api/credentials", credentialSchema, { method: "POST", body: input });
+}
+
+/** `DELETE /api/credentials/:id`. */
+export async function deleteCredential(credentialId: string): Promise<void> {
+  await send(`/api/credentials/${seg(credentialId)}`, { method: "DELETE" });
+}
+
+const projectModelSettingsSchema = z.object({
+  payerMode: payerModeSchema.nullable(),
+  defaultTaskBudgetUsd: z.number().nullable(),
+  effectivePayerMode: payerModeSchema,
+});
+/** A project's model settings: payer-mode override (null: the user's), default task budget (USD; null: none), and the mode in effect. */
+export type ProjectModelSettings = z.infer<typeof projectModelSettingsSchema>;
+
+/** `GET /api/projects/:id/model-settings`. */
+export function getProjectModelSettings(projectId: string, signal?: AbortSignal): Promise<ProjectModelSettings> {
+  return requestJson(`/api/projects/${seg(projectId)}/model-settings`, projectModelSettingsSchema, { signal });
+}
+
+/** `PUT /api/projects/:id/model-settings`: any subset; null clears the override or the budget. */
+export function putProjectModelSettings(
+  projectId: string,
+  update: { payerMode?: PayerMode | null; defaultTaskBudgetUsd?: number | null },
+): Promise<ProjectModelSettings> {
+  return requestJson(`/api/projects/${seg(projectId)}/model-settings`, projectModelSettingsSchema, { method: "PUT", body: update });
 }

@@ -1,6 +1,7 @@
 /**
  * A tiny History-API router: the current path as a hook, `navigate`, `<Link>`, and the route
- * table of the app (`/`, `/login`, `/projects/:id`, `/projects/:id/sessions/:sid`, `/tasks/:id`).
+ * table of the app (`/`, `/login`, `/projects/:id`, `/projects/:id/sessions/:sid`, `/tasks/:id`,
+ * `/usage`, `/settings`).
  */
 import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
 
@@ -62,6 +63,7 @@ export type Route =
   | { name: "project"; projectId: string; sessionId: string | null }
   | { name: "task"; taskId: string }
   | { name: "usage" }
+  | { name: "settings" }
   | { name: "notFound" };
 
 function decode(part: string): string {
@@ -78,6 +80,7 @@ export function matchRoute(path: string): Route {
   if (trimmed === "/" || trimmed === "") return { name: "projects" };
   if (trimmed === "/login") return { name: "login" };
   if (trimmed === "/usage") return { name: "usage" };
+  if (trimmed === "/settings") return { name: "settings" };
   let m = /^\/projects\/([^/]+)$/.exec(trimmed);
   if (m) return { name: "project", projectId: decode(m[1]), sessionId: null };
   m = /^\/projects\/([^/]+)\/sessions\/([^/]+)$/.exec(trimmed);
@@ -95,4 +98,5 @@ export const paths = {
     `/projects/${encodeURIComponent(projectId)}/sessions/${encodeURIComponent(sessionId)}`,
   task: (taskId: string): string => `/tasks/${encodeURIComponent(taskId)}`,
   usage: (): string => "/usage",
+  settings: (): string => "/settings",
 };

@@ -95,8 +95,10 @@ export const taskViewSchema = z.object({
 });
 export type TaskView = z.infer<typeof taskViewSchema>;
 
+/** A mission's lifecycle (issue 3): `planning` until its first scheduling pass, then `running` or `paused`, then an end. */
 export const missionStatusSchema = z.enum(["planning", "running", "paused", "succeeded", "failed", "cancelled"]);
 export type MissionStatus = z.infer<typeof missionStatusSchema>;
+/** Terminal mission statuses: a mission in one of these never changes again. */
 export const TERMINAL_MISSION_STATUSES: readonly MissionStatus[] = ["succeeded", "failed", "cancelled"];
 
 /**

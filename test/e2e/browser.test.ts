@@ -6,7 +6,8 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, signedInPage } from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "./stack.ts";
 
@@ -17,10 +18,7 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
   stack = await startStack();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -28,17 +26,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function signedInPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const page = await context.newPage();
-  await page.goto(`${stack.url}/login#token=${stack.token}`);
-  await page.waitForURL(`${stack.url}/`);
-  return page;
-}
-
 describe("the UI", () => {
   it("signs in, chats live across two browsers, and runs a scripted task", async () => {
-    const alice = await signedInPage();
+    const alice = await signedInPage(browser, stack);
     const projectName = `browser project ${Date.now()}`;
     await alice.getByTestId("project-name-input").fill(projectName);
     await alice.getByTestId("project-create-button").click();
@@ -47,7 +37,7 @@ describe("the UI", () => {
     await alice.getByTestId("connection-status").filter({ hasText: /^connected$/ }).waitFor();
     await alice.waitForURL(/\/projects\/prj_[0-9A-Z]+\/sessions\/ses_[0-9A-Z]+$/);
 
-    const bob = await signedInPage();
+    const bob = await signedInPage(browser, stack);
     await bob.goto(alice.url());
     await bob.getByTestId("connection-status").filter({ hasText: /^connected$/ }).waitFor();
 

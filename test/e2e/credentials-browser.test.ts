@@ -8,7 +8,8 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, signedInPage } from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
 import { call, startStack, type Stack } from "./stack.ts";
@@ -25,10 +26,7 @@ beforeAll(async () => {
   fake = await startFakeOpenAI();
   // No AI Gateway locally: the fake stands in for it, so saving a key can check it upstream.
   stack = await startStack({ env: { AI_GATEWAY_BASE_URL: `${fake.url}/gateway`, AI_GATEWAY_TOKEN: "e2e-gateway-token" } });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -36,14 +34,6 @@ afterAll(async () => {
   await stack?.stop();
   await fake?.close();
 });
-
-async function signedInPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${stack.url}/login#token=${stack.token}`);
-  await page.waitForURL(`${stack.url}/`);
-  return page;
-}
 
 async function storedCredentials(): Promise<CredentialRow[]> {
   return (await call<{ credentials: CredentialRow[] }>(stack, "/api/credentials")).credentials;
@@ -58,7 +48,7 @@ async function reloadSettings(page: Page): Promise<void> {
 
 describe("the settings screens", () => {
   it("adds, refuses, lists and deletes provider keys, and switches who pays", async () => {
-    const page = await signedInPage();
+    const page = await signedInPage(browser, stack, { width: 1280, height: 900 });
     await page.getByTestId("nav-settings").click();
     await page.waitForURL(`${stack.url}/settings`);
     await page.getByTestId("credentials-empty").waitFor();
@@ -132,7 +122,7 @@ describe("the settings screens", () => {
     // The user's own mode, which the project inherits until it overrides it.
     await call(stack, "/api/me/settings", { method: "PUT", json: { payerMode: "platform" } });
     const project = await call<{ id: string }>(stack, "/api/projects", { json: { name: `model settings ${Date.now()}` } });
-    const page = await signedInPage();
+    const page = await signedInPage(browser, stack, { width: 1280, height: 900 });
     const openSettings = async () => {
       await page.goto(`${stack.url}/projects/${project.id}`);
       await page.getByTestId("settings-toggle").click();

@@ -8,7 +8,8 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, signedInPage } from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, startStack, type Stack } from "./stack.ts";
 
@@ -21,10 +22,7 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
   stack = await startStack();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -35,10 +33,7 @@ afterAll(async () => {
 /** A signed-in page showing a new project's missions tab, connected, with a marker that a reload would erase. */
 async function missionsPage(name: string): Promise<{ page: Page; projectId: string }> {
   const project = await call<{ id: string }>(stack, "/api/projects", { json: { name } });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${stack.url}/login#token=${stack.token}`);
-  await page.waitForURL(`${stack.url}/`);
+  const page = await signedInPage(browser, stack, { width: 1400, height: 900 });
   await page.goto(`${stack.url}/projects/${project.id}`);
   await page.getByTestId("connection-status").filter({ hasText: /^connected$/ }).waitFor();
   await page.getByTestId("tab-missions").click();

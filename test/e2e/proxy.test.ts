@@ -7,7 +7,8 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import OpenAI from "openai";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium, signedInPage } from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
 import { call, startStack, type Stack } from "./stack.ts";
@@ -160,13 +161,8 @@ describe("the usage page", () => {
     expect(usage.totals.costUsd).toBeGreaterThanOrEqual(0.28);
 
     mkdirSync(artifacts, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
-    });
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    await page.goto(`${stack.url}/login#token=${stack.token}`);
-    await page.waitForURL(`${stack.url}/`);
+    browser = await launchChromium();
+    const page = await signedInPage(browser, stack, { width: 1280, height: 900 });
     await page.getByTestId("nav-usage").click();
     await page.waitForURL(`${stack.url}/usage`);
     await page.getByTestId("chart-spend-by-day").locator(".recharts-bar-rectangle").first().waitFor();

@@ -1,0 +1,24 @@
+/**
+ * Headless Chromium for the browser tests (RUNBOOK: the system's chromium through
+ * playwright-core, with the flags that keep it off the closed network), and a page signed in
+ * to a started stack through its login link.
+ */
+import { chromium, type Browser, type Page } from "playwright-core";
+import type { Stack } from "./stack.ts";
+
+/** Launches headless Chromium (`CHROMIUM_PATH`, default /usr/bin/chromium). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+  });
+}
+
+/** A new browser context (its own storage) with a page signed in to `stack` as its local user. */
+export async function signedInPage(browser: Browser, stack: Stack, viewport = { width: 1280, height: 860 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(`${stack.url}/login#token=${stack.token}`);
+  await page.waitForURL(`${stack.url}/`);
+  return page;
+}

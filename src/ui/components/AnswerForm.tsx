@@ -1,31 +1,15 @@
 /** A box to answer the question a task waits on (`ask_human`): POSTs `/api/tasks/:id/answer`. */
-import { useState, type FormEvent } from "react";
 import type { TaskView } from "../../actors/protocol.ts";
-import { answerTask, errorMessage } from "../lib/api.ts";
+import { answerTask } from "../lib/api.ts";
+import { useTextSubmit } from "../lib/useTextSubmit.ts";
 import { FormError } from "./FormError.tsx";
 
 /** Answers `taskId`; `onAnswered` gets the task as the server shows it after the answer. */
 export function AnswerForm({ taskId, onAnswered }: { taskId: string; onAnswered?: (task: TaskView) => void }) {
-  const [text, setText] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const trimmed = text.trim();
-    if (!trimmed || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const task = await answerTask(taskId, trimmed);
-      setText("");
-      onAnswered?.(task);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { text, setText, busy, error, submit } = useTextSubmit(async (text) => {
+    const task = await answerTask(taskId, text);
+    onAnswered?.(task);
+  });
 
   return (
     <form className="answer-form" onSubmit={submit}>

@@ -1,29 +1,13 @@
 /** A box to give a running task a message (`POST /api/tasks/:id/messages`); it shows in the transcript. */
-import { useState, type FormEvent } from "react";
-import { errorMessage, messageTask } from "../lib/api.ts";
+import { messageTask } from "../lib/api.ts";
+import { useTextSubmit } from "../lib/useTextSubmit.ts";
 import { FormError } from "./FormError.tsx";
 
 /** Sends messages to `taskId`. */
 export function TaskMessageForm({ taskId }: { taskId: string }) {
-  const [text, setText] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const trimmed = text.trim();
-    if (!trimmed || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await messageTask(taskId, trimmed);
-      setText("");
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { text, setText, busy, error, submit } = useTextSubmit(async (text) => {
+    await messageTask(taskId, text);
+  });
 
   return (
     <form className="card task-message-form" onSubmit={submit}>

@@ -30,7 +30,16 @@ const stateDir = resolve(process.env.SAM_STATE_DIR ?? resolve(samDir, "state"));
 const workspacesDir = resolve(process.env.SAM_WORKSPACES_DIR ?? resolve(samDir, "workspaces"));
 const unsafe = process.env.SAM_UNSAFE_NO_SANDBOX === "1";
 const bin = (name: string) => resolve(root, "node_modules/.bin", name);
-const quietWrangler = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_D1_WARNING: "true" };
+const quietWrangler = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_D1_WARNING: "true",
+  // wrangler's local trace collector and data explorer persist a span per invocation into SQLite: most
+  // of workerd's CPU under load went there (evals/perf/README.md). `observability` stays on for deployments.
+  X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false",
+  X_LOCAL_EXPLORER: process.env.X_LOCAL_EXPLORER ?? "false",
+};
 
 function log(line: string): void {
   process.stdout.write(`[sam] ${line}\n`);

@@ -14,7 +14,7 @@ import type { ProjectAgent } from "./project-agent.ts";
 import { missionIdSchema, newId, projectIdSchema, sessionIdSchema, taskIdSchema, userIdSchema } from "../ids.ts";
 import { registerTask } from "../indexes.ts";
 import { BudgetExceededError, runGatedModelStep, type GatedStepResult } from "../models/gate.ts";
-import { scriptSchema, SCRIPT_FINISHED_TEXT } from "../models/scripted.ts";
+import { scriptSchema, SCRIPT_FINISHED_TEXT, type ScriptStep } from "../models/scripted.ts";
 import type { RequestedToolCall } from "../models/step.ts";
 import { openWorkspace } from "../sandbox/open.ts";
 import { EXEC_DEFAULT_TIMEOUT_MS, WorkspaceError } from "../sandbox/workspace.ts";
@@ -101,15 +101,14 @@ you verified.`;
 /** How often a task waiting on children checks them itself, in s: the bound on a lost report. */
 const CHILD_WATCHDOG_SECONDS = 60;
 
+/** The task's row without its bulky inputs (script, workspace seed): read at every step boundary. */
 type TaskRow = {
   id: string;
   project_id: string;
   user_id: string;
   prompt: string;
   model: string;
-  script_json: string | null;
   max_steps: number;
-  seed_json: string | null;
   status: TaskStatus;
   steps: number;
   summary: string | null;
@@ -133,6 +132,15 @@ type TaskRow = {
   created_at: string;
   updated_at: string;
 };
+
+/** The columns of TaskRow, in the order of its type. */
+const TASK_ROW_COLUMNS = [
+  "id", "project_id", "user_id", "prompt", "model", "max_steps", "status", "steps", "summary", "error", "input_tokens",
+  "output_tokens", "cost_usd", "budget_usd", "mission_budget_usd", "changed_files_json", "mission_id", "parent_task_id",
+  "depth", "session_id", "policies_json", "limits_json", "wait_kind", "question", "last_activity_at", "checked_in_at",
+  "created_at", "updated_at",
+] as const satisfies readonly (keyof TaskRow)[];
+const SELECT_TASK_ROW = `SELECT ${TASK_ROW_COLUMNS.join(", ")} FROM task LIMIT 1`;
 
 /** Outcome of reading a file of the task's workspace. */
 export type TaskFileResult =
@@ -335,7 +343,7 @@ export class TaskAgent extends Agent<Env> {
       userId: row.user_id,
       prompt: row.prompt,
       model: row.model,
-      script: row.script_json ? scriptSchema.parse(JSON.parse(row.script_json)) : undefined,
+      script: this.script(),
       maxSteps: row.max_steps,
       missionId: row.mission_id ?? undefined,
       parentTaskId: row.parent_task_id ?? undefined,
@@ -403,7 +411,8 @@ export class TaskAgent extends Agent<Env> {
   private async loop(): Promise<void> {
     const first = this.mustRow();
     if (first.status === "queued") {
-      await openWorkspace(this.env, first.id).create(JSON.parse(first.seed_json ?? "{}") as Record<string, string>);
+      const seed = this.ctx.storage.sql.exec<{ seed_json: string | null }>(`SELECT seed_json FROM task LIMIT 1`).one().seed_json;
+      await openWorkspace(this.env, first.id).create(JSON.parse(seed ?? "{}") as Record<string, string>);
       const event = this.transition(["queued"], "running");
       if (!event) return;
       this.ctx.storage.sql.exec(`UPDATE task SET seed_json = NULL WHERE id = ?`, first.id);
@@ -415,7 +424,7 @@ export class TaskAgent extends Agent<Env> {
     const tools = { ...workspaceToolSet(), ...platformToolSet() };
     const policies = JSON.parse(first.policies_json) as string[];
     const instructions = policies.length ? `${TASK_INSTRUCTIONS}\n\nProject policies (always follow them):\n${policies.map((p) => `- ${p}`).join("\n")}` : TASK_INSTRUCTIONS;
-    const script = first.script_json ? scriptSchema.parse(JSON.parse(first.script_json)) : undefined;
+    const script = this.script();
     // Every model call goes through the gate: payer mode, budgets (user's and this task's), usage.
     const context = {
       userId: first.user_id,
@@ -754,7 +763,13 @@ export class TaskAgent extends Agent<Env> {
   // ---------- storage ----------
 
   private row(): TaskRow | null {
-    return this.ctx.storage.sql.exec<TaskRow>(`SELECT * FROM task LIMIT 1`).toArray()[0] ?? null;
+    return this.ctx.storage.sql.exec<TaskRow>(SELECT_TASK_ROW).toArray()[0] ?? null;
+  }
+
+  /** The script for the `scripted` model, if the task has one. */
+  private script(): ScriptStep[] | undefined {
+    const json = this.ctx.storage.sql.exec<{ script_json: string | null }>(`SELECT script_json FROM task LIMIT 1`).toArray()[0]?.script_json;
+    return json ? scriptSchema.parse(JSON.parse(json)) : undefined;
   }
 
   /** Just the status: the loop checks it at every boundary. */

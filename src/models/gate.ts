@@ -13,6 +13,7 @@
  * `GateContext.missionId` / `missionBudgetUsd` make a call count against a mission's budget.
  */
 import { getAgentByName } from "agents";
+import type { ModelMessage } from "ai";
 import type { Env } from "../env.ts";
 import type { PendingSettle, UserAgent } from "../actors/user-agent.ts";
 import { costUsd, findCatalogModel, MODEL_CATALOG, parseModelId, priceOf, type CatalogModel, type ModelProvider } from "./catalog.ts";
@@ -339,6 +340,23 @@ export async function beginGatedCall(env: Env, context: GateContext, modelId: st
   return { auth: { payerMode: admitted.payerMode as PayerMode, apiKey }, startedAt, settle, costOf, defer };
 }
 
+/** JSON length of each message seen, so a loop's growing conversation is measured once per message. */
+const messageChars = new WeakMap<object, number>();
+
+/** The conversation's size in characters of JSON (the input estimate's basis). */
+function conversationChars(messages: readonly ModelMessage[]): number {
+  let total = 0;
+  for (const message of messages) {
+    let chars = messageChars.get(message);
+    if (chars === undefined) {
+      chars = JSON.stringify(message).length;
+      messageChars.set(message, chars);
+    }
+    total += chars;
+  }
+  return total;
+}
+
 /** A gated tool-loop step: the model's answer plus its cost in USD (from the upstream's usage). */
 export interface GatedStepResult extends ModelStepResult {
   costUsd: number;
@@ -357,7 +375,7 @@ export async function runGatedModelStep(
   script: readonly ScriptStep[] | undefined,
   step: Omit<Parameters<typeof runModelStep>[0], "model">,
 ): Promise<GatedStepResult> {
-  const chars = step.instructions.length + JSON.stringify(step.messages).length;
+  const chars = step.instructions.length + conversationChars(step.messages);
   const call = await beginGatedCall(env, context, modelId, estimateUsage(env, modelId, chars), "task");
   const started = Date.now();
   let result: ModelStepResult;

@@ -45,6 +45,9 @@ export async function runModelStep(options: {
     tools: options.tools,
     abortSignal: options.abortSignal,
     maxRetries: 1,
+    // SAM records usage itself (the gate's ledger). In workerd, node:diagnostics_channel reports
+    // no `hasSubscribers`, so with telemetry on every call would take the traced, redacting path.
+    telemetry: { isEnabled: false },
   });
   // Tools have no `execute`, so the response holds only assistant messages; keep exactly those.
   const responseMessages = result.response.messages.filter((m) => m.role === "assistant");

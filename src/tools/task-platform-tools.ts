@@ -4,7 +4,7 @@
  * and `ask_human` (wait for a person's answer). The task actor runs them, because they change
  * its own state; this module holds their names, input schemas and descriptions.
  */
-import { tool, type ToolSet } from "ai";
+import { tool, zodSchema, type ToolSet } from "ai";
 import { z } from "zod";
 import { scriptSchema } from "../models/scripted.ts";
 
@@ -42,11 +42,18 @@ export function isPlatformTool(name: string): name is PlatformToolName {
   return name in platformToolInputs;
 }
 
-/** AI SDK definitions of the platform tools (no `execute`: the task actor runs and journals them). */
+let toolSet: ToolSet | null = null;
+
+/**
+ * AI SDK definitions of the platform tools (no `execute`: the task actor runs and journals
+ * them). Built once per isolate, with `zodSchema` so the JSON Schema is computed once.
+ */
 export function platformToolSet(): ToolSet {
+  if (toolSet) return toolSet;
   const set: ToolSet = {};
   for (const name of Object.keys(platformToolInputs) as PlatformToolName[]) {
-    set[name] = tool({ description: descriptions[name], inputSchema: platformToolInputs[name] as z.ZodType<Record<string, unknown>> });
+    set[name] = tool({ description: descriptions[name], inputSchema: zodSchema(platformToolInputs[name] as z.ZodType<Record<string, unknown>>) });
   }
+  toolSet = set;
   return set;
 }

@@ -3,7 +3,7 @@
  * list_files, grep, bash. Each has a zod input schema; running one never throws — failures
  * become tool results with `isError`, which go back to the model.
  */
-import { tool, type ToolSet } from "ai";
+import { tool, zodSchema, type ToolSet } from "ai";
 import { z } from "zod";
 import { EXEC_DEFAULT_MAX_OUTPUT_BYTES, EXEC_MAX_TIMEOUT_MS, WorkspaceError, type Workspace } from "../sandbox/workspace.ts";
 
@@ -58,12 +58,20 @@ const descriptions: Record<WorkspaceToolName, string> = {
   bash: "Run a bash command in the isolated workspace (no network). Returns exit code and output.",
 };
 
-/** AI SDK tool definitions (no `execute`: the task actor runs and journals each call itself). */
+let toolSet: ToolSet | null = null;
+
+/**
+ * AI SDK tool definitions (no `execute`: the task actor runs and journals each call itself).
+ * Built once per isolate: each schema is wrapped with `zodSchema`, which converts it to JSON
+ * Schema on first use and keeps the result (a bare zod schema is converted on every call).
+ */
 export function workspaceToolSet(): ToolSet {
+  if (toolSet) return toolSet;
   const set: ToolSet = {};
   for (const name of Object.keys(inputs) as WorkspaceToolName[]) {
-    set[name] = tool({ description: descriptions[name], inputSchema: inputs[name] as z.ZodType<Record<string, unknown>> });
+    set[name] = tool({ description: descriptions[name], inputSchema: zodSchema(inputs[name] as z.ZodType<Record<string, unknown>>) });
   }
+  toolSet = set;
   return set;
 }
 

@@ -136,22 +136,22 @@ type MissionRow = {
   updated_at: string;
 };
 
+/** An entry as the scheduler reads it: without its bulky spec and handoff (read only when needed). */
 type EntryRow = {
   key: string;
   ord: number;
   prompt: string;
   depends_on_json: string;
-  spec_json: string;
   status: MissionTaskStatus;
   task_id: string | null;
   attempts: number;
   error: string | null;
   summary: string | null;
-  handoff_json: string | null;
   input_tokens: number;
   output_tokens: number;
   cost_usd: number;
 };
+const ENTRY_COLUMNS = "key, ord, prompt, depends_on_json, status, task_id, attempts, error, summary, input_tokens, output_tokens, cost_usd";
 
 /** What a finished task hands to the tasks that depend on it. */
 const handoffSchema = z.object({
@@ -436,10 +436,11 @@ export class MissionAgent extends Agent<Env> {
   private async startTask(row: MissionRow, entry: EntryRow, settings?: { policies: string[]; limits: TaskLimits }): Promise<void> {
     const taskId = entry.task_id;
     if (!taskId) return;
-    const spec = entrySpecSchema.parse(JSON.parse(entry.spec_json));
+    const specJson = this.ctx.storage.sql.exec<{ spec_json: string }>(`SELECT spec_json FROM entries WHERE key = ?`, entry.key).one().spec_json;
+    const spec = entrySpecSchema.parse(JSON.parse(specJson));
     const handoffs = deps(entry).flatMap((key) => {
-      const dep = this.entry(key);
-      return dep?.handoff_json ? [handoffSchema.parse(JSON.parse(dep.handoff_json))] : [];
+      const json = this.ctx.storage.sql.exec<{ handoff_json: string | null }>(`SELECT handoff_json FROM entries WHERE key = ?`, key).toArray()[0]?.handoff_json;
+      return json ? [handoffSchema.parse(JSON.parse(json))] : [];
     });
     const files: Record<string, string> = {};
     for (const handoff of handoffs) Object.assign(files, handoff.files);
@@ -585,11 +586,11 @@ export class MissionAgent extends Agent<Env> {
   }
 
   private entries(): EntryRow[] {
-    return this.ctx.storage.sql.exec<EntryRow>(`SELECT * FROM entries ORDER BY ord`).toArray();
+    return this.ctx.storage.sql.exec<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries ORDER BY ord`).toArray();
   }
 
   private entry(key: string): EntryRow | null {
-    return this.ctx.storage.sql.exec<EntryRow>(`SELECT * FROM entries WHERE key = ?`, key).toArray()[0] ?? null;
+    return this.ctx.storage.sql.exec<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE key = ?`, key).toArray()[0] ?? null;
   }
 
   /** Compare-and-set of the mission status. Returns whether it changed. */

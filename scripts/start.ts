@@ -15,6 +15,7 @@
  *   SAM_MIN_START_USD, SAM_MIN_START_TOKENS   minimum budget left to start a task (0.01 USD, 1000 tokens)
  *   SAM_UNSAFE_NO_SANDBOX=1  run agent commands without bubblewrap (never do this on a shared machine)
  *   SAM_SKIP_UI_BUILD=1   reuse an existing dist/ui
+ *   X_LOCAL_OBSERVABILITY, X_LOCAL_EXPLORER   wrangler's local trace collector and explorer (default false)
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";

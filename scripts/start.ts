@@ -23,6 +23,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { resolve } from "node:path";
 import { detectIsolation } from "../src/sandbox/runner/sandbox.ts";
 import { startRunner } from "../src/sandbox/runner/server.ts";
+import { localWranglerEnv } from "./wrangler-env.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const port = Number(process.env.PORT ?? 8787);
@@ -31,16 +32,7 @@ const stateDir = resolve(process.env.SAM_STATE_DIR ?? resolve(samDir, "state"));
 const workspacesDir = resolve(process.env.SAM_WORKSPACES_DIR ?? resolve(samDir, "workspaces"));
 const unsafe = process.env.SAM_UNSAFE_NO_SANDBOX === "1";
 const bin = (name: string) => resolve(root, "node_modules/.bin", name);
-const quietWrangler = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_D1_WARNING: "true",
-  // wrangler's local trace collector and data explorer persist a span per invocation into SQLite: most
-  // of workerd's CPU under load went there (evals/perf/README.md). `observability` stays on for deployments.
-  X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false",
-  X_LOCAL_EXPLORER: process.env.X_LOCAL_EXPLORER ?? "false",
-};
+const quietWrangler = localWranglerEnv();
 
 function log(line: string): void {
   process.stdout.write(`[sam] ${line}\n`);

@@ -22,6 +22,9 @@
  *   does: the same wire format as `sam`, to show what compression costs by itself.
  * - `sam-ws` vs `bare-ws`: clients on the `ws` package that decline permessage-deflate, so
  *   neither side compresses: what remains is the platform's own overhead.
+ * - `floor` and `floor-ws`: the runtime floor (`floor.ts`), a Durable Object that only
+ *   broadcasts, under wrangler dev as `npm start` runs SAM: what wrangler dev and workerd cost
+ *   before SAM does anything (no auth, no persistence), with each kind of client.
  *
  * Warm-up: W messages go to a separate warm-up session first and are excluded from all figures,
  * so the measured session holds exactly M messages (seq 1..M) for the persistence check, which
@@ -37,6 +40,7 @@ import { connectProject, type ProjectClient } from "../../src/client/project-cli
 import { newId } from "../../src/ids.ts";
 import { call, type Stack } from "../../test/e2e/stack.ts";
 import { PORT_LINE_PREFIX } from "./bare-server.ts";
+import { startFloorWorker } from "./floor.ts";
 import { cpuBetween, snapshotCpu, type CpuUsage } from "./proc-cpu.ts";
 import { formatTable, round, sleep, summarize, withTimeout, type Row, type Summary } from "./stats.ts";
 
@@ -58,7 +62,7 @@ export interface ChatConfig {
 export const DEFAULT_CHAT_CONFIG: ChatConfig = { clients: 50, senders: 10, messages: 2000, warmupMessages: 200, phaseTimeoutMs: 60_000 };
 
 /** The runs of the benchmark (see the module header). */
-export type ChatRunName = "sam" | "bare" | "bare-deflate" | "sam-ws" | "bare-ws";
+export type ChatRunName = "sam" | "bare" | "bare-deflate" | "sam-ws" | "bare-ws" | "floor" | "floor-ws";
 
 /** Which client WebSocket a run uses: Node's built-in one, or `ws` declining permessage-deflate. */
 type ClientKind = "node" | "ws-no-deflate";
@@ -294,7 +298,8 @@ async function runTarget(target: Target, config: ChatConfig): Promise<{ result: 
     const phase = await runPhase(clients, config, target.measuredSessionId, config.messages, `bench-${target.run}`, aborter.signal);
     const cpu = cpuBetween(before, snapshotCpu(target.stackPort), os.availableParallelism());
     const seconds = phase.durationMs / 1000;
-    const isSam = target.run === "sam" || target.run === "sam-ws";
+    // SAM and the floor: every process of their stacks; bare: the bare server's process.
+    const isSam = target.run === "sam" || target.run === "sam-ws" || target.run === "floor" || target.run === "floor-ws";
     let serverMs = 0;
     for (const [role, ms] of Object.entries(cpu.byRole)) {
       if (isSam ? role !== "bench process" && role !== "bare ws server" : role === "bare ws server") serverMs += ms;
@@ -427,8 +432,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Runs the chat fan-out benchmark: the runs `sam`, `bare`, `bare-deflate`, `sam-ws`, `bare-ws`
- * (bare servers started and stopped here), then the persistence check of both SAM runs.
+ * Runs the chat fan-out benchmark: the runs `sam`, `bare`, `bare-deflate`, `sam-ws`, `bare-ws`,
+ * `floor`, `floor-ws` (bare servers and the floor Worker started and stopped here), and the
+ * persistence check of both SAM runs.
  * Prints progress to stderr.
  * @throws when a phase times out, a client gets an error frame, or setup fails.
  */
@@ -458,17 +464,18 @@ export async function runChatBench(stack: Stack, config: ChatConfig = DEFAULT_CH
     return { result: { ...result, retries: attempt.retries }, persistence };
   };
 
-  const runBare = async (run: "bare" | "bare-deflate" | "bare-ws", client: ClientKind): Promise<ChatTargetResult> => {
+  const runBare = async (run: "bare" | "bare-deflate" | "bare-ws" | "floor" | "floor-ws", client: ClientKind): Promise<ChatTargetResult> => {
     const attempt = await withRetries(
       run,
       async () => {
-        const bareServer = await spawnBareServer(run === "bare-deflate");
+        const floor = run === "floor" || run === "floor-ws";
+        const server = floor ? await startFloorWorker("http://127.0.0.1:9") : await spawnBareServer(run === "bare-deflate");
         try {
           const target: Target = {
             run,
             client,
             stackPort,
-            host: `127.0.0.1:${bareServer.port}`,
+            host: `127.0.0.1:${server.port}`,
             token: "unused",
             projectId: newId("project"),
             warmupSessionId: newId("session"),
@@ -476,7 +483,7 @@ export async function runChatBench(stack: Stack, config: ChatConfig = DEFAULT_CH
           };
           return await runTarget(target, config);
         } finally {
-          await stopChild(bareServer.child);
+          await ("child" in server ? stopChild(server.child) : server.stop());
         }
       },
       log,
@@ -491,7 +498,9 @@ export async function runChatBench(stack: Stack, config: ChatConfig = DEFAULT_CH
   const bareDeflate = await runBare("bare-deflate", "node");
   const samWs = await runSam("sam-ws", "ws-no-deflate");
   const bareWs = await runBare("bare-ws", "ws-no-deflate");
-  const runs: Record<ChatRunName, ChatTargetResult> = { sam: sam.result, bare, "bare-deflate": bareDeflate, "sam-ws": samWs.result, "bare-ws": bareWs };
+  const floor = await runBare("floor", "node");
+  const floorWs = await runBare("floor-ws", "ws-no-deflate");
+  const runs: Record<ChatRunName, ChatTargetResult> = { sam: sam.result, bare, "bare-deflate": bareDeflate, "sam-ws": samWs.result, "bare-ws": bareWs, floor, "floor-ws": floorWs };
 
   const s = sam.result;
   const ratio = (a: number, b: number) => round(a / b, 2);
@@ -532,10 +541,14 @@ export async function runChatBench(stack: Stack, config: ChatConfig = DEFAULT_CH
     ...compare("both deflate (bare-deflate)", s, bareDeflate),
     ...compare("no deflate (sam-ws/bare-ws)", samWs.result, bareWs),
     persistRow("sam-ws", samWs.persistence),
+    ...compare("runtime floor vs bare (floor/bare)", floor, bare),
+    ...compare("SAM vs runtime floor (sam/floor)", s, floor),
+    ...compare("no deflate: floor-ws/bare-ws", floorWs, bareWs),
+    ...compare("no deflate: sam-ws/floor-ws", samWs.result, floorWs),
     {
       metric: "runs repeated (dropped connections)",
       sam: s.retries.length + samWs.result.retries.length,
-      baseline: bare.retries.length + bareDeflate.retries.length + bareWs.retries.length,
+      baseline: bare.retries.length + bareDeflate.retries.length + bareWs.retries.length + floor.retries.length + floorWs.retries.length,
       ratio: "",
       goal: "",
       met: null,

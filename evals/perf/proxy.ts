@@ -15,10 +15,13 @@
  * the last byte of the body, ms. Time to first token (streams) is from just before `fetch` to
  * the first body chunk that carries a content delta, ms. Added latency = proxy − direct at the
  * same percentile. For scale, N `GET /api/health` requests (no auth, no work) measure the floor
- * every request to the local stack pays under wrangler dev.
+ * every request to the local stack pays under wrangler dev, and a third side sends the same
+ * requests through the runtime floor (`floor.ts`: a Worker under wrangler dev that only
+ * forwards them to the same upstream): what any Worker proxy costs here before SAM's own work.
  */
 import { startFakeOpenAI, type FakeOpenAI } from "../../test/support/fake-openai.ts";
 import type { Stack } from "../../test/e2e/stack.ts";
+import { startFloorWorker } from "./floor.ts";
 import { formatTable, round, summarize, type Row, type Summary } from "./stats.ts";
 
 /** Fixed workload (counts). */
@@ -36,6 +39,8 @@ export const DEFAULT_PROXY_CONFIG: ProxyBenchConfig = { requests: 500, warmup: 5
 export interface ProxySide {
   direct: Summary;
   proxy: Summary;
+  /** Through the runtime floor Worker (forwarding only). */
+  floor: Summary;
 }
 
 /** The proxy benchmark's figures; all times in ms. */
@@ -52,6 +57,8 @@ export interface ProxyBenchResult {
   floor: Summary;
   /** proxy − direct: p50 and p99 of non-streaming and streaming latency, ms. */
   addedMs: { nonStreamingP50: number; nonStreamingP99: number; streamingP50: number; streamingP99: number };
+  /** floor − direct at p50: what a forwarding-only Worker under wrangler dev adds, ms. */
+  floorAddedMs: { nonStreamingP50: number; streamingP50: number };
   /** proxy / direct of the median time to first token (dimensionless). */
   ttftRatio: number;
   /** Calls the ledger recorded for the measured and warm-up proxy requests (must equal them). */
@@ -103,22 +110,33 @@ export async function runProxyBench(stack: Stack, fake: FakeOpenAI, config: Prox
   fake.setScript([{ text: ANSWER }]);
   const direct = `${fake.url}/v1/chat/completions`;
   const proxied = `${stack.url}/ai/v1/chat/completions`;
+  const floorWorker = await startFloorWorker(`${fake.url}/v1`);
+  const forwarded = `${floorWorker.url}/v1/chat/completions`;
   const before = await accounted(stack);
   const run = async (stream: boolean) => {
     for (let i = 0; i < config.warmup; i++) {
       await timed(direct, null, "fake-model", stream);
       await timed(proxied, stack.token, "compat/fake-model", stream);
+      await timed(forwarded, null, "fake-model", stream);
     }
     const d: { totalMs: number; ttftMs: number }[] = [];
     const p: { totalMs: number; ttftMs: number }[] = [];
+    const f: { totalMs: number; ttftMs: number }[] = [];
     for (let i = 0; i < config.requests; i++) {
       d.push(await timed(direct, null, "fake-model", stream));
       p.push(await timed(proxied, stack.token, "compat/fake-model", stream));
+      f.push(await timed(forwarded, null, "fake-model", stream));
     }
-    return { d, p };
+    return { d, p, f };
   };
-  const plain = await run(false);
-  const streams = await run(true);
+  let plain: Awaited<ReturnType<typeof run>>;
+  let streams: Awaited<ReturnType<typeof run>>;
+  try {
+    plain = await run(false);
+    streams = await run(true);
+  } finally {
+    await floorWorker.stop();
+  }
   const floorSamples: number[] = [];
   for (let i = 0; i < config.warmup + config.requests; i++) {
     const started = performance.now();
@@ -136,14 +154,23 @@ export async function runProxyBench(stack: Stack, fake: FakeOpenAI, config: Prox
   const expected = 2 * (config.requests + config.warmup);
   if (accountedCalls !== expected) throw new Error(`the ledger recorded ${accountedCalls} proxied calls, expected ${expected}`);
 
-  const nonStreaming = { direct: summarize(plain.d.map((r) => r.totalMs)), proxy: summarize(plain.p.map((r) => r.totalMs)) };
-  const streaming = { direct: summarize(streams.d.map((r) => r.totalMs)), proxy: summarize(streams.p.map((r) => r.totalMs)) };
-  const ttft = { direct: summarize(streams.d.map((r) => r.ttftMs)), proxy: summarize(streams.p.map((r) => r.ttftMs)) };
+  const side = (runs: Awaited<ReturnType<typeof run>>, pick: (r: { totalMs: number; ttftMs: number }) => number): ProxySide => ({
+    direct: summarize(runs.d.map(pick)),
+    proxy: summarize(runs.p.map(pick)),
+    floor: summarize(runs.f.map(pick)),
+  });
+  const nonStreaming = side(plain, (r) => r.totalMs);
+  const streaming = side(streams, (r) => r.totalMs);
+  const ttft = side(streams, (r) => r.ttftMs);
   const addedMs = {
     nonStreamingP50: round(nonStreaming.proxy.p50 - nonStreaming.direct.p50, 3),
     nonStreamingP99: round(nonStreaming.proxy.p99 - nonStreaming.direct.p99, 3),
     streamingP50: round(streaming.proxy.p50 - streaming.direct.p50, 3),
     streamingP99: round(streaming.proxy.p99 - streaming.direct.p99, 3),
+  };
+  const floorAddedMs = {
+    nonStreamingP50: round(nonStreaming.floor.p50 - nonStreaming.direct.p50, 3),
+    streamingP50: round(streaming.floor.p50 - streaming.direct.p50, 3),
   };
   const ttftRatio = round(ttft.proxy.p50 / ttft.direct.p50, 2);
   const r3 = (n: number) => round(n, 3);
@@ -160,9 +187,15 @@ export async function runProxyBench(stack: Stack, fake: FakeOpenAI, config: Prox
     { metric: "time to first token p99 (ms)", sam: r3(ttft.proxy.p99), baseline: r3(ttft.direct.p99), ratio: round(ttft.proxy.p99 / ttft.direct.p99, 2), goal: "", met: null },
     { metric: "floor: GET /api/health, no work, p50 (ms)", sam: r3(floor.p50), baseline: "", ratio: "", goal: "", met: null },
     { metric: "floor: GET /api/health, no work, p99 (ms)", sam: r3(floor.p99), baseline: "", ratio: "", goal: "", met: null },
+    { metric: "runtime floor (forwarding Worker), non-streaming p50 (ms)", sam: r3(nonStreaming.floor.p50), baseline: r3(nonStreaming.direct.p50), ratio: round(nonStreaming.floor.p50 / nonStreaming.direct.p50, 2), goal: "", met: null },
+    { metric: "  added by the floor alone, p50 (ms)", sam: floorAddedMs.nonStreamingP50, baseline: "", ratio: "", goal: "", met: null },
+    { metric: "  added by SAM over the floor, p50 (ms)", sam: round(addedMs.nonStreamingP50 - floorAddedMs.nonStreamingP50, 3), baseline: "", ratio: "", goal: "", met: null },
+    { metric: "runtime floor (forwarding Worker), streaming p50 (ms)", sam: r3(streaming.floor.p50), baseline: r3(streaming.direct.p50), ratio: round(streaming.floor.p50 / streaming.direct.p50, 2), goal: "", met: null },
+    { metric: "  added by the floor alone, p50 (ms)", sam: floorAddedMs.streamingP50, baseline: "", ratio: "", goal: "", met: null },
+    { metric: "  added by SAM over the floor, p50 (ms)", sam: round(addedMs.streamingP50 - floorAddedMs.streamingP50, 3), baseline: "", ratio: "", goal: "", met: null },
     { metric: "proxied calls in the usage ledger", sam: accountedCalls, baseline: "", ratio: "", goal: `= ${expected}`, met: accountedCalls === expected },
   ];
-  return { config, nonStreaming, streaming, ttft, floor, addedMs, ttftRatio, accountedCalls, rows };
+  return { config, nonStreaming, streaming, ttft, floor, addedMs, floorAddedMs, ttftRatio, accountedCalls, rows };
 }
 
 /** Calls of `compat/fake-model` in the local user's usage ledger. */

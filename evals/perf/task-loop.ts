@@ -14,6 +14,12 @@
  *
  * One warm-up run of each (fewer steps) is excluded; then R measured runs, SAM and baseline
  * interleaved, and the medians are reported.
+ *
+ * Runtime floor: the same `read_file` request to the same runner, sent N times in a row from a
+ * Durable Object of the floor Worker (`floor.ts`, under wrangler dev like SAM), with and without
+ * a SQLite write before each, against the same N requests sent from this process. Swapping the
+ * baseline's request time for the floor's gives the best time per step any actor-based loop
+ * could reach here, and its ratio.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,6 +35,7 @@ import { startRunner, type RunningRunner } from "../../src/sandbox/runner/server
 import { runWorkspaceTool, workspaceToolSet } from "../../src/tools/workspace-tools.ts";
 import { call, type Stack } from "../../test/e2e/stack.ts";
 import os from "node:os";
+import { floorOutboundLoop, startFloorWorker, type OutboundLoopRequest } from "./floor.ts";
 import { cpuBetween, snapshotCpu, type CpuUsage } from "./proc-cpu.ts";
 import { formatTable, median, round, withTimeout, type Row } from "./stats.ts";
 import { awaitTerminal } from "./terminal-watch.ts";
@@ -289,6 +296,9 @@ export async function runTaskLoopBench(stack: Stack, config: TaskLoopConfig = DE
       log(`run ${r + 1}/${config.repetitions}: SAM ${sam.wallMs} ms (${sam.perStepMs} ms/step), baseline ${base.wallMs} ms (${base.perStepMs} ms/step)`);
     }
 
+    log("runtime floor: the read_file request from a Durable Object");
+    const floor = await measureFloorRead(runner, secret, config, `perf-floor-${tag}`);
+
     const samPerStep = median(samRuns.map((r) => r.perStepMs));
     const basePerStep = median(baseRuns.map((r) => r.perStepMs));
     const samWall = median(samRuns.map((r) => r.wallMs));
@@ -327,6 +337,12 @@ export async function runTaskLoopBench(stack: Stack, config: TaskLoopConfig = DE
       { metric: "  read_file per step (ms)", sam: med(samRuns, (r) => r.breakdown.toolMs), baseline: med(baseRuns, (r) => r.breakdown.toolMs), ratio: "", goal: "", met: null },
       { metric: "  everything else per step (ms)", sam: med(samRuns, (r) => r.breakdown.otherMs), baseline: med(baseRuns, (r) => r.breakdown.otherMs), ratio: "", goal: "", met: null },
     ];
+    const floorStep = basePerStep - floor.nodeMs + floor.journalMs;
+    rows.push(
+      { metric: "runtime floor: read request from a DO (ms)", sam: floor.plainMs, baseline: floor.nodeMs, ratio: round(floor.plainMs / floor.nodeMs, 2), goal: "", met: null },
+      { metric: "  with a SQLite write before each (ms)", sam: floor.journalMs, baseline: floor.nodeMs, ratio: round(floor.journalMs / floor.nodeMs, 2), goal: "", met: null },
+      { metric: "  best step reachable at the floor (ms)", sam: round(floorStep, 3), baseline: round(basePerStep, 3), ratio: round(floorStep / basePerStep, 2), goal: "", met: null },
+    );
     const cpuPerStep = (runs: TaskRun[], pick: (cpu: CpuUsage) => number) => round(median(runs.map((r) => (r.cpu ? pick(r.cpu) : Number.NaN))) / modelSteps, 3);
     const samServer = (cpu: CpuUsage) => cpu.oursMs - (cpu.byRole["bench process"] ?? 0);
     const other = (cpu: CpuUsage) => (cpu.wallMs > 0 ? cpu.otherMs / cpu.wallMs : Number.NaN);
@@ -364,6 +380,60 @@ export async function runTaskLoopBench(stack: Stack, config: TaskLoopConfig = DE
     client.close();
     await runner?.close();
     rmSync(workspacesDir, { recursive: true, force: true });
+  }
+}
+
+/** Request times of the runtime floor (ms per request, medians of the repetitions). */
+interface FloorRead {
+  /** From the floor's Durable Object, nothing else in the loop. */
+  plainMs: number;
+  /** From the floor's Durable Object, a SQLite row written before each request. */
+  journalMs: number;
+  /** From this process (Node's fetch), nothing else in the loop. */
+  nodeMs: number;
+}
+
+/**
+ * Sends the task's `read_file` request (`a.txt`) `config.steps` times in a row to `runner`, from
+ * the floor Worker's Durable Object (with and without a journal write) and from this process;
+ * one warm-up of `config.warmupSteps` each, then `config.repetitions` runs, interleaved.
+ */
+async function measureFloorRead(runner: RunningRunner, secret: string, config: TaskLoopConfig, workspaceId: string): Promise<FloorRead> {
+  const workspace = new LocalRunnerWorkspace({ url: runner.url, secret }, workspaceId);
+  await workspace.create(SEED);
+  const floor = await startFloorWorker("http://127.0.0.1:9");
+  try {
+    const request = (steps: number, journal: boolean): OutboundLoopRequest => ({
+      url: `${runner.url}/v1/workspaces/${workspaceId}/read`,
+      headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+      body: JSON.stringify({ path: "a.txt" }),
+      steps,
+      journal,
+    });
+    const fromNode = async (steps: number) => {
+      const { url, headers, body } = request(steps, false);
+      const started = performance.now();
+      for (let i = 0; i < steps; i++) {
+        const response = await fetch(url, { method: "POST", headers, body });
+        if (!response.ok) throw new Error(`read from this process: ${response.status}`);
+        await response.text();
+      }
+      return (performance.now() - started) / steps;
+    };
+    await floorOutboundLoop(floor, request(config.warmupSteps, true));
+    await fromNode(config.warmupSteps);
+    const plain: number[] = [];
+    const journal: number[] = [];
+    const node: number[] = [];
+    for (let r = 0; r < config.repetitions; r++) {
+      plain.push(await floorOutboundLoop(floor, request(config.steps, false)));
+      journal.push(await floorOutboundLoop(floor, request(config.steps, true)));
+      node.push(await fromNode(config.steps));
+    }
+    return { plainMs: round(median(plain), 3), journalMs: round(median(journal), 3), nodeMs: round(median(node), 3) };
+  } finally {
+    await floor.stop();
+    await workspace.destroy().catch(() => undefined);
   }
 }
 

@@ -71,6 +71,8 @@ export interface NewCredential extends CredentialInfo {
 
 /** A call in flight is forgotten after this long (ms) if it never settles (its Worker died). */
 export const RESERVATION_TTL_MS = 15 * 60_000;
+/** Projects whose payer-mode override is kept in memory; past this the cache starts over. */
+const PROJECT_CACHE_MAX = 1000;
 
 /** A finished call to record, sent along with the caller's next `beginCall` (or on its own). */
 export interface PendingSettle {
@@ -137,6 +139,12 @@ interface Reservation {
 export class UserAgent extends Agent<Env> {
   /** Calls in flight, by reservation id (memory only; see the header). */
   private readonly inFlight = new Map<string, Reservation>();
+  /**
+   * The `model_settings` row and the projects' payer-mode overrides, read once: only this actor
+   * writes them (and drops these when it does), and every model call reads them.
+   */
+  private settingsCache: SettingsRow | null = null;
+  private readonly projectPayerModes = new Map<string, PayerMode | null>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -220,6 +228,7 @@ export class UserAgent extends Agent<Env> {
   /** Sets the user's payer mode. */
   async setPayerMode(mode: PayerMode): Promise<PayerMode> {
     this.ctx.storage.sql.exec(`UPDATE model_settings SET payer_mode = ? WHERE id = 1`, mode);
+    this.settingsCache = null;
     return mode;
   }
 
@@ -242,6 +251,7 @@ export class UserAgent extends Agent<Env> {
       next.payerMode,
       next.defaultTaskBudgetUsd,
     );
+    this.projectPayerModes.delete(projectId);
     return next;
   }
 
@@ -269,6 +279,7 @@ export class UserAgent extends Agent<Env> {
     for (const [field, column] of columns) {
       if (update[field] !== undefined) this.ctx.storage.sql.exec(`UPDATE model_settings SET ${column} = ? WHERE id = 1`, update[field]);
     }
+    this.settingsCache = null;
     return this.getBudgets();
   }
 
@@ -368,6 +379,11 @@ export class UserAgent extends Agent<Env> {
     this.applySettle(reservationId, entry);
   }
 
+  /** Drops the reservation of a call that was never made (nothing is recorded). */
+  async release(reservationId: string): Promise<void> {
+    this.inFlight.delete(reservationId);
+  }
+
   /** Settles several calls at once (see `settle`). */
   async settleMany(settles: PendingSettle[]): Promise<void> {
     for (const s of settles) this.applySettle(s.reservationId, s.entry);
@@ -400,23 +416,22 @@ export class UserAgent extends Agent<Env> {
       ).rowsWritten;
       if (inserted === 0) return;
       const at = new Date(entry.at);
-      for (const period of [`day:${dayWindow(at).start.slice(0, 10)}`, `month:${monthWindow(at).start.slice(0, 7)}`]) {
+      // The day's and the month's counters in one statement.
+      this.ctx.storage.sql.exec(
+        `INSERT INTO counters (period, input_tokens, output_tokens, cost_usd) VALUES (?1, ?3, ?4, ?5), (?2, ?3, ?4, ?5)
+         ON CONFLICT(period) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens,
+         output_tokens = output_tokens + excluded.output_tokens, cost_usd = cost_usd + excluded.cost_usd`,
+        `day:${dayWindow(at).start.slice(0, 10)}`,
+        `month:${monthWindow(at).start.slice(0, 7)}`,
+        entry.inputTokens,
+        entry.outputTokens,
+        entry.costUsd,
+      );
+      const scopes = [entry.taskId ? `task:${entry.taskId}` : null, entry.missionId ? `mission:${entry.missionId}` : null].filter((scope) => scope !== null);
+      if (scopes.length > 0) {
         this.ctx.storage.sql.exec(
-          `INSERT INTO counters (period, input_tokens, output_tokens, cost_usd) VALUES (?, ?, ?, ?)
-           ON CONFLICT(period) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens,
-           output_tokens = output_tokens + excluded.output_tokens, cost_usd = cost_usd + excluded.cost_usd`,
-          period,
-          entry.inputTokens,
-          entry.outputTokens,
-          entry.costUsd,
-        );
-      }
-      for (const scope of [entry.taskId ? `task:${entry.taskId}` : null, entry.missionId ? `mission:${entry.missionId}` : null]) {
-        if (!scope) continue;
-        this.ctx.storage.sql.exec(
-          `INSERT INTO scope_spend (scope, cost_usd) VALUES (?, ?) ON CONFLICT(scope) DO UPDATE SET cost_usd = cost_usd + excluded.cost_usd`,
-          scope,
-          entry.costUsd,
+          `INSERT INTO scope_spend (scope, cost_usd) VALUES ${scopes.map(() => "(?, ?)").join(", ")} ON CONFLICT(scope) DO UPDATE SET cost_usd = cost_usd + excluded.cost_usd`,
+          ...scopes.flatMap((scope) => [scope, entry.costUsd]),
         );
       }
     });
@@ -459,7 +474,8 @@ export class UserAgent extends Agent<Env> {
   // ---------- internals ----------
 
   private settings(): SettingsRow {
-    return this.ctx.storage.sql.exec<SettingsRow>(`SELECT * FROM model_settings WHERE id = 1`).one();
+    this.settingsCache ??= { ...this.ctx.storage.sql.exec<SettingsRow>(`SELECT * FROM model_settings WHERE id = 1`).one() };
+    return this.settingsCache;
   }
 
   private userPayerMode(): PayerMode {
@@ -470,8 +486,14 @@ export class UserAgent extends Agent<Env> {
   /** The payer mode for a project: its override, else the user's. */
   private effectivePayerMode(projectId: string | null): PayerMode {
     if (projectId) {
-      const row = this.ctx.storage.sql.exec<{ payer_mode: string | null }>(`SELECT payer_mode FROM project_settings WHERE project_id = ?`, projectId).toArray()[0];
-      if (row?.payer_mode === "platform" || row?.payer_mode === "own-key") return row.payer_mode;
+      let mode = this.projectPayerModes.get(projectId);
+      if (mode === undefined) {
+        const stored = this.ctx.storage.sql.exec<{ payer_mode: string | null }>(`SELECT payer_mode FROM project_settings WHERE project_id = ?`, projectId).toArray()[0]?.payer_mode;
+        mode = stored === "platform" || stored === "own-key" ? stored : null;
+        if (this.projectPayerModes.size >= PROJECT_CACHE_MAX) this.projectPayerModes.clear();
+        this.projectPayerModes.set(projectId, mode);
+      }
+      if (mode) return mode;
     }
     return this.userPayerMode();
   }

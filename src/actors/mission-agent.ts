@@ -172,6 +172,8 @@ export class MissionAgent extends Agent<Env> {
   /** The running tick, if any; a tick requested meanwhile runs once more after it. */
   private ticking: Promise<void> | null = null;
   private tickAgain = false;
+  /** The entries as stored, read once and dropped by every write (`writeEntries`, `tx`): each scheduling pass reads them several times. */
+  private entriesCache: EntryRow[] | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -204,7 +206,7 @@ export class MissionAgent extends Agent<Env> {
     const spec = missionSpecSchema.parse(input);
     if (!this.row()) {
       const now = new Date().toISOString();
-      this.ctx.storage.transactionSync(() => {
+      this.tx(() => {
         this.ctx.storage.sql.exec(
           `INSERT INTO mission (id, project_id, user_id, goal, status, max_concurrent, max_retries, session_id, budget_usd, created_at, updated_at)
            VALUES (?, ?, ?, ?, 'planning', ?, ?, ?, ?, ?, ?)`,
@@ -221,7 +223,7 @@ export class MissionAgent extends Agent<Env> {
         );
         spec.tasks.forEach((task, ord) => {
           const entrySpec = entrySpecSchema.parse(task);
-          this.ctx.storage.sql.exec(
+          this.writeEntries(
             `INSERT INTO entries (key, ord, prompt, depends_on_json, spec_json, status) VALUES (?, ?, ?, ?, ?, 'pending')`,
             task.key,
             ord,
@@ -260,10 +262,10 @@ export class MissionAgent extends Agent<Env> {
 
   /** Cancels the mission and every running task of it. Returns the view after the change. */
   async cancel(reason = "cancelled by a user"): Promise<MissionView> {
-    const running = this.ctx.storage.transactionSync(() => {
+    const running = this.tx(() => {
       if (!this.setStatus(["planning", "running", "paused"], "cancelled", reason)) return null;
       const active = this.entries().filter((e) => e.status === "running" && e.task_id);
-      this.ctx.storage.sql.exec(`UPDATE entries SET status = 'cancelled', error = ? WHERE status IN ('pending', 'running')`, reason);
+      this.writeEntries(`UPDATE entries SET status = 'cancelled', error = ? WHERE status IN ('pending', 'running')`, reason);
       return active;
     });
     if (running) {
@@ -379,7 +381,7 @@ export class MissionAgent extends Agent<Env> {
         if (entry.status !== "pending") continue;
         const blocker = deps(entry).find((d) => ["failed", "cancelled", "skipped"].includes(byKey.get(d)?.status ?? ""));
         if (!blocker) continue;
-        this.ctx.storage.sql.exec(
+        this.writeEntries(
           `UPDATE entries SET status = 'skipped', error = ? WHERE key = ? AND status = 'pending'`,
           `not started: it depends on "${blocker}", which did not succeed`,
           entry.key,
@@ -400,11 +402,11 @@ export class MissionAgent extends Agent<Env> {
     const ready = entries.filter((e) => e.status === "pending" && deps(e).every((d) => byKey.get(d)?.status === "succeeded")).slice(0, Math.max(free, 0));
     if (ready.length === 0) return;
     // Choose each attempt's task id first and journal it, so every retry of this start reaches the same task.
-    const candidates = this.ctx.storage.transactionSync(() =>
+    const candidates = this.tx(() =>
       ready.map((entry) => {
         if (entry.task_id) return { ...entry, task_id: entry.task_id };
         const taskId = newId("task");
-        this.ctx.storage.sql.exec(`UPDATE entries SET task_id = ? WHERE key = ? AND status = 'pending' AND task_id IS NULL`, taskId, entry.key);
+        this.writeEntries(`UPDATE entries SET task_id = ? WHERE key = ? AND status = 'pending' AND task_id IS NULL`, taskId, entry.key);
         this.ctx.storage.sql.exec(`INSERT OR IGNORE INTO attempts (task_id, key, attempt) VALUES (?, ?, ?)`, taskId, entry.key, entry.attempts + 1);
         return { ...entry, task_id: taskId };
       }),
@@ -415,11 +417,11 @@ export class MissionAgent extends Agent<Env> {
     // At the project's cap some are refused; the project wakes this mission when a slot frees.
     const [grantedIds, settings] = await Promise.all([project.acquireTaskSlots(candidates.map((c) => c.task_id), row.id), project.taskSettings()]);
     const granted = new Set(grantedIds);
-    const started = this.ctx.storage.transactionSync(() =>
+    const started = this.tx(() =>
       candidates.filter(
         (entry) =>
           granted.has(entry.task_id) &&
-          this.ctx.storage.sql.exec(
+          this.writeEntries(
             `UPDATE entries SET status = 'running', attempts = attempts + 1 WHERE key = ? AND status = 'pending' AND task_id = ?`,
             entry.key,
             entry.task_id,
@@ -476,14 +478,14 @@ export class MissionAgent extends Agent<Env> {
    */
   private async settleTask(taskId: string, view: TaskView): Promise<void> {
     if (!TERMINAL_TASK_STATUSES.includes(view.status)) return;
-    const entry = this.ctx.storage.sql.exec<EntryRow>(`SELECT * FROM entries WHERE task_id = ? AND status = 'running'`, taskId).toArray()[0];
+    const entry = this.entries().find((e) => e.task_id === taskId && e.status === "running");
     if (!entry) return;
     const row = this.mustRow();
     let handoff: Handoff | null = null;
     // Only a task something depends on hands anything over (reading files back costs a runner call each).
     const hasDependents = this.entries().some((e) => deps(e).includes(entry.key));
     if (view.status === "succeeded" && hasDependents) handoff = await this.collectHandoff(entry.key, view);
-    const settled = this.ctx.storage.transactionSync(() => {
+    const settled = this.tx(() => {
       let status: MissionTaskStatus;
       let nextTaskId: string | null = taskId;
       let error: string | null = view.error;
@@ -495,7 +497,7 @@ export class MissionAgent extends Agent<Env> {
         error = `attempt ${entry.attempts} failed: ${view.error ?? "unknown reason"}; retrying`;
       } else status = view.status === "cancelled" ? "cancelled" : "failed";
       return (
-        this.ctx.storage.sql.exec(
+        this.writeEntries(
           `UPDATE entries SET status = ?, task_id = ?, error = ?, summary = ?, handoff_json = ?,
            input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ?
            WHERE key = ? AND status = 'running' AND task_id = ?`,
@@ -585,12 +587,30 @@ export class MissionAgent extends Agent<Env> {
     return row;
   }
 
-  private entries(): EntryRow[] {
-    return this.ctx.storage.sql.exec<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries ORDER BY ord`).toArray();
+  /** The entries in plan order. Callers must not change the rows (they are the cache). */
+  private entries(): readonly EntryRow[] {
+    this.entriesCache ??= this.ctx.storage.sql.exec<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries ORDER BY ord`).toArray();
+    return this.entriesCache;
   }
 
   private entry(key: string): EntryRow | null {
-    return this.ctx.storage.sql.exec<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE key = ?`, key).toArray()[0] ?? null;
+    return this.entries().find((e) => e.key === key) ?? null;
+  }
+
+  /** Every write to the `entries` table goes through here, so that `entriesCache` never goes stale. */
+  private writeEntries(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<Record<string, SqlStorageValue>> {
+    this.entriesCache = null;
+    return this.ctx.storage.sql.exec(query, ...bindings);
+  }
+
+  /** `transactionSync`, dropping the cached entries when it rolls back. */
+  private tx<T>(fn: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(fn);
+    } catch (error) {
+      this.entriesCache = null;
+      throw error;
+    }
   }
 
   /** Compare-and-set of the mission status. Returns whether it changed. */
@@ -676,7 +696,7 @@ function deps(entry: EntryRow): string[] {
   return JSON.parse(entry.depends_on_json) as string[];
 }
 
-function totalUsage(entries: EntryRow[]) {
+function totalUsage(entries: readonly EntryRow[]) {
   return entries.reduce(
     (sum, e) => ({ inputTokens: sum.inputTokens + e.input_tokens, outputTokens: sum.outputTokens + e.output_tokens, costUsd: sum.costUsd + e.cost_usd }),
     { inputTokens: 0, outputTokens: 0, costUsd: 0 },

@@ -399,8 +399,11 @@ export interface StepAdmission {
  * Asks the gate now for the admission of a loop's next model step, reserving the estimate for
  * `inputChars` characters of input, so the round trip overlaps the current step's tool calls.
  * `runGatedModelStep` uses it when the step's real input fits in `inputChars`; otherwise, or
- * when it was refused, the step is admitted the usual way, so budgets decide exactly as if
- * nothing had been asked ahead. An unused admission must be given to `releaseAdmission`.
+ * when it was refused, the step is admitted the usual way, so no step is refused that its exact
+ * estimate would have let through. Meanwhile it is a call in flight like any other: its
+ * reservation (including the allowance) counts in other calls' checks, and a budget is
+ * overshot by at most the calls in flight. An unused admission must be given to
+ * `releaseAdmission`.
  */
 export function admitAhead(env: Env, context: GateContext, modelId: string, inputChars: number): StepAdmission {
   const call = beginGatedCall(env, context, modelId, estimateUsage(env, modelId, inputChars), "task").catch(() => null);

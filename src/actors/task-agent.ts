@@ -13,16 +13,7 @@ import type { Env } from "../env.ts";
 import type { ProjectAgent } from "./project-agent.ts";
 import { missionIdSchema, newId, projectIdSchema, sessionIdSchema, taskIdSchema, userIdSchema } from "../ids.ts";
 import { registerTask } from "../indexes.ts";
-import {
-  admitAhead,
-  AHEAD_OUTPUT_ALLOWANCE_CHARS,
-  BudgetExceededError,
-  releaseAdmission,
-  runGatedModelStep,
-  stepInputChars,
-  type GatedStepResult,
-  type StepAdmission,
-} from "../models/gate.ts";
+import { BudgetExceededError, runGatedModelStep, type GatedStepResult } from "../models/gate.ts";
 import { scriptSchema, SCRIPT_FINISHED_TEXT, type ScriptStep } from "../models/scripted.ts";
 import type { RequestedToolCall } from "../models/step.ts";
 import { openWorkspace } from "../sandbox/open.ts";
@@ -51,13 +42,6 @@ export const MAX_MAX_STEPS = 1000;
 const PUBLISH_BATCH_MS = 25;
 /** Cap on a tool output stored in the transcript, in characters (64 KiB, as the exec cap). */
 const MAX_STORED_OUTPUT = 64 * 1024;
-/**
- * How stale the stored `last_activity_at` may get while the loop runs, ms. The silence check
- * reads the live time from memory; the stored one only matters to an instance that lost its
- * memory, and the loop's restart stores a fresh one. Writing it at every event cost one UPDATE
- * per journal entry.
- */
-const ACTIVITY_WRITE_MS = 1000;
 
 /** Seed files: at most 1,000 files, paths up to 1,024 characters. */
 export const workspaceSeedSchema = z
@@ -195,17 +179,6 @@ export class TaskAgent extends Agent<Env> {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** The conversation as journaled, kept in memory while the loop runs (reloaded on resume). */
   private conversationCache: ModelMessage[] | null = null;
-  /**
-   * The task row as stored, read once and dropped by every write to the table (`writeTask`) and
-   * every failed transaction (`tx`): the loop reads it several times per step.
-   */
-  private rowCache: TaskRow | null = null;
-  /** The transcript's last seq as stored (null: not read yet); kept like `rowCache`. */
-  private lastSeq: number | null = null;
-  /** When the task last made progress, ms since epoch; stored at most every ACTIVITY_WRITE_MS. */
-  private lastActivityAt = 0;
-  /** False only when this instance knows the inbox holds nothing undelivered. */
-  private inboxMaybePending = true;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -247,7 +220,7 @@ export class TaskAgent extends Agent<Env> {
           ? { policies: spec.policies, limits: spec.limits }
           : await (await getAgentByName(this.env.ProjectAgent, spec.projectId)).taskSettings();
       const now = new Date().toISOString();
-      const inserted = this.writeTask(
+      const inserted = this.ctx.storage.sql.exec(
         `INSERT OR IGNORE INTO task (id, project_id, user_id, prompt, model, script_json, max_steps, seed_json, status, budget_usd,
          mission_budget_usd, mission_id, parent_task_id, depth, session_id, policies_json, limits_json, last_activity_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -329,7 +302,7 @@ export class TaskAgent extends Agent<Env> {
    * task is not waiting for an answer.
    */
   async answer(text: string, author: string): Promise<{ ok: true; task: TaskView } | { ok: false; message: string }> {
-    const event = this.tx(() => {
+    const event = this.ctx.storage.transactionSync(() => {
       const row = this.mustRow();
       const pending = row.status === "waiting" && row.wait_kind === "human" ? this.pendingToolCalls().find((c) => c.toolName === "ask_human") : undefined;
       if (!pending) return null;
@@ -349,11 +322,10 @@ export class TaskAgent extends Agent<Env> {
    * the conversation before the next model step. Refused once the task has ended.
    */
   async sendMessage(text: string, from: string): Promise<{ ok: true } | { ok: false; message: string }> {
-    const event = this.tx(() => {
+    const event = this.ctx.storage.transactionSync(() => {
       const row = this.mustRow();
       if (TERMINAL_TASK_STATUSES.includes(row.status)) return null;
       this.ctx.storage.sql.exec(`INSERT INTO inbox (text) VALUES (?)`, `Message from ${from}: ${text}`);
-      this.inboxMaybePending = true;
       return this.journal({ type: "message", kind: "message", from, text });
     });
     if (!event) return { ok: false, message: "the task has ended" };
@@ -393,15 +365,13 @@ export class TaskAgent extends Agent<Env> {
     if (!row || row.status !== "running") return;
     const silenceMs = this.limits().silenceMs;
     const now = Date.now();
-    const lastActivity = Math.max(row.last_activity_at, this.lastActivityAt);
-    const quietFor = now - lastActivity;
-    if (quietFor < silenceMs) return this.armSilenceTimer(lastActivity + silenceMs, true);
+    const quietFor = now - row.last_activity_at;
+    if (quietFor < silenceMs) return this.armSilenceTimer(row.last_activity_at + silenceMs, true);
     if (row.checked_in_at === null) {
       const text = `Check-in: no progress for ${Math.round(quietFor / 1000)} s. Report what you are doing and continue, or finish with a summary.`;
-      const event = this.tx(() => {
-        this.writeTask(`UPDATE task SET checked_in_at = ? WHERE id = ?`, now, row.id);
+      const event = this.ctx.storage.transactionSync(() => {
+        this.ctx.storage.sql.exec(`UPDATE task SET checked_in_at = ? WHERE id = ?`, now, row.id);
         this.ctx.storage.sql.exec(`INSERT INTO inbox (text) VALUES (?)`, text);
-        this.inboxMaybePending = true;
         return this.journal({ type: "message", kind: "check_in", from: "SAM", text });
       });
       await this.publish([event], false, true);
@@ -451,12 +421,11 @@ export class TaskAgent extends Agent<Env> {
       await openWorkspace(this.env, first.id).create(JSON.parse(seed ?? "{}") as Record<string, string>);
       const event = this.transition(["queued"], "running");
       if (!event) return;
-      this.writeTask(`UPDATE task SET seed_json = NULL WHERE id = ?`, first.id);
+      this.ctx.storage.sql.exec(`UPDATE task SET seed_json = NULL WHERE id = ?`, first.id);
       await this.publish([event], true, true);
     }
     // (Re)starting the loop is progress: the silence timer counts from here.
-    this.lastActivityAt = Date.now();
-    this.writeTask(`UPDATE task SET last_activity_at = ?, checked_in_at = NULL WHERE id = ?`, this.lastActivityAt, first.id);
+    this.ctx.storage.sql.exec(`UPDATE task SET last_activity_at = ?, checked_in_at = NULL WHERE id = ?`, Date.now(), first.id);
     await this.armSilenceTimer(Date.now() + this.limits().silenceMs);
     const tools = { ...workspaceToolSet(), ...platformToolSet() };
     const policies = JSON.parse(first.policies_json) as string[];
@@ -474,63 +443,45 @@ export class TaskAgent extends Agent<Env> {
     const workspace = openWorkspace(this.env, first.id);
 
     this.conversationCache = null;
-    // The next step's admission, asked for while this step's tools run; released if unused.
-    let ahead: StepAdmission | null = null;
-    // Calls journaled but without a result: read from the journal once (a resumed loop); after
-    // that the loop itself knows (every call it runs gets its result journaled).
-    let pending = this.pendingToolCalls();
-    try {
-      for (;;) {
-        const row = this.mustRow();
-        if (row.status !== "running") return;
-        if (pending.length === 0) {
-          if (row.steps >= row.max_steps) {
-            await this.finish("failed", null, `step limit reached (maxSteps ${row.max_steps})`);
-            return;
-          }
-          this.deliverInbox();
-          this.abort = new AbortController();
-          let step: GatedStepResult;
-          try {
-            const admission = ahead;
-            ahead = null;
-            step = await runGatedModelStep(
-              this.env,
-              context,
-              row.model,
-              script,
-              { instructions, messages: this.conversation(row.prompt), tools, abortSignal: this.abort.signal },
-              admission,
-            );
-          } catch (error) {
-            if (!(error instanceof BudgetExceededError)) throw error;
-            await this.finish("failed", null, `budget_exceeded: ${error.message}`);
-            return;
-          } finally {
-            this.abort = null;
-          }
-          if (this.status() !== "running") return;
-          const events = this.recordStep(row, step);
-          void this.publish(events, true, false);
-          if (step.toolCalls.length === 0) {
-            await this.finish("succeeded", step.text.trim() || SCRIPT_FINISHED_TEXT, null);
-            return;
-          }
-          pending = step.toolCalls;
-          // Tools that cannot make the task wait: admit the next step meanwhile (one round trip less).
-          if (row.steps + 1 < row.max_steps && pending.every((call) => !isPlatformTool(call.toolName))) {
-            const inputChars = stepInputChars(instructions, this.conversation(row.prompt)) + pending.length * AHEAD_OUTPUT_ALLOWANCE_CHARS;
-            ahead = admitAhead(this.env, context, row.model, inputChars);
-          }
+    for (;;) {
+      const row = this.mustRow();
+      if (row.status !== "running") return;
+      let pending = this.pendingToolCalls();
+      if (pending.length === 0) {
+        if (row.steps >= row.max_steps) {
+          await this.finish("failed", null, `step limit reached (maxSteps ${row.max_steps})`);
+          return;
         }
-        for (const call of pending) {
-          if (this.status() !== "running") return;
-          if (!(await this.runToolCall(call, workspace))) return; // the task now waits
+        this.deliverInbox();
+        this.abort = new AbortController();
+        let step: GatedStepResult;
+        try {
+          step = await runGatedModelStep(this.env, context, row.model, script, {
+            instructions,
+            messages: this.conversation(row.prompt),
+            tools,
+            abortSignal: this.abort.signal,
+          });
+        } catch (error) {
+          if (!(error instanceof BudgetExceededError)) throw error;
+          await this.finish("failed", null, `budget_exceeded: ${error.message}`);
+          return;
+        } finally {
+          this.abort = null;
         }
-        pending = [];
+        if (this.status() !== "running") return;
+        const events = this.recordStep(row, step);
+        void this.publish(events, true, false);
+        if (step.toolCalls.length === 0) {
+          await this.finish("succeeded", step.text.trim() || SCRIPT_FINISHED_TEXT, null);
+          return;
+        }
+        pending = step.toolCalls;
       }
-    } finally {
-      if (ahead) void releaseAdmission(ahead);
+      for (const call of pending) {
+        if (this.status() !== "running") return;
+        if (!(await this.runToolCall(call, workspace))) return; // the task now waits
+      }
     }
   }
 
@@ -540,9 +491,9 @@ export class TaskAgent extends Agent<Env> {
    */
   private recordStep(row: TaskRow, step: GatedStepResult): TranscriptEvent[] {
     const cost = step.costUsd;
-    return this.tx(() => {
+    return this.ctx.storage.transactionSync(() => {
       for (const message of step.responseMessages) this.appendMessage(message);
-      this.writeTask(
+      this.ctx.storage.sql.exec(
         `UPDATE task SET steps = steps + 1, input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
          cost_usd = cost_usd + ?, updated_at = ? WHERE id = ?`,
         step.inputTokens,
@@ -584,7 +535,7 @@ export class TaskAgent extends Agent<Env> {
     if (outcome === "wait") return false;
     const output = outcome.output.length > MAX_STORED_OUTPUT ? `${outcome.output.slice(0, MAX_STORED_OUTPUT)}\n[truncated]` : outcome.output;
     const modelOutput = outcome.exitCode === null ? output : `exit code: ${outcome.exitCode}\n${output}`;
-    const event = this.tx(() => {
+    const event = this.ctx.storage.transactionSync(() => {
       this.appendMessage({
         role: "tool",
         content: [
@@ -639,7 +590,7 @@ export class TaskAgent extends Agent<Env> {
     const row = this.mustRow();
     const limits = this.limits();
     const key = input.idempotency_key ?? toolCallId;
-    const childId = this.tx(() => {
+    const childId = this.ctx.storage.transactionSync(() => {
       const existing = this.ctx.storage.sql.exec<{ task_id: string }>(`SELECT task_id FROM children WHERE idempotency_key = ?`, key).toArray()[0];
       if (existing) return { id: existing.task_id };
       if (row.depth + 1 > limits.maxDepth) return { error: `a child would be at depth ${row.depth + 1}; the project allows ${limits.maxDepth}` };
@@ -738,14 +689,12 @@ export class TaskAgent extends Agent<Env> {
 
   /** Appends undelivered inbox messages (check-ins, messages) to the conversation, once each. */
   private deliverInbox(): void {
-    if (!this.inboxMaybePending) return;
-    this.tx(() => {
+    this.ctx.storage.transactionSync(() => {
       const rows = this.ctx.storage.sql.exec<{ id: number; text: string }>(`SELECT id, text FROM inbox WHERE delivered = 0 ORDER BY id`).toArray();
       for (const row of rows) {
         this.appendMessage({ role: "user", content: row.text });
         this.ctx.storage.sql.exec(`UPDATE inbox SET delivered = 1 WHERE id = ?`, row.id);
       }
-      this.inboxMaybePending = false;
     });
   }
 
@@ -820,27 +769,7 @@ export class TaskAgent extends Agent<Env> {
   // ---------- storage ----------
 
   private row(): TaskRow | null {
-    this.rowCache ??= this.ctx.storage.sql.exec<TaskRow>(SELECT_TASK_ROW).toArray()[0] ?? null;
-    return this.rowCache;
-  }
-
-  /** Every write to the `task` table goes through here, so that `rowCache` never goes stale. */
-  private writeTask(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<Record<string, SqlStorageValue>> {
-    this.rowCache = null;
-    return this.ctx.storage.sql.exec(query, ...bindings);
-  }
-
-  /** `transactionSync`, dropping what is cached from storage when it rolls back. */
-  private tx<T>(fn: () => T): T {
-    try {
-      return this.ctx.storage.transactionSync(fn);
-    } catch (error) {
-      this.rowCache = null;
-      this.lastSeq = null;
-      this.inboxMaybePending = true;
-      this.conversationCache = null;
-      throw error;
-    }
+    return this.ctx.storage.sql.exec<TaskRow>(SELECT_TASK_ROW).toArray()[0] ?? null;
   }
 
   /** The script for the `scripted` model, if the task has one. */
@@ -851,7 +780,7 @@ export class TaskAgent extends Agent<Env> {
 
   /** Just the status: the loop checks it at every boundary. */
   private status(): TaskStatus | null {
-    return this.row()?.status ?? null;
+    return this.ctx.storage.sql.exec<{ status: TaskStatus }>(`SELECT status FROM task LIMIT 1`).toArray()[0]?.status ?? null;
   }
 
   private mustRow(): TaskRow {
@@ -873,11 +802,11 @@ export class TaskAgent extends Agent<Env> {
     to: TaskStatus,
     fields: { summary?: string | null; error?: string | null; changedFiles?: string[]; waitKind?: "children" | "human"; question?: string } = {},
   ): TranscriptEvent | null {
-    return this.tx(() => {
+    return this.ctx.storage.transactionSync(() => {
       const row = this.mustRow();
       if (!from.includes(row.status)) return null;
       // What the task waits on is kept only while it waits; leaving `waiting` is progress.
-      this.writeTask(
+      this.ctx.storage.sql.exec(
         `UPDATE task SET status = ?, summary = COALESCE(?, summary), error = COALESCE(?, error),
          changed_files_json = COALESCE(?, changed_files_json), wait_kind = ?, question = ?, updated_at = ?,
          last_activity_at = CASE WHEN status = 'waiting' THEN ? ELSE last_activity_at END WHERE id = ?`,
@@ -897,21 +826,14 @@ export class TaskAgent extends Agent<Env> {
 
   /** Appends an event with the next seq; returns it. */
   private journal(event: NewTranscriptEvent): TranscriptEvent {
-    this.lastSeq ??= this.ctx.storage.sql.exec<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM transcript`).one().seq ?? 0;
+    const last = this.ctx.storage.sql.exec<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM transcript`).one().seq ?? 0;
     // Built here from typed parts, so it is not re-validated; reads from storage are.
-    const full = { ...event, seq: this.lastSeq + 1, at: new Date().toISOString() } as TranscriptEvent;
+    const full = { ...event, seq: last + 1, at: new Date().toISOString() } as TranscriptEvent;
     const toolCallId = "toolCallId" in full ? full.toolCallId : null;
     this.ctx.storage.sql.exec(`INSERT INTO transcript (seq, type, tool_call_id, data) VALUES (?, ?, ?, ?)`, full.seq, full.type, toolCallId, JSON.stringify(full));
-    this.lastSeq = full.seq;
     // Progress extends the silence timer and clears a check-in; the check-in itself does not count.
-    // `checkSilence` reads the time from memory, so storing it is needed only now and then.
     if (full.type !== "message" || full.kind !== "check_in") {
-      const now = Date.now();
-      this.lastActivityAt = now;
-      const row = this.row();
-      if (!row || row.checked_in_at !== null || now - row.last_activity_at >= ACTIVITY_WRITE_MS) {
-        this.writeTask(`UPDATE task SET last_activity_at = ?, checked_in_at = NULL`, now);
-      }
+      this.ctx.storage.sql.exec(`UPDATE task SET last_activity_at = ?, checked_in_at = NULL`, Date.now());
     }
     return full;
   }

@@ -42,6 +42,13 @@ export const MAX_MAX_STEPS = 1000;
 const PUBLISH_BATCH_MS = 25;
 /** Cap on a tool output stored in the transcript, in characters (64 KiB, as the exec cap). */
 const MAX_STORED_OUTPUT = 64 * 1024;
+/**
+ * How stale the stored `last_activity_at` may get while the loop runs, ms. The silence check
+ * reads the live time from memory; the stored one only matters to an instance that lost its
+ * memory, and the loop's restart stores a fresh one. Writing it at every event cost one UPDATE
+ * per journal entry.
+ */
+const ACTIVITY_WRITE_MS = 1000;
 
 /** Seed files: at most 1,000 files, paths up to 1,024 characters. */
 export const workspaceSeedSchema = z
@@ -179,6 +186,17 @@ export class TaskAgent extends Agent<Env> {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** The conversation as journaled, kept in memory while the loop runs (reloaded on resume). */
   private conversationCache: ModelMessage[] | null = null;
+  /**
+   * The task row as stored, read once and dropped by every write to the table (`writeTask`) and
+   * every failed transaction (`tx`): the loop reads it several times per step.
+   */
+  private rowCache: TaskRow | null = null;
+  /** The transcript's last seq as stored (null: not read yet); kept like `rowCache`. */
+  private lastSeq: number | null = null;
+  /** When the task last made progress, ms since epoch; stored at most every ACTIVITY_WRITE_MS. */
+  private lastActivityAt = 0;
+  /** False only when this instance knows the inbox holds nothing undelivered. */
+  private inboxMaybePending = true;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -220,7 +238,7 @@ export class TaskAgent extends Agent<Env> {
           ? { policies: spec.policies, limits: spec.limits }
           : await (await getAgentByName(this.env.ProjectAgent, spec.projectId)).taskSettings();
       const now = new Date().toISOString();
-      const inserted = this.ctx.storage.sql.exec(
+      const inserted = this.writeTask(
         `INSERT OR IGNORE INTO task (id, project_id, user_id, prompt, model, script_json, max_steps, seed_json, status, budget_usd,
          mission_budget_usd, mission_id, parent_task_id, depth, session_id, policies_json, limits_json, last_activity_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -302,7 +320,7 @@ export class TaskAgent extends Agent<Env> {
    * task is not waiting for an answer.
    */
   async answer(text: string, author: string): Promise<{ ok: true; task: TaskView } | { ok: false; message: string }> {
-    const event = this.ctx.storage.transactionSync(() => {
+    const event = this.tx(() => {
       const row = this.mustRow();
       const pending = row.status === "waiting" && row.wait_kind === "human" ? this.pendingToolCalls().find((c) => c.toolName === "ask_human") : undefined;
       if (!pending) return null;
@@ -322,10 +340,11 @@ export class TaskAgent extends Agent<Env> {
    * the conversation before the next model step. Refused once the task has ended.
    */
   async sendMessage(text: string, from: string): Promise<{ ok: true } | { ok: false; message: string }> {
-    const event = this.ctx.storage.transactionSync(() => {
+    const event = this.tx(() => {
       const row = this.mustRow();
       if (TERMINAL_TASK_STATUSES.includes(row.status)) return null;
       this.ctx.storage.sql.exec(`INSERT INTO inbox (text) VALUES (?)`, `Message from ${from}: ${text}`);
+      this.inboxMaybePending = true;
       return this.journal({ type: "message", kind: "message", from, text });
     });
     if (!event) return { ok: false, message: "the task has ended" };
@@ -365,13 +384,15 @@ export class TaskAgent extends Agent<Env> {
     if (!row || row.status !== "running") return;
     const silenceMs = this.limits().silenceMs;
     const now = Date.now();
-    const quietFor = now - row.last_activity_at;
-    if (quietFor < silenceMs) return this.armSilenceTimer(row.last_activity_at + silenceMs, true);
+    const lastActivity = Math.max(row.last_activity_at, this.lastActivityAt);
+    const quietFor = now - lastActivity;
+    if (quietFor < silenceMs) return this.armSilenceTimer(lastActivity + silenceMs, true);
     if (row.checked_in_at === null) {
       const text = `Check-in: no progress for ${Math.round(quietFor / 1000)} s. Report what you are doing and continue, or finish with a summary.`;
-      const event = this.ctx.storage.transactionSync(() => {
-        this.ctx.storage.sql.exec(`UPDATE task SET checked_in_at = ? WHERE id = ?`, now, row.id);
+      const event = this.tx(() => {
+        this.writeTask(`UPDATE task SET checked_in_at = ? WHERE id = ?`, now, row.id);
         this.ctx.storage.sql.exec(`INSERT INTO inbox (text) VALUES (?)`, text);
+        this.inboxMaybePending = true;
         return this.journal({ type: "message", kind: "check_in", from: "SAM", text });
       });
       await this.publish([event], false, true);
@@ -421,11 +442,12 @@ export class TaskAgent extends Agent<Env> {
       await openWorkspace(this.env, first.id).create(JSON.parse(seed ?? "{}") as Record<string, string>);
       const event = this.transition(["queued"], "running");
       if (!event) return;
-      this.ctx.storage.sql.exec(`UPDATE task SET seed_json = NULL WHERE id = ?`, first.id);
+      this.writeTask(`UPDATE task SET seed_json = NULL WHERE id = ?`, first.id);
       await this.publish([event], true, true);
     }
     // (Re)starting the loop is progress: the silence timer counts from here.
-    this.ctx.storage.sql.exec(`UPDATE task SET last_activity_at = ?, checked_in_at = NULL WHERE id = ?`, Date.now(), first.id);
+    this.lastActivityAt = Date.now();
+    this.writeTask(`UPDATE task SET last_activity_at = ?, checked_in_at = NULL WHERE id = ?`, this.lastActivityAt, first.id);
     await this.armSilenceTimer(Date.now() + this.limits().silenceMs);
     const tools = { ...workspaceToolSet(), ...platformToolSet() };
     const policies = JSON.parse(first.policies_json) as string[];
@@ -443,10 +465,12 @@ export class TaskAgent extends Agent<Env> {
     const workspace = openWorkspace(this.env, first.id);
 
     this.conversationCache = null;
+    // Calls journaled but without a result: read from the journal once (a resumed loop); after
+    // that the loop itself knows (every call it runs gets its result journaled).
+    let pending = this.pendingToolCalls();
     for (;;) {
       const row = this.mustRow();
       if (row.status !== "running") return;
-      let pending = this.pendingToolCalls();
       if (pending.length === 0) {
         if (row.steps >= row.max_steps) {
           await this.finish("failed", null, `step limit reached (maxSteps ${row.max_steps})`);
@@ -482,6 +506,7 @@ export class TaskAgent extends Agent<Env> {
         if (this.status() !== "running") return;
         if (!(await this.runToolCall(call, workspace))) return; // the task now waits
       }
+      pending = [];
     }
   }
 
@@ -491,9 +516,9 @@ export class TaskAgent extends Agent<Env> {
    */
   private recordStep(row: TaskRow, step: GatedStepResult): TranscriptEvent[] {
     const cost = step.costUsd;
-    return this.ctx.storage.transactionSync(() => {
+    return this.tx(() => {
       for (const message of step.responseMessages) this.appendMessage(message);
-      this.ctx.storage.sql.exec(
+      this.writeTask(
         `UPDATE task SET steps = steps + 1, input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
          cost_usd = cost_usd + ?, updated_at = ? WHERE id = ?`,
         step.inputTokens,
@@ -535,7 +560,7 @@ export class TaskAgent extends Agent<Env> {
     if (outcome === "wait") return false;
     const output = outcome.output.length > MAX_STORED_OUTPUT ? `${outcome.output.slice(0, MAX_STORED_OUTPUT)}\n[truncated]` : outcome.output;
     const modelOutput = outcome.exitCode === null ? output : `exit code: ${outcome.exitCode}\n${output}`;
-    const event = this.ctx.storage.transactionSync(() => {
+    const event = this.tx(() => {
       this.appendMessage({
         role: "tool",
         content: [
@@ -590,7 +615,7 @@ export class TaskAgent extends Agent<Env> {
     const row = this.mustRow();
     const limits = this.limits();
     const key = input.idempotency_key ?? toolCallId;
-    const childId = this.ctx.storage.transactionSync(() => {
+    const childId = this.tx(() => {
       const existing = this.ctx.storage.sql.exec<{ task_id: string }>(`SELECT task_id FROM children WHERE idempotency_key = ?`, key).toArray()[0];
       if (existing) return { id: existing.task_id };
       if (row.depth + 1 > limits.maxDepth) return { error: `a child would be at depth ${row.depth + 1}; the project allows ${limits.maxDepth}` };
@@ -689,12 +714,14 @@ export class TaskAgent extends Agent<Env> {
 
   /** Appends undelivered inbox messages (check-ins, messages) to the conversation, once each. */
   private deliverInbox(): void {
-    this.ctx.storage.transactionSync(() => {
+    if (!this.inboxMaybePending) return;
+    this.tx(() => {
       const rows = this.ctx.storage.sql.exec<{ id: number; text: string }>(`SELECT id, text FROM inbox WHERE delivered = 0 ORDER BY id`).toArray();
       for (const row of rows) {
         this.appendMessage({ role: "user", content: row.text });
         this.ctx.storage.sql.exec(`UPDATE inbox SET delivered = 1 WHERE id = ?`, row.id);
       }
+      this.inboxMaybePending = false;
     });
   }
 
@@ -769,7 +796,27 @@ export class TaskAgent extends Agent<Env> {
   // ---------- storage ----------
 
   private row(): TaskRow | null {
-    return this.ctx.storage.sql.exec<TaskRow>(SELECT_TASK_ROW).toArray()[0] ?? null;
+    this.rowCache ??= this.ctx.storage.sql.exec<TaskRow>(SELECT_TASK_ROW).toArray()[0] ?? null;
+    return this.rowCache;
+  }
+
+  /** Every write to the `task` table goes through here, so that `rowCache` never goes stale. */
+  private writeTask(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<Record<string, SqlStorageValue>> {
+    this.rowCache = null;
+    return this.ctx.storage.sql.exec(query, ...bindings);
+  }
+
+  /** `transactionSync`, dropping what is cached from storage when it rolls back. */
+  private tx<T>(fn: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(fn);
+    } catch (error) {
+      this.rowCache = null;
+      this.lastSeq = null;
+      this.inboxMaybePending = true;
+      this.conversationCache = null;
+      throw error;
+    }
   }
 
   /** The script for the `scripted` model, if the task has one. */
@@ -780,7 +827,7 @@ export class TaskAgent extends Agent<Env> {
 
   /** Just the status: the loop checks it at every boundary. */
   private status(): TaskStatus | null {
-    return this.ctx.storage.sql.exec<{ status: TaskStatus }>(`SELECT status FROM task LIMIT 1`).toArray()[0]?.status ?? null;
+    return this.row()?.status ?? null;
   }
 
   private mustRow(): TaskRow {
@@ -802,11 +849,11 @@ export class TaskAgent extends Agent<Env> {
     to: TaskStatus,
     fields: { summary?: string | null; error?: string | null; changedFiles?: string[]; waitKind?: "children" | "human"; question?: string } = {},
   ): TranscriptEvent | null {
-    return this.ctx.storage.transactionSync(() => {
+    return this.tx(() => {
       const row = this.mustRow();
       if (!from.includes(row.status)) return null;
       // What the task waits on is kept only while it waits; leaving `waiting` is progress.
-      this.ctx.storage.sql.exec(
+      this.writeTask(
         `UPDATE task SET status = ?, summary = COALESCE(?, summary), error = COALESCE(?, error),
          changed_files_json = COALESCE(?, changed_files_json), wait_kind = ?, question = ?, updated_at = ?,
          last_activity_at = CASE WHEN status = 'waiting' THEN ? ELSE last_activity_at END WHERE id = ?`,
@@ -826,14 +873,21 @@ export class TaskAgent extends Agent<Env> {
 
   /** Appends an event with the next seq; returns it. */
   private journal(event: NewTranscriptEvent): TranscriptEvent {
-    const last = this.ctx.storage.sql.exec<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM transcript`).one().seq ?? 0;
+    this.lastSeq ??= this.ctx.storage.sql.exec<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM transcript`).one().seq ?? 0;
     // Built here from typed parts, so it is not re-validated; reads from storage are.
-    const full = { ...event, seq: last + 1, at: new Date().toISOString() } as TranscriptEvent;
+    const full = { ...event, seq: this.lastSeq + 1, at: new Date().toISOString() } as TranscriptEvent;
     const toolCallId = "toolCallId" in full ? full.toolCallId : null;
     this.ctx.storage.sql.exec(`INSERT INTO transcript (seq, type, tool_call_id, data) VALUES (?, ?, ?, ?)`, full.seq, full.type, toolCallId, JSON.stringify(full));
+    this.lastSeq = full.seq;
     // Progress extends the silence timer and clears a check-in; the check-in itself does not count.
+    // `checkSilence` reads the time from memory, so storing it is needed only now and then.
     if (full.type !== "message" || full.kind !== "check_in") {
-      this.ctx.storage.sql.exec(`UPDATE task SET last_activity_at = ?, checked_in_at = NULL`, Date.now());
+      const now = Date.now();
+      this.lastActivityAt = now;
+      const row = this.row();
+      if (!row || row.checked_in_at !== null || now - row.last_activity_at >= ACTIVITY_WRITE_MS) {
+        this.writeTask(`UPDATE task SET last_activity_at = ?, checked_in_at = NULL`, now);
+      }
     }
     return full;
   }

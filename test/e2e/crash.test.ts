@@ -3,6 +3,8 @@
  * of a task: after `npm start` runs again over the same data, the task resumes from its journal
  * and succeeds, and no finished tool call runs again.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { TranscriptEvent } from "../../src/actors/protocol.ts";
 import { call, startStack, waitForTaskEnd, type Stack } from "./stack.ts";
@@ -22,7 +24,7 @@ describe("crash recovery", () => {
         prompt: "log three lines",
         script: [
           { toolCalls: [{ toolName: "bash", input: { command: "echo first >> run.log" } }] },
-          { toolCalls: [{ toolName: "bash", input: { command: "sleep 3; echo second >> run.log" } }] },
+          { toolCalls: [{ toolName: "bash", input: { command: "sleep 5; echo second >> run.log" } }] },
           { toolCalls: [{ toolName: "bash", input: { command: "echo third >> run.log; cat run.log" } }] },
           { text: "logged" },
         ],
@@ -35,6 +37,9 @@ describe("crash recovery", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await stack.crash();
+    // The crash came while the sleep ran: only the first line is in the log (else the test
+    // would not be exercising an interrupted command).
+    expect(readFileSync(join(stack.stateDir, "workspaces", task.id, "files", "run.log"), "utf8")).toBe("first\n");
 
     stack = await startStack({ stateDir: stack.stateDir, token: stack.token });
     const done = await waitForTaskEnd(stack, task.id);

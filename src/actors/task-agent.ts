@@ -13,7 +13,16 @@ import type { Env } from "../env.ts";
 import type { ProjectAgent } from "./project-agent.ts";
 import { missionIdSchema, newId, projectIdSchema, sessionIdSchema, taskIdSchema, userIdSchema } from "../ids.ts";
 import { registerTask } from "../indexes.ts";
-import { BudgetExceededError, runGatedModelStep, type GatedStepResult } from "../models/gate.ts";
+import {
+  admitAhead,
+  AHEAD_OUTPUT_ALLOWANCE_CHARS,
+  BudgetExceededError,
+  releaseAdmission,
+  runGatedModelStep,
+  stepInputChars,
+  type GatedStepResult,
+  type StepAdmission,
+} from "../models/gate.ts";
 import { scriptSchema, SCRIPT_FINISHED_TEXT, type ScriptStep } from "../models/scripted.ts";
 import type { RequestedToolCall } from "../models/step.ts";
 import { openWorkspace } from "../sandbox/open.ts";
@@ -465,48 +474,63 @@ export class TaskAgent extends Agent<Env> {
     const workspace = openWorkspace(this.env, first.id);
 
     this.conversationCache = null;
+    // The next step's admission, asked for while this step's tools run; released if unused.
+    let ahead: StepAdmission | null = null;
     // Calls journaled but without a result: read from the journal once (a resumed loop); after
     // that the loop itself knows (every call it runs gets its result journaled).
     let pending = this.pendingToolCalls();
-    for (;;) {
-      const row = this.mustRow();
-      if (row.status !== "running") return;
-      if (pending.length === 0) {
-        if (row.steps >= row.max_steps) {
-          await this.finish("failed", null, `step limit reached (maxSteps ${row.max_steps})`);
-          return;
+    try {
+      for (;;) {
+        const row = this.mustRow();
+        if (row.status !== "running") return;
+        if (pending.length === 0) {
+          if (row.steps >= row.max_steps) {
+            await this.finish("failed", null, `step limit reached (maxSteps ${row.max_steps})`);
+            return;
+          }
+          this.deliverInbox();
+          this.abort = new AbortController();
+          let step: GatedStepResult;
+          try {
+            const admission = ahead;
+            ahead = null;
+            step = await runGatedModelStep(
+              this.env,
+              context,
+              row.model,
+              script,
+              { instructions, messages: this.conversation(row.prompt), tools, abortSignal: this.abort.signal },
+              admission,
+            );
+          } catch (error) {
+            if (!(error instanceof BudgetExceededError)) throw error;
+            await this.finish("failed", null, `budget_exceeded: ${error.message}`);
+            return;
+          } finally {
+            this.abort = null;
+          }
+          if (this.status() !== "running") return;
+          const events = this.recordStep(row, step);
+          void this.publish(events, true, false);
+          if (step.toolCalls.length === 0) {
+            await this.finish("succeeded", step.text.trim() || SCRIPT_FINISHED_TEXT, null);
+            return;
+          }
+          pending = step.toolCalls;
+          // Tools that cannot make the task wait: admit the next step meanwhile (one round trip less).
+          if (row.steps + 1 < row.max_steps && pending.every((call) => !isPlatformTool(call.toolName))) {
+            const inputChars = stepInputChars(instructions, this.conversation(row.prompt)) + pending.length * AHEAD_OUTPUT_ALLOWANCE_CHARS;
+            ahead = admitAhead(this.env, context, row.model, inputChars);
+          }
         }
-        this.deliverInbox();
-        this.abort = new AbortController();
-        let step: GatedStepResult;
-        try {
-          step = await runGatedModelStep(this.env, context, row.model, script, {
-            instructions,
-            messages: this.conversation(row.prompt),
-            tools,
-            abortSignal: this.abort.signal,
-          });
-        } catch (error) {
-          if (!(error instanceof BudgetExceededError)) throw error;
-          await this.finish("failed", null, `budget_exceeded: ${error.message}`);
-          return;
-        } finally {
-          this.abort = null;
+        for (const call of pending) {
+          if (this.status() !== "running") return;
+          if (!(await this.runToolCall(call, workspace))) return; // the task now waits
         }
-        if (this.status() !== "running") return;
-        const events = this.recordStep(row, step);
-        void this.publish(events, true, false);
-        if (step.toolCalls.length === 0) {
-          await this.finish("succeeded", step.text.trim() || SCRIPT_FINISHED_TEXT, null);
-          return;
-        }
-        pending = step.toolCalls;
+        pending = [];
       }
-      for (const call of pending) {
-        if (this.status() !== "running") return;
-        if (!(await this.runToolCall(call, workspace))) return; // the task now waits
-      }
-      pending = [];
+    } finally {
+      if (ahead) void releaseAdmission(ahead);
     }
   }
 

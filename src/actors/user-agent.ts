@@ -379,6 +379,11 @@ export class UserAgent extends Agent<Env> {
     this.applySettle(reservationId, entry);
   }
 
+  /** Drops the reservation of a call that was never made (nothing is recorded). */
+  async release(reservationId: string): Promise<void> {
+    this.inFlight.delete(reservationId);
+  }
+
   /** Settles several calls at once (see `settle`). */
   async settleMany(settles: PendingSettle[]): Promise<void> {
     for (const s of settles) this.applySettle(s.reservationId, s.entry);

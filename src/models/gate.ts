@@ -8,7 +8,8 @@
  *
  * Seam for tasks and missions:
  *  - `checkStart(env, {...})` before creating a task or mission (refuses with a clear message);
- *  - `runGatedModelStep(env, context, modelId, script, step)` for a tool-loop step;
+ *  - `runGatedModelStep(env, context, modelId, script, step, ahead?)` for a tool-loop step, and
+ *    `admitAhead` to ask for the next step's admission while this step's tools run;
  *  - `beginGatedCall(env, context, modelId, estimate)` + `settle(...)` for any other call.
  * `GateContext.missionId` / `missionBudgetUsd` make a call count against a mission's budget.
  */
@@ -233,6 +234,12 @@ export interface GatedCall {
   /** The cost in USD of an outcome at the model's prices (what `settle` records). */
   costOf(outcome: Pick<CallOutcome, "inputTokens" | "outputTokens" | "cachedInputTokens">): number;
   /**
+   * Drops the reservation of a call that was never made (an admission asked for ahead and not
+   * used); nothing is recorded in the ledger. Never throws: a failure is logged (the
+   * reservation then expires on its own).
+   */
+  release(): Promise<void>;
+  /**
    * Like `settle`, for a tool loop (a context with a `taskId`): the usage is sent along with
    * the loop's next `beginCall` — one round trip per step instead of two — or on its own after
    * 200 ms. The next `beginCall` of the loop always counts it first. Returns the cost in USD.
@@ -337,7 +344,16 @@ export async function beginGatedCall(env: Env, context: GateContext, modelId: st
     pending.timer ??= setTimeout(() => void flushDeferred(env, context.userId, key), DEFERRED_SETTLE_MS);
     return cost;
   };
-  return { auth: { payerMode: admitted.payerMode as PayerMode, apiKey }, startedAt, settle, costOf, defer };
+  const release = async (): Promise<void> => {
+    if (settled) return;
+    settled = true;
+    try {
+      await user.release(admitted.reservationId);
+    } catch (error) {
+      console.error(`a reservation of ${context.userId} could not be released: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  return { auth: { payerMode: admitted.payerMode as PayerMode, apiKey }, startedAt, settle, costOf, defer, release };
 }
 
 /** JSON length of each message seen, so a loop's growing conversation is measured once per message. */
@@ -357,6 +373,48 @@ function conversationChars(messages: readonly ModelMessage[]): number {
   return total;
 }
 
+/** A step's input size for its estimate: the instructions plus the conversation, characters of JSON. */
+export function stepInputChars(instructions: string, messages: readonly ModelMessage[]): number {
+  return instructions.length + conversationChars(messages);
+}
+
+/**
+ * Characters of tool output an admission asked for ahead allows per pending tool call. A step
+ * whose real input turns out larger (a long tool result) is admitted again with its exact
+ * estimate, so this only decides how often that extra round trip happens, never what is
+ * admitted. Small, because each reservation holds this much against budgets shared by all of
+ * the user's running tasks.
+ */
+export const AHEAD_OUTPUT_ALLOWANCE_CHARS = 4096;
+
+/** An admission for a tool loop's next step, asked for before its input is complete. */
+export interface StepAdmission {
+  /** The input size (characters) it was estimated and reserved for. */
+  inputChars: number;
+  /** The admitted call, or null when it was refused or failed (the step then asks again). */
+  call: Promise<GatedCall | null>;
+}
+
+/**
+ * Asks the gate now for the admission of a loop's next model step, reserving the estimate for
+ * `inputChars` characters of input, so the round trip overlaps the current step's tool calls.
+ * `runGatedModelStep` uses it when the step's real input fits in `inputChars`; otherwise, or
+ * when it was refused, the step is admitted the usual way, so no step is refused that its exact
+ * estimate would have let through. Meanwhile it is a call in flight like any other: its
+ * reservation (including the allowance) counts in other calls' checks, and a budget is
+ * overshot by at most the calls in flight. An unused admission must be given to
+ * `releaseAdmission`.
+ */
+export function admitAhead(env: Env, context: GateContext, modelId: string, inputChars: number): StepAdmission {
+  const call = beginGatedCall(env, context, modelId, estimateUsage(env, modelId, inputChars), "task").catch(() => null);
+  return { inputChars, call };
+}
+
+/** Drops an admission asked for ahead that will not be used (no ledger entry). Never throws. */
+export async function releaseAdmission(admission: StepAdmission): Promise<void> {
+  await (await admission.call)?.release();
+}
+
 /** A gated tool-loop step: the model's answer plus its cost in USD (from the upstream's usage). */
 export interface GatedStepResult extends ModelStepResult {
   costUsd: number;
@@ -364,7 +422,9 @@ export interface GatedStepResult extends ModelStepResult {
 
 /**
  * One model step of a task (or any tool loop) through the gate: admits it against the budgets
- * of `context`, resolves the model with the payer mode and key, runs it, and records usage.
+ * of `context` (or uses `ahead`, an admission asked for earlier, when the step's input fits in
+ * it; an unfitting one is released), resolves the model with the payer mode and key, runs it,
+ * and records usage.
  * @throws BudgetExceededError / PayerModeError before the call; whatever the provider throws
  *   during it (the failed call is recorded with status `failed` or `aborted`).
  */
@@ -374,9 +434,16 @@ export async function runGatedModelStep(
   modelId: string,
   script: readonly ScriptStep[] | undefined,
   step: Omit<Parameters<typeof runModelStep>[0], "model">,
+  ahead: StepAdmission | null = null,
 ): Promise<GatedStepResult> {
-  const chars = step.instructions.length + conversationChars(step.messages);
-  const call = await beginGatedCall(env, context, modelId, estimateUsage(env, modelId, chars), "task");
+  const chars = stepInputChars(step.instructions, step.messages);
+  let call: GatedCall | null = null;
+  if (ahead) {
+    const early = await ahead.call;
+    if (early && ahead.inputChars >= chars) call = early;
+    else if (early) void early.release();
+  }
+  call ??= await beginGatedCall(env, context, modelId, estimateUsage(env, modelId, chars), "task");
   const started = Date.now();
   let result: ModelStepResult;
   try {

@@ -1,8 +1,8 @@
 /**
  * Budgets, enforced in the path of the call: daily input and output tokens and the monthly USD
  * cap on proxy calls (429 budget_exceeded), 20 concurrent calls near a cap, a task that stops
- * on its own budget (given or the project's default), mission budgets through the gate, and
- * refusal before a task starts. Every test has its own user.
+ * on its own budget (given or the project's default), a step's admission asked ahead and
+ * released, mission budgets through the gate, and refusal before a task starts. Every test has its own user.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -127,6 +127,49 @@ describe("budgets", () => {
     const events = (await user.json<{ events: TranscriptEvent[] }>(`/api/tasks/${created.id}/transcript`)).events;
     expect(events.at(-1)).toMatchObject({ type: "status", status: "failed" });
     expect((events.at(-1) as { reason?: string }).reason).toContain("budget_exceeded");
+  });
+
+  it("admits a task's next step while its tool runs, and releases that admission when the task is cancelled", async () => {
+    const user = await newUser();
+    const project = await user.json<{ id: string }>("/api/projects", { method: "POST", json: { name: "ahead" } }, 201);
+    const script = [{ toolCalls: [{ toolName: "bash", input: { command: "sleep 20" } }] }, { text: "never reached" }];
+    const created = await user.json<{ id: string }>(`/api/projects/${project.id}/tasks`, { method: "POST", json: { prompt: "sleep", script } }, 201);
+    // While `sleep` runs no model call is in flight, yet the next step's estimate is reserved.
+    let budgets = await user.json<BudgetStatus>("/api/me/budgets");
+    for (let i = 0; i < 100 && budgets.dailyOutputTokens.reserved === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      budgets = await user.json<BudgetStatus>("/api/me/budgets");
+    }
+    expect(budgets.dailyOutputTokens.reserved).toBeGreaterThan(0);
+    expect((await user.json<TaskView>(`/api/tasks/${created.id}/cancel`, { method: "POST" })).status).toBe("cancelled");
+    await settled(user);
+    budgets = await user.json<BudgetStatus>("/api/me/budgets");
+    expect(budgets.dailyOutputTokens.reserved).toBe(0);
+    expect(budgets.dailyInputTokens.reserved).toBe(0);
+    // Only the one call that was made is in the ledger; the released admission left nothing.
+    const byTask = await user.json<{ groups: { key: string; calls: number }[] }>("/api/usage?groupBy=task");
+    expect(byTask.groups.find((g) => g.key === created.id)?.calls).toBe(1);
+  });
+
+  it("releases the admission asked ahead when a tool result outgrew it, and admits the step anew", async () => {
+    const user = await newUser();
+    const project = await user.json<{ id: string }>("/api/projects", { method: "POST", json: { name: "ahead, large result" } }, 201);
+    const big = "x".repeat(20_000); // far beyond AHEAD_OUTPUT_ALLOWANCE_CHARS
+    const script = [{ toolCalls: [{ toolName: "read_file", input: { path: "big.txt" } }] }, { text: "done" }];
+    const created = await user.json<{ id: string }>(
+      `/api/projects/${project.id}/tasks`,
+      { method: "POST", json: { prompt: "read", script, workspace: { files: { "big.txt": big } } } },
+      201,
+    );
+    const task = await waitForUserTask(user, created.id);
+    expect(task.status).toBe("succeeded");
+    expect(task.steps).toBe(2);
+    await settled(user);
+    const budgets = await user.json<BudgetStatus>("/api/me/budgets");
+    expect(budgets.dailyInputTokens.reserved).toBe(0);
+    expect(budgets.dailyOutputTokens.reserved).toBe(0);
+    const byTask = await user.json<{ groups: { key: string; calls: number }[] }>("/api/usage?groupBy=task");
+    expect(byTask.groups.find((g) => g.key === created.id)?.calls).toBe(2);
   });
 
   it("gives a task the project's default budget when it names none", async () => {

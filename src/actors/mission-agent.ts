@@ -364,7 +364,7 @@ export class MissionAgent extends Agent<Env> {
       const view = await task.getView();
       if (!view) {
         // The start was journaled here but never reached the task (a crash in between).
-        await this.startTask(row, entry);
+        await this.startTask(row, entry, undefined, true);
       } else if (TERMINAL_TASK_STATUSES.includes(view.status)) {
         await this.settleTask(entry.task_id, view);
       }
@@ -434,8 +434,12 @@ export class MissionAgent extends Agent<Env> {
     await Promise.all(started.map((entry) => this.startTask(row, { ...entry, attempts: entry.attempts + 1 }, settings)));
   }
 
-  /** Calls the task actor to start (or confirm) the entry's current attempt; `settings` spares it a call to the project. */
-  private async startTask(row: MissionRow, entry: EntryRow, settings?: { policies: string[]; limits: TaskLimits }): Promise<void> {
+  /**
+   * Calls the task actor to start (or confirm) the entry's current attempt; `settings` spares it
+   * a call to the project. `register` indexes the task id first: needed only when restarting a
+   * start that may have been cut off before `startReady` indexed its batch.
+   */
+  private async startTask(row: MissionRow, entry: EntryRow, settings?: { policies: string[]; limits: TaskLimits }, register = false): Promise<void> {
     const taskId = entry.task_id;
     if (!taskId) return;
     const specJson = this.ctx.storage.sql.exec<{ spec_json: string }>(`SELECT spec_json FROM entries WHERE key = ?`, entry.key).one().spec_json;
@@ -463,7 +467,7 @@ export class MissionAgent extends Agent<Env> {
       limits: settings?.limits,
     };
     try {
-      await registerTask(this.env, taskId, row.project_id);
+      if (register) await registerTask(this.env, taskId, row.project_id);
       await (await getAgentByName(this.env.TaskAgent, taskId)).start(taskSpec);
     } catch (error) {
       // The watchdog's reconcile retries the start (same task id), so nothing runs twice.

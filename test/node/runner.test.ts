@@ -2,9 +2,11 @@
  * The local runner over real HTTP with real bubblewrap: contract, isolation, limits.
  * Every isolation assertion would fail if the corresponding barrier were missing.
  */
+import { spawn } from "node:child_process";
 import { promises as fsp, existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorOf, hostPidsMatching, startTestRunner, token, type TestRunner } from "./runner-helpers.ts";
 
@@ -150,6 +152,34 @@ describe("exec results", () => {
     await expect(request).rejects.toThrow();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(hostPidsMatching(mark)).toEqual([]);
+  });
+
+  it("takes its running commands with it when the runner process is killed", async () => {
+    const mark = `${60 + Math.floor(Math.random() * 1000)}.${Math.floor(Math.random() * 1e6)}`;
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "sam-runner-crash-"));
+    const server = pathToFileURL(path.resolve("src/sandbox/runner/server.ts")).href;
+    const code = `const { startRunner } = await import(${JSON.stringify(server)});
+      const r = await startRunner({ port: 0, secret: "s", workspacesDir: ${JSON.stringify(path.join(dir, "ws"))} });
+      console.log(r.url);`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (d: Buffer) => resolve(d.toString().trim()));
+        child.once("exit", (code) => reject(new Error(`runner exited with ${code}`)));
+      });
+      const call = (method: string, route: string, body: unknown) =>
+        fetch(url + route, { method, headers: { authorization: "Bearer s", "content-type": "application/json" }, body: JSON.stringify(body) });
+      expect((await call("PUT", "/v1/workspaces/crash", { files: {} })).status).toBe(201);
+      void call("POST", "/v1/workspaces/crash/exec", { command: `sleep ${mark}; echo late > late.txt` }).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(hostPidsMatching(mark)).not.toEqual([]);
+      child.kill("SIGKILL");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(hostPidsMatching(mark)).toEqual([]);
+    } finally {
+      child.kill("SIGKILL");
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("leaves no background process behind after a command ends", async () => {

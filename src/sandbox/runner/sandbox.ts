@@ -196,11 +196,27 @@ export interface RunOptions {
 }
 
 /**
- * Closes inherited stray fds above $1 (the runner's parent may leak some; libuv's own are
- * CLOEXEC), merges stderr into stdout so output interleaves as produced, then execs "$@".
+ * Exits at once when the runner (pid $2) is no longer its parent: the runner died between the
+ * spawn and the moment the parent-death signal was armed, and the command must not run
+ * orphaned. Then closes inherited stray fds above $1 (the runner's parent may leak some;
+ * libuv's own are CLOEXEC), merges stderr into stdout so output interleaves as produced, and
+ * execs "$@".
  */
 const HOST_WRAPPER =
-  'keep=$1; shift; for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt "$keep" ] 2>/dev/null; then eval "exec $n>&-"; fi; done; exec "$@" 2>&1';
+  'keep=$1; runner=$2; shift 2; [ "$PPID" = "$runner" ] || exit 137; for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt "$keep" ] 2>/dev/null; then eval "exec $n>&-"; fi; done; exec "$@" 2>&1';
+
+/**
+ * util-linux's setpriv, when the host has it. It arms the parent-death signal (SIGKILL) before
+ * anything else runs; the signal survives the execs into bash and bwrap, so a runner killed at
+ * any moment takes its commands with it. bwrap's own `--die-with-parent` is armed only once
+ * bwrap has started, which left a window of a few ms in which a crash of the runner let a
+ * command run on, orphaned, to completion (and run again when the task resumed).
+ * Known gap: bwrap's sandbox process (pid 1 of the new PID namespace) arms its own
+ * parent-death signal only after it is cloned, so an outer bwrap killed in those first ms still
+ * leaves the sandbox running. Closing that needs a handshake (the sandbox reports that it is
+ * armed, the runner answers "go") and is not done yet.
+ */
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) ?? null;
 
 /** How long to wait for output pipes to close after the process exits, in ms. */
 const DRAIN_GRACE_MS = 2000;
@@ -224,7 +240,9 @@ function killGroup(child: ChildProcess): void {
 export function runCaptured(argv: readonly string[], opts: RunOptions): Promise<ExecResult> {
   const started = performance.now();
   const keep = opts.fd3 ? "3" : "2";
-  const child = spawn(findBash(), ["-c", HOST_WRAPPER, "sam-exec", keep, ...argv], {
+  const wrapped = [findBash(), "-c", HOST_WRAPPER, "sam-exec", keep, String(process.pid), ...argv];
+  const [command, ...args] = SETPRIV ? [SETPRIV, "--pdeathsig", "KILL", "--", ...wrapped] : wrapped;
+  const child = spawn(command!, args, {
     cwd: opts.cwd,
     env: opts.env,
     detached: true, // own process group, so the deadline can kill everything it started

@@ -207,8 +207,8 @@ const HOST_WRAPPER =
 
 /**
  * util-linux's setpriv, when the host has it. It arms the parent-death signal (SIGKILL) before
- * anything else runs; the signal survives the execs into bash and bwrap, so a runner killed at
- * any moment takes its commands with it. bwrap's own `--die-with-parent` is armed only once
+ * anything else runs; the signal survives the execs into bash and bwrap, so neither runs on
+ * once the runner is killed. bwrap's own `--die-with-parent` is armed only once
  * bwrap has started, which left a window of a few ms in which a crash of the runner let a
  * command run on, orphaned, to completion (and run again when the task resumed).
  * Known gap: bwrap's sandbox process (pid 1 of the new PID namespace) arms its own

@@ -794,7 +794,7 @@ export class TaskAgent extends Agent<Env> {
   private async finish(status: "succeeded" | "failed", summary: string | null, error: string | null): Promise<void> {
     let changedFiles: string[] = [];
     try {
-      changedFiles = (await openWorkspace(this.env, this.mustRow().id).diff()).changedFiles;
+      changedFiles = await openWorkspace(this.env, this.mustRow().id).changedFiles();
     } catch {
       // The diff is a convenience; a task's outcome does not depend on it.
     }

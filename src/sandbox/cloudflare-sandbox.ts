@@ -124,11 +124,15 @@ export class CloudflareSandboxWorkspace implements Workspace {
 
   async diff(): Promise<DiffResult> {
     const result = await this.sandbox.exec(`cd /opt/sam && git diff --no-index --no-color base ${WORKSPACE_MOUNT} || true`);
+    return { diff: result.stdout, changedFiles: await this.changedFiles() };
+  }
+
+  async changedFiles(): Promise<string[]> {
     const changed = await this.sandbox.exec(`cd /opt/sam && git diff --no-index --name-only base ${WORKSPACE_MOUNT} || true`);
-    const changedFiles = changed.stdout
+    const paths = changed.stdout
       .split("\n")
       .filter(Boolean)
       .map((p) => p.replace(/^(base|\/?workspace)\//, ""));
-    return { diff: result.stdout, changedFiles: [...new Set(changedFiles)] };
+    return [...new Set(paths)].sort();
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import {
+  changesResultSchema,
   diffResultSchema,
   execResultSchema,
   listResultSchema,
@@ -87,6 +88,10 @@ export class LocalRunnerWorkspace implements Workspace {
 
   async diff(): Promise<DiffResult> {
     return this.post("/diff", {}, diffResultSchema);
+  }
+
+  async changedFiles(): Promise<string[]> {
+    return (await this.post("/changes", {}, changesResultSchema)).changedFiles;
   }
 
   private async post<S extends z.ZodType>(suffix: string, body: unknown, schema: S, signal?: AbortSignal): Promise<z.infer<S>> {

@@ -19,6 +19,8 @@ export interface Workspace {
   search(pattern: string, path?: string): Promise<SearchResult>;
   /** Unified diff of the workspace against the files it was seeded with. */
   diff(): Promise<DiffResult>;
+  /** `diff()`'s `changedFiles` alone (sorted, workspace-relative), cheaper: no patch is built. */
+  changedFiles(): Promise<string[]>;
 }
 
 /** Options of {@link Workspace.exec}. */

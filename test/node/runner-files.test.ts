@@ -222,6 +222,20 @@ describe("diff", () => {
     expect(diff).not.toContain(t.workspacesDir);
   });
 
+  it("lists the same changed files without the patch on /changes", async () => {
+    const id = `ws_changes_${token()}`;
+    await t.call("PUT", `/v1/workspaces/${id}`, { files: { "a.txt": "one\n", "old.txt": "bye\n", "keep.txt": "same\n", "run.sh": "true\n" } });
+    expect((await t.call("POST", `/v1/workspaces/${id}/changes`, {})).json).toEqual({ changedFiles: [] });
+    await t.exec(id, "echo two >> a.txt; rm old.txt; mkdir -p d && echo new > d/new.txt; chmod +x run.sh; mkdir -p .git && echo x > .git/HEAD");
+    const res = await t.call("POST", `/v1/workspaces/${id}/changes`, {});
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ changedFiles: ["a.txt", "d/new.txt", "old.txt", "run.sh"] });
+    expect(((await t.call("POST", `/v1/workspaces/${id}/diff`, {})).json as { changedFiles: string[] }).changedFiles).toEqual(["a.txt", "d/new.txt", "old.txt", "run.sh"]);
+    const missing = await t.call("POST", `/v1/workspaces/ws_missing_${token()}/changes`, {});
+    expect(missing.status).toBe(404);
+    expect(missing.json).toMatchObject({ error: { code: "workspace_unavailable" } });
+  });
+
   it("treats an unchanged large file as unchanged and a changed one as changed", async () => {
     const id = `ws_diff_big_${token()}`;
     const big = "x".repeat(5 * 1024 * 1024);

@@ -142,13 +142,16 @@ function runGit(cwd: string): Promise<string> {
   });
 }
 
-/**
- * Diffs workspace `files` against its seeded `base` (both absolute dirs), skipping `.git` and
- * `node_modules`. Returns the unified diff (capped at {@link DIFF_MAX_BYTES}) and the sorted
- * workspace-relative paths added, modified (content, symlink target or exec bit) or deleted.
- * Throws if git is missing or fails.
- */
-export async function diffWorkspace(baseDir: string, filesDir: string): Promise<DiffResult> {
+/** Both trees' snapshots and the sorted paths that differ between them. */
+interface Comparison {
+  baseRoot: string;
+  filesRoot: string;
+  before: Map<string, Snap>;
+  after: Map<string, Snap>;
+  changedFiles: string[];
+}
+
+async function compareTrees(baseDir: string, filesDir: string): Promise<Comparison> {
   const [baseRoot, filesRoot] = await Promise.all([fsp.realpath(baseDir), fsp.realpath(filesDir)]);
   const [before, after] = await Promise.all([snapshot(baseRoot), snapshot(filesRoot)]);
   const all = [...new Set([...before.keys(), ...after.keys()])].sort();
@@ -156,6 +159,27 @@ export async function diffWorkspace(baseDir: string, filesDir: string): Promise<
   for (const rel of all) {
     if (await differs(baseRoot, filesRoot, rel, before.get(rel), after.get(rel))) changedFiles.push(rel);
   }
+  return { baseRoot, filesRoot, before, after, changedFiles };
+}
+
+/**
+ * The sorted workspace-relative paths of `filesDir` added, modified (content, symlink target or
+ * exec bit) or deleted since seeding (`baseDir`; both absolute), skipping `.git` and
+ * `node_modules`: what {@link diffWorkspace} lists, without building the patch (no git, no
+ * temporary files), for callers that only need the names (a finishing task).
+ */
+export async function changedWorkspaceFiles(baseDir: string, filesDir: string): Promise<string[]> {
+  return (await compareTrees(baseDir, filesDir)).changedFiles;
+}
+
+/**
+ * Diffs workspace `files` against its seeded `base` (both absolute dirs), skipping `.git` and
+ * `node_modules`. Returns the unified diff (capped at {@link DIFF_MAX_BYTES}) and the sorted
+ * workspace-relative paths added, modified (content, symlink target or exec bit) or deleted.
+ * Throws if git is missing or fails.
+ */
+export async function diffWorkspace(baseDir: string, filesDir: string): Promise<DiffResult> {
+  const { baseRoot, filesRoot, before, after, changedFiles } = await compareTrees(baseDir, filesDir);
   if (changedFiles.length === 0) return { diff: "", changedFiles };
 
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), "sam-diff-"));

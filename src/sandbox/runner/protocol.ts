@@ -17,6 +17,7 @@
  *   POST   /v1/workspaces/:id/list   ListRequest   → ListResult
  *   POST   /v1/workspaces/:id/search SearchRequest → SearchResult
  *   POST   /v1/workspaces/:id/diff   {}            → DiffResult
+ *   POST   /v1/workspaces/:id/changes {}           → {changedFiles} (DiffResult's list, without the patch)
  */
 import { z } from "zod";
 import { EXEC_MAX_TIMEOUT_MS } from "../workspace.ts";
@@ -69,6 +70,8 @@ export const searchResultSchema = z.object({
   truncated: z.boolean(),
 });
 export const diffResultSchema = z.object({ diff: z.string(), changedFiles: z.array(z.string()) });
+/** Answer of `POST /v1/workspaces/:id/changes`: the changed paths only. */
+export const changesResultSchema = diffResultSchema.pick({ changedFiles: true });
 
 export const runnerErrorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }),

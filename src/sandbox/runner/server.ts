@@ -19,7 +19,7 @@ import {
   WorkspaceError,
   type WorkspaceErrorCode,
 } from "../workspace.ts";
-import { diffWorkspace } from "./diff.ts";
+import { changedWorkspaceFiles, diffWorkspace } from "./diff.ts";
 import { listWorkspace, readWorkspaceFile, writeWorkspaceFile } from "./files.ts";
 import {
   createRequestSchema,
@@ -277,6 +277,11 @@ async function route(method: string, seg: string[], body: unknown, ctx: Context,
       parse(z.object({}), body);
       await ctx.store.meta(id.data);
       return [200, await diffWorkspace(ws.base, ws.files)];
+    }
+    case "changes": {
+      parse(z.object({}), body);
+      await ctx.store.meta(id.data);
+      return [200, { changedFiles: await changedWorkspaceFiles(ws.base, ws.files) }];
     }
     default:
       throw new HttpError(404, "not_found", "no such route");

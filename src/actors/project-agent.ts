@@ -76,6 +76,9 @@ export type ProjectSettingsPatch = z.infer<typeof projectSettingsPatchSchema>;
 
 /** Who is on a connection; kept in the connection's attachment so it survives hibernation. */
 const connectionUserSchema = z.object({ userId: z.string(), userName: z.string() });
+/** A connection's stored state: who it is, and the tasks whose events it receives (`task.watch`). */
+const connectionStateSchema = connectionUserSchema.extend({ watching: z.array(z.string()).default([]) });
+type ConnectionState = z.infer<typeof connectionStateSchema>;
 
 /** A message to store: who says what. */
 export interface NewMessage {
@@ -108,6 +111,8 @@ type MessageRow = {
 export class ProjectAgent extends Agent<Env> {
   /** Each session's running tech-lead turn: turns of one session run one after another. */
   private leadTurns = new Map<string, Promise<void>>();
+  /** Connection id → the tasks it watches, as in its state (see `watchedBy`). */
+  private watching = new Map<string, ReadonlySet<string>>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -242,7 +247,14 @@ export class ProjectAgent extends Agent<Env> {
    * `task.event` frames, then `task.updated`.
    */
   async publishTaskUpdate(taskId: string, events: TranscriptEvent[], view: TaskView | null): Promise<void> {
-    for (const event of events) this.send({ type: "task.event", taskId, event });
+    if (events.length > 0) {
+      const watchers = [...this.getConnections<ConnectionState>()].filter((c) => this.watchedBy(c).has(taskId));
+      for (const event of events) {
+        if (watchers.length === 0) break;
+        const frame = JSON.stringify({ type: "task.event", taskId, event } satisfies ServerFrame);
+        for (const connection of watchers) connection.send(frame);
+      }
+    }
     if (!view) return;
     const parsed = taskViewSchema.parse(view);
     if (TERMINAL_TASK_STATUSES.includes(parsed.status)) this.releaseTaskSlot(parsed.id);
@@ -394,6 +406,10 @@ export class ProjectAgent extends Agent<Env> {
     connection.setState(user.data);
   }
 
+  override onClose(connection: Connection): void {
+    this.watching.delete(connection.id);
+  }
+
   override async onMessage(connection: Connection, raw: WSMessage): Promise<void> {
     if (typeof raw !== "string") return this.sendError(connection, "invalid_frame", "frames are JSON text");
     let json: unknown;
@@ -406,9 +422,15 @@ export class ProjectAgent extends Agent<Env> {
     if (typeof json === "object" && json !== null && "type" in json && typeof json.type === "string" && json.type.startsWith("cf_agent")) return;
     const frame = clientFrameSchema.safeParse(json);
     if (!frame.success) return this.sendError(connection, "invalid_frame", z.prettifyError(frame.error));
-    const user = connectionUserSchema.safeParse(connection.state);
+    const user = connectionStateSchema.safeParse(connection.state);
     if (!user.success) return this.sendError(connection, "internal", "connection has no user");
     switch (frame.data.type) {
+      case "task.watch": {
+        const watching = [...new Set(frame.data.taskIds)];
+        connection.setState({ ...user.data, watching });
+        this.watching.set(connection.id, new Set(watching));
+        return;
+      }
       case "chat.send": {
         const stored = await this.postUserMessage(frame.data.sessionId, { id: user.data.userId, name: user.data.userName }, frame.data.text);
         if (!stored) this.sendError(connection, "not_found", `no session ${frame.data.sessionId} in this project`);
@@ -606,6 +628,17 @@ export class ProjectAgent extends Agent<Env> {
 
   private sessionRow(sessionId: string): SessionRow | null {
     return this.ctx.storage.sql.exec<SessionRow>(`SELECT * FROM sessions WHERE id = ?`, sessionId).toArray()[0] ?? null;
+  }
+
+  /** The tasks `connection` watches; read from its stored state once per instance (it survives hibernation there). */
+  private watchedBy(connection: Connection<ConnectionState>): ReadonlySet<string> {
+    let watched = this.watching.get(connection.id);
+    if (!watched) {
+      const state = connectionStateSchema.safeParse(connection.state);
+      watched = new Set(state.success ? state.data.watching : []);
+      this.watching.set(connection.id, watched);
+    }
+    return watched;
   }
 
   /** Sends a frame to every client of the project. */

@@ -4,7 +4,7 @@
  * the UI, the CLI and the embeddable client all import from here.
  */
 import { z } from "zod";
-import { sessionIdSchema } from "../ids.ts";
+import { sessionIdSchema, taskIdSchema } from "../ids.ts";
 
 /** Longest chat message accepted, in characters. */
 export const MAX_MESSAGE_CHARS = 32_000;
@@ -214,12 +214,24 @@ export type NewTranscriptEvent = DistributiveOmit<TranscriptEvent, "seq" | "at">
 
 // ---- Frames from clients to ProjectAgent ----
 
-/** Client → ProjectAgent frames. */
+/** Most tasks one connection may watch at once (`task.watch`). */
+export const MAX_WATCHED_TASKS = 50;
+
+/**
+ * Client → ProjectAgent frames. `task.watch` replaces the set of tasks whose `task.event` frames
+ * (their transcripts, live) this connection receives; an empty list stops them. Every connection
+ * receives every `task.updated`; only a task's watchers receive its events, so a busy project
+ * does not stream every transcript to every open page.
+ */
 export const clientFrameSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("chat.send"),
     sessionId: sessionIdSchema,
     text: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
+  }),
+  z.object({
+    type: z.literal("task.watch"),
+    taskIds: z.array(taskIdSchema).max(MAX_WATCHED_TASKS),
   }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
@@ -230,6 +242,7 @@ export type ClientFrame = z.infer<typeof clientFrameSchema>;
 export const serverFrameSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("chat.message"), message: chatMessageSchema }),
   z.object({ type: z.literal("task.updated"), task: taskViewSchema }),
+  /** Sent only to connections watching the task (`task.watch`). */
   z.object({ type: z.literal("task.event"), taskId: z.string(), event: transcriptEventSchema }),
   z.object({ type: z.literal("mission.updated"), mission: missionViewSchema }),
   /** A piece of the tech lead's reply as it streams; `draftId` names the reply until it is stored. */

@@ -6,6 +6,7 @@
  *   const client = connectProject({ host: "127.0.0.1:8787", projectId, token });
  *   client.onFrame((frame) => { if (frame.type === "chat.message") ... });
  *   client.sendChat(sessionId, "hello");
+ *   client.watchTasks([taskId]); // its transcript, live, as `task.event` frames
  */
 import PartySocket from "partysocket";
 import { serverFrameSchema, type ClientFrame, type ServerFrame } from "../actors/protocol.ts";
@@ -29,6 +30,12 @@ export interface ProjectClient {
   onFrame(handler: (frame: ServerFrame) => void): () => void;
   /** Sends a chat message to a session of the project. */
   sendChat(sessionId: string, text: string): void;
+  /**
+   * Receive `task.event` frames of these tasks (at most MAX_WATCHED_TASKS; replaces the last
+   * set; [] stops them). Remembered and sent again after every reconnect. Events from before the
+   * watch took effect are in the transcript (`GET /api/tasks/:id/transcript?after=`).
+   */
+  watchTasks(taskIds: string[]): void;
   /** Resolves once the socket is open. */
   opened(): Promise<void>;
   close(): void;
@@ -46,6 +53,15 @@ export function connectProject(options: ProjectClientOptions): ProjectClient {
     WebSocket: options.WebSocket,
   });
   const handlers = new Set<(frame: ServerFrame) => void>();
+  let watched: string[] = [];
+  const sendWatch = () => {
+    const frame: ClientFrame = { type: "task.watch", taskIds: watched };
+    socket.send(JSON.stringify(frame));
+  };
+  // partysocket queues sends while closed; only a watch set is re-sent on reopen.
+  socket.addEventListener("open", () => {
+    if (watched.length > 0) sendWatch();
+  });
   socket.addEventListener("message", (event: MessageEvent) => {
     if (typeof event.data !== "string") return;
     let json: unknown;
@@ -66,6 +82,10 @@ export function connectProject(options: ProjectClientOptions): ProjectClient {
     sendChat(sessionId, text) {
       const frame: ClientFrame = { type: "chat.send", sessionId, text };
       socket.send(JSON.stringify(frame));
+    },
+    watchTasks(taskIds) {
+      watched = [...taskIds];
+      if (socket.readyState === socket.OPEN) sendWatch();
     },
     opened() {
       if (socket.readyState === socket.OPEN) return Promise.resolve();

@@ -88,6 +88,47 @@ describe("the main job", () => {
     expect(calls).toHaveLength(2);
   });
 
+  it("lets a partysocket client follow a watched task's transcript, again after it reconnects", async () => {
+    const project = await call<{ id: string }>(stack, "/api/projects", { json: { name: "watch" } });
+    const session = await call<{ id: string }>(stack, `/api/projects/${project.id}/sessions`, { json: { title: "general" } });
+    const task = await call<{ id: string }>(stack, `/api/projects/${project.id}/tasks`, {
+      json: { prompt: "ask", model: "scripted", script: [{ toolCalls: [{ toolName: "ask_human", input: { question: "Go?" } }] }, { text: "went" }] },
+    });
+    const client = connectProject({ host: stack.host, projectId: project.id, token: stack.token });
+    const frames: ServerFrame[] = [];
+    client.onFrame((f) => frames.push(f));
+    const until = async (what: string, found: () => boolean) => {
+      const deadline = Date.now() + 15_000;
+      while (!found()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    // Frames of one connection are handled in order: once this chat message is back, earlier frames took effect.
+    const roundTrip = async (text: string) => {
+      client.sendChat(session.id, text);
+      await until(text, () => frames.some((f) => f.type === "chat.message" && f.message.text === text));
+    };
+    await client.opened();
+    for (let i = 0; i < 300 && (await call<{ status: string }>(stack, `/api/tasks/${task.id}`)).status !== "waiting"; i++) await new Promise((r) => setTimeout(r, 50));
+    client.watchTasks([task.id]);
+    let opens = 0;
+    client.socket.addEventListener("open", () => opens++);
+    client.socket.reconnect();
+    await until("the reconnect", () => opens === 1);
+    await roundTrip("watching again");
+    const live = () => frames.flatMap((f) => (f.type === "task.event" && f.taskId === task.id ? [f.event] : []));
+    expect(live()).toEqual([]);
+
+    await call(stack, `/api/tasks/${task.id}/messages`, { json: { text: "hello task" } }, [202]);
+    await call(stack, `/api/tasks/${task.id}/answer`, { json: { text: "yes" } });
+    await until("the task's end", () => live().some((e) => e.type === "status" && e.status === "succeeded"));
+    const transcript = await call<{ events: { seq: number }[] }>(stack, `/api/tasks/${task.id}/transcript`);
+    expect(live()).toEqual(transcript.events.slice(transcript.events.length - live().length));
+    expect(live().map((e) => e.type)).toEqual(["message", "message", "status", "tool_result", "model_step", "status"]);
+    client.close();
+  });
+
   it("lets two partysocket clients chat live, and keeps history across a restart", async () => {
     const project = await call<{ id: string }>(stack, "/api/projects", { json: { name: "chat" } });
     const session = await call<{ id: string }>(stack, `/api/projects/${project.id}/sessions`, { json: { title: "general" } });

@@ -3,7 +3,8 @@
  * the stack started as `npm start` starts it: a mission created through the API while the
  * project page is open shows up, and its tasks' statuses change live (no reload) until the
  * mission succeeds; a task's `ask_human` question appears on top of the page, and answering it
- * there lets the task finish; the tech lead, set up in the settings panel, answers in a
+ * there lets the task finish; an open task page shows what the task journals as it happens
+ * (it watches the task's events); the tech lead, set up in the settings panel, answers in a
  * tech-lead session with its tool calls as cards, live and in history. Screenshots are kept in test-artifacts/.
  */
 import { mkdirSync } from "node:fs";
@@ -148,6 +149,34 @@ describe("missions, questions and the tech lead in the UI", () => {
     await answer.waitFor();
     expect(await answer.innerText()).toContain("Blue, please");
     await page.screenshot({ path: resolve(artifacts, "ui-question-answered.png"), fullPage: true });
+  });
+
+  it("shows a task's transcript live on its open page, with no status change to prompt it", async () => {
+    const { page, projectId } = await missionsPage(`live transcript ${Date.now()}`);
+    const task = await call<{ id: string }>(stack, `/api/projects/${projectId}/tasks`, {
+      json: {
+        prompt: "Ask, then finish",
+        model: "scripted",
+        script: [{ toolCalls: [{ toolName: "ask_human", input: { question: "Which colour?" } }] }, { text: "Finished." }],
+      },
+    });
+    await page.getByTestId("tab-tasks").click();
+    await page.getByTestId("task-row").and(page.locator(`[data-task-id="${task.id}"]`)).click();
+    await page.getByTestId("task-status").filter({ hasText: /^waiting$/ }).waitFor(LIVE);
+
+    // A message journals an event while the task keeps waiting: only the watched events carry it.
+    await call(stack, `/api/tasks/${task.id}/messages`, { json: { text: "Take your time" } }, [202]);
+    const message = page.getByTestId("transcript-message").and(page.locator('[data-kind="message"]'));
+    await message.waitFor(LIVE);
+    expect(await message.innerText()).toContain("Take your time");
+    expect(await page.getByTestId("task-status").innerText()).toBe("waiting");
+
+    await call(stack, `/api/tasks/${task.id}/answer`, { json: { text: "Green" } });
+    await page.getByTestId("task-status").filter({ hasText: /^succeeded$/ }).waitFor(LIVE);
+    const answer = page.getByTestId("transcript-message").and(page.locator('[data-kind="answer"]'));
+    await answer.waitFor(LIVE);
+    expect(await answer.innerText()).toContain("Green");
+    expect(await notReloaded(page)).toBe(true);
   });
 
   it("shows the tech lead's reply with its tool-call cards, live and after a reload", async () => {

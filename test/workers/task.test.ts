@@ -25,6 +25,7 @@ describe("a task's tool loop", () => {
         { text: "Fixed the typo; the script prints hello world." },
       ],
     });
+    socket.send({ type: "task.watch", taskIds: [taskId] });
     const task = await waitForTask(taskId);
     expect(task.status).toBe("succeeded");
     expect(task.summary).toBe("Fixed the typo; the script prints hello world.");
@@ -57,8 +58,10 @@ describe("a task's tool loop", () => {
     // Clients saw the same transcript live, and the final status.
     const done = await socket.next((f) => f.type === "task.updated" && f.task.id === taskId && f.task.status === "succeeded");
     expect(done.type === "task.updated" && done.task.summary).toBe(task.summary);
-    const live = socket.frames.filter((f) => f.type === "task.event" && f.taskId === taskId);
-    expect(live.length).toBe(events.length);
+    // The watch took effect a little after the task started: from then on, every event, in order.
+    const live = socket.frames.flatMap((f) => (f.type === "task.event" && f.taskId === taskId ? [f.event] : []));
+    expect(live.length).toBeGreaterThan(0);
+    expect(live).toEqual(events.slice(events.length - live.length));
     const later = await apiJson<{ events: TranscriptEvent[] }>(`/api/tasks/${taskId}/transcript?after=10`);
     expect(later.events.map((e) => e.seq)).toEqual([11, 12, 13]);
     const listed = await apiJson<{ tasks: TaskView[] }>(`/api/projects/${projectId}/tasks`);
@@ -155,5 +158,51 @@ describe("a task's tool loop", () => {
       const response = await api(`/api/projects/${projectId}/tasks`, { method: "POST", json: body });
       expect(response.status, JSON.stringify(body)).toBe(400);
     }
+  });
+});
+
+describe("a task's live transcript on the project socket", () => {
+  it("goes only to the connections watching the task; everyone gets its status", async () => {
+    const { projectId, sessionId } = await projectWithSession();
+    const watcher = await connect(projectId);
+    const other = await connect(projectId);
+    const taskId = await startTask(projectId, {
+      prompt: "ask first",
+      script: [{ toolCalls: [{ toolName: "ask_human", input: { question: "Which name?" } }] }, { text: "named it" }],
+    });
+    expect((await waitForTask(taskId, ["waiting"])).status).toBe("waiting");
+    const before = (await transcript(taskId)).length;
+
+    // A bad watch is refused with an error frame; the connection keeps working.
+    watcher.send({ type: "task.watch", taskIds: ["not-a-task-id"] });
+    await watcher.next((f) => f.type === "error" && f.code === "invalid_frame");
+    watcher.send({ type: "task.watch", taskIds: [taskId] });
+    // Frames of one connection are handled in order: once this message is back, the watch holds.
+    watcher.send({ type: "chat.send", sessionId, text: "watching" });
+    await watcher.next((f) => f.type === "chat.message" && f.message.text === "watching");
+
+    await apiJson<TaskView>(`/api/tasks/${taskId}/answer`, { method: "POST", json: { text: "Ada" } });
+    expect((await waitForTask(taskId)).status).toBe("succeeded");
+    await watcher.next((f) => f.type === "task.updated" && f.task.id === taskId && f.task.status === "succeeded");
+    await other.next((f) => f.type === "task.updated" && f.task.id === taskId && f.task.status === "succeeded");
+
+    const after = (await transcript(taskId)).slice(before);
+    expect(after.map((e) => e.type)).toContain("tool_result");
+    const live = (socket: typeof watcher) => socket.frames.flatMap((f) => (f.type === "task.event" && f.taskId === taskId ? [f.event] : []));
+    expect(live(watcher)).toEqual(after);
+    expect(live(other)).toEqual([]);
+
+    // An empty watch stops the events.
+    watcher.send({ type: "task.watch", taskIds: [] });
+    watcher.send({ type: "chat.send", sessionId, text: "stopped" });
+    await watcher.next((f) => f.type === "chat.message" && f.message.text === "stopped");
+    const seen = live(watcher).length;
+    const second = await startTask(projectId, { prompt: "again", script: [{ text: "ok" }] });
+    expect((await waitForTask(second)).status).toBe("succeeded");
+    await watcher.next((f) => f.type === "task.updated" && f.task.id === second && f.task.status === "succeeded");
+    expect(watcher.frames.some((f) => f.type === "task.event" && f.taskId === second)).toBe(false);
+    expect(live(watcher).length).toBe(seen);
+    watcher.ws.close();
+    other.ws.close();
   });
 });

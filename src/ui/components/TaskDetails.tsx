@@ -1,6 +1,6 @@
 /**
  * One task, live: status, model, steps, usage, summary or error, Cancel while it can run, the
- * changed files, and the transcript (fetched on mount, then `task.event` frames by seq).
+ * changed files, and the transcript (fetched on mount, then the `task.event` frames it watches, by seq).
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { TERMINAL_TASK_STATUSES, type TaskView, type TranscriptEvent } from "../../actors/protocol.ts";
@@ -8,7 +8,7 @@ import { cancelTask, errorMessage, getTask, getTranscript } from "../lib/api.ts"
 import { formatTime, formatUsage, isCancellable } from "../lib/format.ts";
 import { lastSeq, mergeEvents, upsertTask } from "../lib/merge.ts";
 import { Link, paths } from "../lib/router.tsx";
-import { useProjectFrames } from "../lib/socketContext.tsx";
+import { useProjectFrames, useWatchTask } from "../lib/socketContext.tsx";
 import { AnswerForm } from "./AnswerForm.tsx";
 import { ChangedFiles } from "./ChangedFiles.tsx";
 import { TaskMessageForm } from "./TaskMessageForm.tsx";
@@ -65,6 +65,8 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
       .catch(() => {});
   }, [taskId, applyTask]);
 
+  // Watch first, then fetch: events in between arrive both ways and merge by seq.
+  useWatchTask(taskId);
   useEffect(() => {
     const controller = new AbortController();
     catchUp(controller.signal).catch((err: unknown) => {
@@ -76,6 +78,9 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
   useProjectFrames({
     onFrame: (frame) => {
       if (frame.type === "task.updated" && frame.task.id === taskId) {
+        // A status change is journaled before it is published: catching up then closes any
+        // gap left while the watch was on its way (no later event would reveal it).
+        if (frame.task.status !== task.status) catchUp().catch(() => {});
         applyTask(frame.task);
       } else if (frame.type === "task.event" && frame.taskId === taskId) {
         const gap = frame.event.seq > lastSeq(eventsRef.current) + 1;

@@ -1,8 +1,9 @@
 /**
- * The runtime floor: starts `floor-worker/` (a Worker that only broadcasts chat frames and only
- * forwards proxy requests, no SAM code) under `wrangler dev` with the same flags and environment
- * as `npm start`. The chat and proxy benchmarks run their clients against it too, so their
- * tables show how much of SAM's figure wrangler dev and workerd cost by themselves.
+ * The runtime floor: starts `floor-worker/` (a Worker that only broadcasts chat frames, only
+ * forwards proxy requests, and runs bare actor-tasks against the runner; no SAM code) under
+ * `wrangler dev` with the same flags and environment as `npm start`. The chat, proxy, task-loop
+ * and mission benchmarks run against it too, so their tables show how much of SAM's figure
+ * wrangler dev, workerd and the Agents SDK cost by themselves.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -107,4 +108,30 @@ export async function floorOutboundLoop(floor: FloorWorker, request: OutboundLoo
   const body = (await response.json()) as { ms?: number; error?: string };
   if (!response.ok || typeof body.ms !== "number") throw new Error(`floor outbound loop: ${body.error ?? response.status}`);
   return body.ms / request.steps;
+}
+
+/** One run of the floor's mission (see `floor-worker/worker.ts`): N actor-tasks against a runner. */
+export interface MissionFloorRequest {
+  /** Tasks started at once. */
+  tasks: number;
+  /** The runner's base URL and bearer secret. */
+  runnerUrl: string;
+  secret: string;
+  /** Workspace (and task actor) ids are `<prefix>-<i>`: a new prefix per run. */
+  workspacePrefix: string;
+}
+
+/**
+ * Runs one mission on the floor Worker; resolves with its wall time as this process saw it
+ * (request sent to answer received), ms.
+ * @throws when the floor fails or a task reports an error.
+ */
+export async function floorMission(floor: FloorWorker, request: MissionFloorRequest): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${floor.url}/mission-floor`, { method: "POST", body: JSON.stringify(request) });
+  const wallMs = performance.now() - started;
+  const body = (await response.json().catch(() => ({}))) as { ms?: number; errors?: string[] };
+  if (!response.ok || typeof body.ms !== "number") throw new Error(`floor mission: ${response.status}`);
+  if (body.errors && body.errors.length > 0) throw new Error(`floor mission: ${body.errors.length} tasks failed, e.g. ${body.errors[0]}`);
+  return wallMs;
 }

@@ -22,6 +22,14 @@
  *
  * One warm-up mission of each (fewer tasks) is excluded; then R measured runs, SAM and baseline
  * interleaved, and the medians are reported.
+ *
+ * Runtime floor: the same mission with nothing of SAM's, on the floor Worker (`floor.ts`, under
+ * wrangler dev like SAM): one actor starts N Agents SDK actors at once, each makes the runner
+ * calls a SAM task makes (create, write, exec `cat`, changed files) against this process's runner
+ * and reports its end by RPC. Its time (request to answer, as seen here) over the baseline's is
+ * the least any design with an actor per task reaches on this machine; SAM over the floor is
+ * what SAM's own work (journal, budgets, publishing, model steps, mission bookkeeping) costs.
+ * One warm-up run, then R runs, interleaved with a baseline run each (medians).
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -33,6 +41,7 @@ import type { ScriptStep } from "../../src/models/scripted.ts";
 import { LocalRunnerWorkspace } from "../../src/sandbox/local-runner.ts";
 import { startRunner, type RunningRunner } from "../../src/sandbox/runner/server.ts";
 import { call, type Stack } from "../../test/e2e/stack.ts";
+import { floorMission, startFloorWorker } from "./floor.ts";
 import { cpuBetween, snapshotCpu, type CpuUsage } from "./proc-cpu.ts";
 import { formatTable, median, round, summarize, withTimeout, type Row, type Summary } from "./stats.ts";
 import { runBaseline, type TaskRun } from "./task-loop.ts";
@@ -101,6 +110,8 @@ export interface MissionBenchResult {
   config: MissionBenchConfig;
   sam: { runs: MissionRun[]; medianWallMs: number; medianTaskMeanMs: number };
   baseline: { runs: MissionRun[]; medianWallMs: number; medianTaskMeanMs: number };
+  /** The runtime floor's totals (ms) and the baseline runs interleaved with them (ms). */
+  floor: { wallMs: number[]; baselineWallMs: number[]; medianWallMs: number; medianBaselineWallMs: number };
   /** SAM / baseline of the median total (dimensionless); the goal is < 2. */
   ratio: number;
   /** (SAM median total − baseline median total) / tasks, ms. */
@@ -347,6 +358,23 @@ export async function runMissionBench(stack: Stack, config: MissionBenchConfig =
       for (const problem of [...sam.check.problems, ...base.check.problems]) log(`  check: ${problem}`);
     }
 
+    log("runtime floor: the same runner calls from bare Agents SDK actors");
+    const floorWall: number[] = [];
+    const floorBaseWall: number[] = [];
+    const floor = await startFloorWorker("http://127.0.0.1:9");
+    try {
+      const floorRun = (tasks: number, label: string) =>
+        withTimeout(floorMission(floor, { tasks, runnerUrl: runner!.url, secret, workspacePrefix: `perf-floor-${tag}-${label}` }), config.runTimeoutMs, "floor mission");
+      await floorRun(config.warmupTasks, "warm");
+      for (let r = 0; r < config.repetitions; r++) {
+        floorWall.push(round(await floorRun(config.tasks, String(r)), 1));
+        floorBaseWall.push((await withTimeout(runBaselineBatch(runner, secret, config.tasks, `${tag}-floor-${r}`, stackPort), config.runTimeoutMs, "baseline run")).wallMs);
+        log(`floor run ${r + 1}/${config.repetitions}: floor ${floorWall[r]} ms, baseline ${floorBaseWall[r]} ms`);
+      }
+    } finally {
+      await floor.stop();
+    }
+
     const n = config.tasks;
     const samWall = median(samRuns.map((r) => r.wallMs));
     const baseWall = median(baseRuns.map((r) => r.wallMs));
@@ -365,6 +393,8 @@ export async function runMissionBench(stack: Stack, config: MissionBenchConfig =
     const cpuPerTask = (runs: MissionRun[], pick: (cpu: CpuUsage) => number) => round(median(runs.map((r) => (r.cpu ? pick(r.cpu) : Number.NaN))) / n, 2);
     const stackCpu = (cpu: CpuUsage) => cpu.oursMs - (cpu.byRole["bench process"] ?? 0);
     const otherLoad = (cpu: CpuUsage) => (cpu.wallMs > 0 ? cpu.otherMs / cpu.wallMs : Number.NaN);
+    const floorMed = median(floorWall);
+    const floorBaseMed = median(floorBaseWall);
     const rows: Row[] = [
       { metric: `total, creation to all ${n} done (ms)`, sam: samWall, baseline: baseWall, ratio, goal: `< ${GOAL_RATIO}x`, met: ratio < GOAL_RATIO },
       { metric: "total / tasks (ms)", sam: round(samWall / n, 2), baseline: round(baseWall / n, 2), ratio, goal: "", met: null },
@@ -397,6 +427,8 @@ export async function runMissionBench(stack: Stack, config: MissionBenchConfig =
         goal: "",
         met: null,
       },
+      { metric: `runtime floor: ${n} bare actor-tasks, same runner calls (ms)`, sam: round(floorMed, 1), baseline: round(floorBaseMed, 1), ratio: round(floorMed / floorBaseMed, 2), goal: "", met: null },
+      { metric: "  SAM over the floor (SAM total / floor total)", sam: round(samWall / floorMed, 2), baseline: "", ratio: "", goal: "", met: null },
       { metric: "tasks succeeded (check)", sam: okRuns(samRuns), baseline: okRuns(baseRuns), ratio: "", goal: "all", met: checksOk },
       { metric: "SAM runs repeated (Worker reloaded)", sam: repeated.length, baseline: "", ratio: "", goal: "", met: null },
     ];
@@ -404,6 +436,7 @@ export async function runMissionBench(stack: Stack, config: MissionBenchConfig =
       config,
       sam: { runs: samRuns, medianWallMs: samWall, medianTaskMeanMs: med(samRuns, (r) => r.taskMs.mean) },
       baseline: { runs: baseRuns, medianWallMs: baseWall, medianTaskMeanMs: med(baseRuns, (r) => r.taskMs.mean) },
+      floor: { wallMs: floorWall, baselineWallMs: floorBaseWall, medianWallMs: floorMed, medianBaselineWallMs: floorBaseMed },
       ratio,
       overheadPerTaskMs,
       checksOk,

@@ -13,15 +13,24 @@
  *    the same request `steps` times, one after another (optionally writing a SQLite row before
  *    each, as a journal would), and answers `{ms}`, the loop's time: what a tool call to the
  *    runner costs from inside an actor, with nothing else around it.
+ *  - `POST /mission-floor` with a `MissionFloorRequest`: one `FloorMission` actor starts N
+ *    `FloorTask` actors at once, each an Agents SDK `Agent` as SAM's TaskAgent is, and each makes
+ *    the runner calls one of SAM's mission tasks makes (create its workspace, write `a.txt`, run
+ *    `cat a.txt`, list the changed files) and reports its end to the mission by RPC; answers
+ *    `{ms}` once all N reported: what a mission of N actor-tasks costs before SAM does anything
+ *    (no journal, no budgets, no publishing, no model).
  *  - anything else: `{"ok":true}`.
  */
+import { Agent, getAgentByName } from "agents";
 import { DurableObject } from "cloudflare:workers";
-import type { OutboundLoopRequest } from "../floor.ts";
+import type { MissionFloorRequest, OutboundLoopRequest } from "../floor.ts";
 
 /** Bindings of the floor Worker (its wrangler.jsonc). */
 interface FloorEnv {
   ROOM: DurableObjectNamespace<BroadcastRoom>;
   LOOP: DurableObjectNamespace<OutboundLoop>;
+  MISSION: DurableObjectNamespace<FloorMission>;
+  TASK: DurableObjectNamespace<FloorTask>;
   UPSTREAM_BASE_URL?: string;
 }
 
@@ -71,11 +80,94 @@ export class OutboundLoop extends DurableObject<FloorEnv> {
   }
 }
 
+/**
+ * The floor's bindings. The Agents SDK types an Agent's env as `Cloudflare.Env`, which this
+ * repository declares as SAM's; the floor Worker has its own (its wrangler.jsonc).
+ */
+function floorEnv(env: Cloudflare.Env): FloorEnv {
+  return env as unknown as FloorEnv;
+}
+
+/** What one floor task is told: where the runner is and which workspace is its own. */
+interface FloorTaskSpec {
+  runnerUrl: string;
+  secret: string;
+  workspaceId: string;
+  missionName: string;
+}
+
+/** One task of the mission floor: the runner calls of a SAM mission task, nothing else. */
+export class FloorTask extends Agent {
+  /** Starts the task's calls and returns at once (as SAM's TaskAgent.start starts its loop). */
+  async start(spec: FloorTaskSpec): Promise<void> {
+    this.ctx.waitUntil(this.work(spec));
+  }
+
+  private async work(spec: FloorTaskSpec): Promise<void> {
+    let error: string | null = null;
+    try {
+      const base = `${spec.runnerUrl}/v1/workspaces/${spec.workspaceId}`;
+      const headers = { authorization: `Bearer ${spec.secret}`, "content-type": "application/json" };
+      const send = async (method: string, path: string, body: unknown) => {
+        const response = await fetch(base + path, { method, headers, body: JSON.stringify(body) });
+        const text = await response.text();
+        if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 200)}`);
+        return text;
+      };
+      await send("PUT", "", { files: {} });
+      await send("POST", "/write", { path: "a.txt", content: "x" });
+      const cat = JSON.parse(await send("POST", "/exec", { command: "cat a.txt", timeoutMs: 60_000 })) as { output?: string };
+      if (cat.output?.trim() !== "x") throw new Error(`cat a.txt printed ${JSON.stringify(cat.output)}`);
+      await send("POST", "/changes", {});
+    } catch (caught) {
+      error = caught instanceof Error ? caught.message : String(caught);
+    }
+    await (await getAgentByName(floorEnv(this.env).MISSION, spec.missionName)).taskEnded(spec.workspaceId, error);
+  }
+}
+
+/** The mission floor's coordinator: starts N FloorTasks at once and waits for their reports. */
+export class FloorMission extends Agent {
+  private waiting: { left: number; errors: string[]; done: () => void } | null = null;
+
+  /** Runs one mission of `request.tasks` floor tasks; returns its time in ms and any task errors. */
+  async run(request: MissionFloorRequest, name: string): Promise<{ ms: number; errors: string[] }> {
+    const started = Date.now();
+    const finished = new Promise<void>((done) => {
+      this.waiting = { left: request.tasks, errors: [], done };
+    });
+    const ids = Array.from({ length: request.tasks }, (_, i) => `${request.workspacePrefix}-${i}`);
+    await Promise.all(
+      ids.map(async (workspaceId) => {
+        const task = await getAgentByName(floorEnv(this.env).TASK, workspaceId);
+        await task.start({ runnerUrl: request.runnerUrl, secret: request.secret, workspaceId, missionName: name });
+      }),
+    );
+    await finished;
+    const errors = this.waiting?.errors ?? [];
+    this.waiting = null;
+    return { ms: Date.now() - started, errors };
+  }
+
+  /** A task's end report. */
+  async taskEnded(workspaceId: string, error: string | null): Promise<void> {
+    const waiting = this.waiting;
+    if (!waiting) return;
+    if (error) waiting.errors.push(`${workspaceId}: ${error}`);
+    if (--waiting.left === 0) waiting.done();
+  }
+}
+
 export default {
   async fetch(request: Request, env: FloorEnv): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") return env.ROOM.get(env.ROOM.idFromName("room")).fetch(request);
     const url = new URL(request.url);
     if (request.method === "POST" && url.pathname === "/outbound-loop") return env.LOOP.get(env.LOOP.idFromName("loop")).fetch(request);
+    if (request.method === "POST" && url.pathname === "/mission-floor") {
+      const body = (await request.json()) as MissionFloorRequest;
+      const name = `mission-${body.workspacePrefix}`;
+      return Response.json(await (await getAgentByName(env.MISSION, name)).run(body, name));
+    }
     if (request.method === "POST" && url.pathname === "/v1/chat/completions" && env.UPSTREAM_BASE_URL) {
       const upstream = await fetch(`${env.UPSTREAM_BASE_URL}/chat/completions`, {
         method: "POST",

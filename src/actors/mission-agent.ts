@@ -174,6 +174,8 @@ export class MissionAgent extends Agent<Env> {
   private tickAgain = false;
   /** The entries as stored, read once and dropped by every write (`writeEntries`, `tx`): each scheduling pass reads them several times. */
   private entriesCache: EntryRow[] | null = null;
+  /** Keys of cached entries written since they were read: re-read one by one, not the whole plan. */
+  private staleEntries = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -224,6 +226,7 @@ export class MissionAgent extends Agent<Env> {
         spec.tasks.forEach((task, ord) => {
           const entrySpec = entrySpecSchema.parse(task);
           this.writeEntries(
+            null,
             `INSERT INTO entries (key, ord, prompt, depends_on_json, spec_json, status) VALUES (?, ?, ?, ?, ?, 'pending')`,
             task.key,
             ord,
@@ -265,7 +268,7 @@ export class MissionAgent extends Agent<Env> {
     const running = this.tx(() => {
       if (!this.setStatus(["planning", "running", "paused"], "cancelled", reason)) return null;
       const active = this.entries().filter((e) => e.status === "running" && e.task_id);
-      this.writeEntries(`UPDATE entries SET status = 'cancelled', error = ? WHERE status IN ('pending', 'running')`, reason);
+      this.writeEntries(null, `UPDATE entries SET status = 'cancelled', error = ? WHERE status IN ('pending', 'running')`, reason);
       return active;
     });
     if (running) {
@@ -382,6 +385,7 @@ export class MissionAgent extends Agent<Env> {
         const blocker = deps(entry).find((d) => ["failed", "cancelled", "skipped"].includes(byKey.get(d)?.status ?? ""));
         if (!blocker) continue;
         this.writeEntries(
+          entry.key,
           `UPDATE entries SET status = 'skipped', error = ? WHERE key = ? AND status = 'pending'`,
           `not started: it depends on "${blocker}", which did not succeed`,
           entry.key,
@@ -406,7 +410,7 @@ export class MissionAgent extends Agent<Env> {
       ready.map((entry) => {
         if (entry.task_id) return { ...entry, task_id: entry.task_id };
         const taskId = newId("task");
-        this.writeEntries(`UPDATE entries SET task_id = ? WHERE key = ? AND status = 'pending' AND task_id IS NULL`, taskId, entry.key);
+        this.writeEntries(entry.key, `UPDATE entries SET task_id = ? WHERE key = ? AND status = 'pending' AND task_id IS NULL`, taskId, entry.key);
         this.ctx.storage.sql.exec(`INSERT OR IGNORE INTO attempts (task_id, key, attempt) VALUES (?, ?, ?)`, taskId, entry.key, entry.attempts + 1);
         return { ...entry, task_id: taskId };
       }),
@@ -422,6 +426,7 @@ export class MissionAgent extends Agent<Env> {
         (entry) =>
           granted.has(entry.task_id) &&
           this.writeEntries(
+            entry.key,
             `UPDATE entries SET status = 'running', attempts = attempts + 1 WHERE key = ? AND status = 'pending' AND task_id = ?`,
             entry.key,
             entry.task_id,
@@ -502,6 +507,7 @@ export class MissionAgent extends Agent<Env> {
       } else status = view.status === "cancelled" ? "cancelled" : "failed";
       return (
         this.writeEntries(
+          entry.key,
           `UPDATE entries SET status = ?, task_id = ?, error = ?, summary = ?, handoff_json = ?,
            input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ?
            WHERE key = ? AND status = 'running' AND task_id = ?`,
@@ -593,6 +599,19 @@ export class MissionAgent extends Agent<Env> {
 
   /** The entries in plan order. Callers must not change the rows (they are the cache). */
   private entries(): readonly EntryRow[] {
+    if (this.entriesCache && this.staleEntries.size > 0) {
+      const cached = this.entriesCache;
+      for (const key of this.staleEntries) {
+        const i = cached.findIndex((e) => e.key === key);
+        const fresh = this.ctx.storage.sql.exec<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE key = ?`, key).toArray()[0];
+        if (i < 0 || !fresh) {
+          this.entriesCache = null;
+          break;
+        }
+        cached[i] = fresh;
+      }
+      this.staleEntries.clear();
+    }
     this.entriesCache ??= this.ctx.storage.sql.exec<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries ORDER BY ord`).toArray();
     return this.entriesCache;
   }
@@ -601,9 +620,18 @@ export class MissionAgent extends Agent<Env> {
     return this.entries().find((e) => e.key === key) ?? null;
   }
 
-  /** Every write to the `entries` table goes through here, so that `entriesCache` never goes stale. */
-  private writeEntries(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<Record<string, SqlStorageValue>> {
-    this.entriesCache = null;
+  /**
+   * Every write to the `entries` table goes through here, so that `entriesCache` never goes
+   * stale: `key` names the one entry a write may change (re-read alone, once a task ends the
+   * plan is not read whole again), null a write that may touch several or add one.
+   */
+  private writeEntries(key: string | null, query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<Record<string, SqlStorageValue>> {
+    if (key === null) {
+      this.entriesCache = null;
+      this.staleEntries.clear();
+    } else {
+      this.staleEntries.add(key);
+    }
     return this.ctx.storage.sql.exec(query, ...bindings);
   }
 
@@ -613,6 +641,7 @@ export class MissionAgent extends Agent<Env> {
       return this.ctx.storage.transactionSync(fn);
     } catch (error) {
       this.entriesCache = null;
+      this.staleEntries.clear();
       throw error;
     }
   }

@@ -111,7 +111,7 @@ export interface MissionBenchResult {
   sam: { runs: MissionRun[]; medianWallMs: number; medianTaskMeanMs: number };
   baseline: { runs: MissionRun[]; medianWallMs: number; medianTaskMeanMs: number };
   /** The runtime floor's totals (ms) and the baseline runs interleaved with them (ms). */
-  floor: { wallMs: number[]; baselineWallMs: number[]; medianWallMs: number; medianBaselineWallMs: number };
+  floor: { wallMs: number[]; baselineWallMs: number[]; medianWallMs: number; medianBaselineWallMs: number; cpu: CpuUsage[] };
   /** SAM / baseline of the median total (dimensionless); the goal is < 2. */
   ratio: number;
   /** (SAM median total − baseline median total) / tasks, ms. */
@@ -361,13 +361,16 @@ export async function runMissionBench(stack: Stack, config: MissionBenchConfig =
     log("runtime floor: the same runner calls from bare Agents SDK actors");
     const floorWall: number[] = [];
     const floorBaseWall: number[] = [];
+    const floorCpu: CpuUsage[] = [];
     const floor = await startFloorWorker("http://127.0.0.1:9");
     try {
       const floorRun = (tasks: number, label: string) =>
         withTimeout(floorMission(floor, { tasks, runnerUrl: runner!.url, secret, workspacePrefix: `perf-floor-${tag}-${label}` }), config.runTimeoutMs, "floor mission");
       await floorRun(config.warmupTasks, "warm");
       for (let r = 0; r < config.repetitions; r++) {
+        const cpuBefore = snapshotCpu(floor.port);
         floorWall.push(round(await floorRun(config.tasks, String(r)), 1));
+        floorCpu.push(cpuBetween(cpuBefore, snapshotCpu(floor.port), os.availableParallelism()));
         floorBaseWall.push((await withTimeout(runBaselineBatch(runner, secret, config.tasks, `${tag}-floor-${r}`, stackPort), config.runTimeoutMs, "baseline run")).wallMs);
         log(`floor run ${r + 1}/${config.repetitions}: floor ${floorWall[r]} ms, baseline ${floorBaseWall[r]} ms`);
       }
@@ -429,6 +432,14 @@ export async function runMissionBench(stack: Stack, config: MissionBenchConfig =
       },
       { metric: `runtime floor: ${n} bare actor-tasks, same runner calls (ms)`, sam: round(floorMed, 1), baseline: round(floorBaseMed, 1), ratio: round(floorMed / floorBaseMed, 2), goal: "", met: null },
       { metric: "  SAM over the floor (SAM total / floor total)", sam: round(samWall / floorMed, 2), baseline: "", ratio: "", goal: "", met: null },
+      {
+        metric: "  workerd CPU per task, Worker + actors: SAM | floor (ms)",
+        sam: cpuPerTask(samRuns, (c) => c.byRole["workerd (Worker + actors)"] ?? 0),
+        baseline: round(median(floorCpu.map((c) => c.byRole["workerd (Worker + actors)"] ?? 0)) / n, 2),
+        ratio: "",
+        goal: "",
+        met: null,
+      },
       { metric: "tasks succeeded (check)", sam: okRuns(samRuns), baseline: okRuns(baseRuns), ratio: "", goal: "all", met: checksOk },
       { metric: "SAM runs repeated (Worker reloaded)", sam: repeated.length, baseline: "", ratio: "", goal: "", met: null },
     ];
@@ -436,7 +447,7 @@ export async function runMissionBench(stack: Stack, config: MissionBenchConfig =
       config,
       sam: { runs: samRuns, medianWallMs: samWall, medianTaskMeanMs: med(samRuns, (r) => r.taskMs.mean) },
       baseline: { runs: baseRuns, medianWallMs: baseWall, medianTaskMeanMs: med(baseRuns, (r) => r.taskMs.mean) },
-      floor: { wallMs: floorWall, baselineWallMs: floorBaseWall, medianWallMs: floorMed, medianBaselineWallMs: floorBaseMed },
+      floor: { wallMs: floorWall, baselineWallMs: floorBaseWall, medianWallMs: floorMed, medianBaselineWallMs: floorBaseMed, cpu: floorCpu },
       ratio,
       overheadPerTaskMs,
       checksOk,

@@ -58,7 +58,7 @@ export function connectProject(options: ProjectClientOptions): ProjectClient {
     const frame: ClientFrame = { type: "task.watch", taskIds: watched };
     socket.send(JSON.stringify(frame));
   };
-  // partysocket queues sends while closed; only a watch set is re-sent on reopen.
+  // A new connection watches nothing: the set goes out again on every (re)open.
   socket.addEventListener("open", () => {
     if (watched.length > 0) sendWatch();
   });

@@ -24,6 +24,7 @@ import {
   type TaskView,
 } from "./protocol.ts";
 import { workspaceSeedSchema, type TaskLimits, type TaskSpec } from "./task-agent.ts";
+import { transactionDroppingCaches } from "./sql.ts";
 
 /** Tasks a mission runs at once unless it says otherwise (issue 3). */
 export const DEFAULT_MAX_CONCURRENT = 4;
@@ -626,24 +627,19 @@ export class MissionAgent extends Agent<Env> {
    * plan is not read whole again), null a write that may touch several or add one.
    */
   private writeEntries(key: string | null, query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<Record<string, SqlStorageValue>> {
-    if (key === null) {
-      this.entriesCache = null;
-      this.staleEntries.clear();
-    } else {
-      this.staleEntries.add(key);
-    }
+    if (key === null) this.dropEntriesCache();
+    else this.staleEntries.add(key);
     return this.ctx.storage.sql.exec(query, ...bindings);
   }
 
   /** `transactionSync`, dropping the cached entries when it rolls back. */
   private tx<T>(fn: () => T): T {
-    try {
-      return this.ctx.storage.transactionSync(fn);
-    } catch (error) {
-      this.entriesCache = null;
-      this.staleEntries.clear();
-      throw error;
-    }
+    return transactionDroppingCaches(this.ctx.storage, fn, () => this.dropEntriesCache());
+  }
+
+  private dropEntriesCache(): void {
+    this.entriesCache = null;
+    this.staleEntries.clear();
   }
 
   /** Compare-and-set of the mission status. Returns whether it changed. */

@@ -247,13 +247,10 @@ export class ProjectAgent extends Agent<Env> {
    * `task.event` frames, then `task.updated`.
    */
   async publishTaskUpdate(taskId: string, events: TranscriptEvent[], view: TaskView | null): Promise<void> {
-    if (events.length > 0) {
-      const watchers = [...this.getConnections<ConnectionState>()].filter((c) => this.watchedBy(c).has(taskId));
-      for (const event of events) {
-        if (watchers.length === 0) break;
-        const frame = JSON.stringify({ type: "task.event", taskId, event } satisfies ServerFrame);
-        for (const connection of watchers) connection.send(frame);
-      }
+    const watchers = events.length > 0 ? [...this.getConnections<ConnectionState>()].filter((c) => this.watchedBy(c).has(taskId)) : [];
+    for (const event of watchers.length > 0 ? events : []) {
+      const frame = JSON.stringify({ type: "task.event", taskId, event } satisfies ServerFrame);
+      for (const connection of watchers) connection.send(frame);
     }
     if (!view) return;
     const parsed = taskViewSchema.parse(view);

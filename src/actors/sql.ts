@@ -1,6 +1,7 @@
 /**
- * Schema upkeep for actors' SQLite: tables are created with `CREATE TABLE IF NOT EXISTS`, and a
- * column added later is added to tables that already exist (additive only, as D1 migrations).
+ * Helpers for actors' SQLite. Schema upkeep: tables are created with `CREATE TABLE IF NOT
+ * EXISTS`, and a column added later is added to tables that already exist (additive only, as D1
+ * migrations). Caches: a transaction that rolls back drops what an actor keeps from storage.
  */
 
 /**
@@ -12,5 +13,19 @@ export function ensureColumns(sql: SqlStorage, table: string, columns: Record<st
   const present = new Set(sql.exec(`SELECT * FROM ${table} LIMIT 0`).columnNames);
   for (const [name, declaration] of Object.entries(columns)) {
     if (!present.has(name)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${declaration}`);
+  }
+}
+
+/**
+ * Runs `fn` in `storage.transactionSync`; when it throws (the writes are rolled back), calls
+ * `dropCaches` first, so an actor's in-memory copies of rows never outlive a rollback. Returns
+ * what `fn` returns; rethrows what it throws.
+ */
+export function transactionDroppingCaches<T>(storage: DurableObjectStorage, fn: () => T, dropCaches: () => void): T {
+  try {
+    return storage.transactionSync(fn);
+  } catch (error) {
+    dropCaches();
+    throw error;
   }
 }

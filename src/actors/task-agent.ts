@@ -30,7 +30,7 @@ import { EXEC_DEFAULT_TIMEOUT_MS, WorkspaceError } from "../sandbox/workspace.ts
 import { isPlatformTool, platformToolInputs, platformToolSet } from "../tools/task-platform-tools.ts";
 import { runWorkspaceTool, workspaceToolSet, type ToolOutcome } from "../tools/workspace-tools.ts";
 import type { MissionAgent } from "./mission-agent.ts";
-import { ensureColumns } from "./sql.ts";
+import { ensureColumns, transactionDroppingCaches } from "./sql.ts";
 import {
   TERMINAL_TASK_STATUSES,
   transcriptEventSchema,
@@ -835,16 +835,14 @@ export class TaskAgent extends Agent<Env> {
 
   /** `transactionSync`, dropping what is cached from storage when it rolls back. */
   private tx<T>(fn: () => T): T {
-    try {
-      return this.ctx.storage.transactionSync(fn);
-    } catch (error) {
+    return transactionDroppingCaches(this.ctx.storage, fn, () => {
       this.rowCache = null;
       this.lastSeq = null;
       this.inboxMaybePending = true;
       this.conversationCache = null;
-      throw error;
-    }
+    });
   }
+
 
   /** The script for the `scripted` model, if the task has one. */
   private script(): ScriptStep[] | undefined {

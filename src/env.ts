@@ -1,5 +1,10 @@
 /**
  * The Worker's bindings and configuration variables (wrangler.jsonc, `.dev.vars`, `--var`).
+ *
+ * The composition root of the types: it names the actor classes for their namespaces and is
+ * imported by no module. Modules use the global `Env` (= `Cloudflare.Env`, which the Agents
+ * SDK also defaults to) declared below, as `wrangler types` does, so no import runs from a
+ * module back up to the actors through the environment.
  */
 import type { ProjectAgent } from "./actors/project-agent.ts";
 import type { TaskAgent } from "./actors/task-agent.ts";
@@ -53,7 +58,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends SamEnv {}
   }
+  /** The bindings as the runtime sees them (SamEnv, plus any test-only additions). */
+  type Env = Cloudflare.Env;
 }
 
-/** The bindings as the runtime sees them (SamEnv, plus any test-only additions). */
-export type Env = Cloudflare.Env;
+

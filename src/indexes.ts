@@ -3,7 +3,6 @@
  * mission belongs to, so routes can check access without asking every actor. Writes are
  * idempotent (`INSERT OR IGNORE`), so a retried start or creation is harmless.
  */
-import type { Env } from "./env.ts";
 
 /** Records that `taskId` belongs to `projectId`. */
 export async function registerTask(env: Env, taskId: string, projectId: string): Promise<void> {

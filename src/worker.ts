@@ -4,11 +4,10 @@
  * assets.
  */
 import { routeAgentRequest } from "agents";
-import { USER_ID_HEADER, USER_NAME_HEADER } from "./actors/project-agent.ts";
+import { USER_ID_HEADER, USER_NAME_HEADER } from "./shared/protocol.ts";
 import { canAccessProject } from "./api/access.ts";
 import { createApiApp } from "./api/app.ts";
 import { authenticate, tokenFromRequest } from "./api/auth.ts";
-import type { Env } from "./env.ts";
 import { projectIdSchema } from "./ids.ts";
 
 export { MissionAgent } from "./actors/mission-agent.ts";

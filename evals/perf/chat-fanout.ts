@@ -35,7 +35,7 @@ import os from "node:os";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import WS from "ws";
-import type { ChatMessage } from "../../src/actors/protocol.ts";
+import type { ChatMessage } from "../../src/shared/protocol.ts";
 import { connectProject, type ProjectClient } from "../../src/client/project-client.ts";
 import { newId } from "../../src/ids.ts";
 import { call, type Stack } from "../../test/e2e/stack.ts";

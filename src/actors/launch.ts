@@ -3,14 +3,13 @@
  * mission created in the chat is the same as one created with `POST .../missions`.
  */
 import { getAgentByName } from "agents";
-import type { Env } from "../env.ts";
 import { newId } from "../ids.ts";
 import { registerMission, registerTask } from "../indexes.ts";
 import { checkStart } from "../models/gate.ts";
 import { ModelUnavailableError, resolveModel } from "../models/registry.ts";
-import type { MissionRequest } from "./mission-agent.ts";
-import type { MissionView, TaskView } from "./protocol.ts";
-import type { TaskSpec } from "./task-agent.ts";
+import type { MissionRequest } from "../shared/mission-plan.ts";
+import type { MissionView, TaskView } from "../shared/protocol.ts";
+import type { TaskSpec } from "../shared/task-spec.ts";
 
 /** Who starts something, in which project. */
 export interface LaunchContext {

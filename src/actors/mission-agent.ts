@@ -11,10 +11,11 @@
  */
 import { Agent, getAgentByName } from "agents";
 import { z } from "zod";
-import type { Env } from "../env.ts";
-import { missionIdSchema, newId, projectIdSchema, sessionIdSchema, userIdSchema } from "../ids.ts";
+import { newId } from "../ids.ts";
 import { registerTask, registerTasks } from "../indexes.ts";
-import { scriptSchema } from "../models/scripted.ts";
+import { missionSpecSchema, missionTaskRequestSchema, type MissionSpec } from "../shared/mission-plan.ts";
+import type { TaskLimits } from "../shared/limits.ts";
+import type { TaskSpec } from "../shared/task-spec.ts";
 import {
   TERMINAL_MISSION_STATUSES,
   TERMINAL_TASK_STATUSES,
@@ -22,14 +23,9 @@ import {
   type MissionTaskStatus,
   type MissionView,
   type TaskView,
-} from "./protocol.ts";
-import { workspaceSeedSchema, type TaskLimits, type TaskSpec } from "./task-agent.ts";
+} from "../shared/protocol.ts";
 import { transactionDroppingCaches } from "./sql.ts";
 
-/** Tasks a mission runs at once unless it says otherwise (issue 3). */
-export const DEFAULT_MAX_CONCURRENT = 4;
-/** Retries of a failed task unless the mission says otherwise (issue 3). */
-export const DEFAULT_MAX_RETRIES = 1;
 /** Seconds between watchdog ticks while a mission is active: the bound on a lost notification. */
 const WATCHDOG_SECONDS = 30;
 /** How long progress updates of the view may wait to be sent together, in ms (as TaskAgent's batch). */
@@ -37,88 +33,6 @@ const PUBLISH_BATCH_MS = 50;
 /** Handoff limits: files copied from a finished task into its dependents, and their total size. */
 const HANDOFF_MAX_FILES = 50;
 const HANDOFF_MAX_BYTES = 512 * 1024;
-
-const planKeySchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_.-]+$/, "a task key uses letters, digits, '_', '.' and '-'");
-
-/** One task of a plan, as callers give it. */
-export const missionTaskRequestSchema = z.object({
-  key: planKeySchema,
-  prompt: z.string().trim().min(1).max(100_000),
-  dependsOn: z.array(planKeySchema).max(100).default([]),
-  model: z.string().min(1).max(200).default("scripted"),
-  script: scriptSchema.optional(),
-  workspace: workspaceSeedSchema.optional(),
-  maxSteps: z.number().int().positive().max(1000).optional(),
-});
-export type MissionTaskRequest = z.infer<typeof missionTaskRequestSchema>;
-
-/**
- * A mission as callers give it (API, tech lead). Refuses duplicate keys, unknown or self
- * dependencies and cycles, naming the keys involved.
- */
-export const missionRequestSchema = z
-  .object({
-    goal: z.string().trim().min(1).max(10_000),
-    tasks: z.array(missionTaskRequestSchema).min(1).max(500),
-    maxConcurrent: z.number().int().min(1).max(1000).default(DEFAULT_MAX_CONCURRENT),
-    maxRetries: z.number().int().min(0).max(10).default(DEFAULT_MAX_RETRIES),
-    /** Where the tech lead posts the outcome; the project's newest session when absent. */
-    sessionId: sessionIdSchema.optional(),
-    /** USD all the mission's model calls may spend together; absent: the project's default; null: none. */
-    budgetUsd: z.number().positive().max(1_000_000).nullable().optional(),
-  })
-  .superRefine((mission, ctx) => {
-    const problem = planProblem(mission.tasks);
-    if (problem) ctx.addIssue({ code: "custom", path: ["tasks"], message: problem });
-  });
-export type MissionRequest = z.infer<typeof missionRequestSchema>;
-
-/** What `MissionAgent.create` takes: the request plus ids the caller derived. */
-export const missionSpecSchema = missionRequestSchema.safeExtend({
-  id: missionIdSchema,
-  projectId: projectIdSchema,
-  userId: userIdSchema,
-});
-export type MissionSpec = z.input<typeof missionSpecSchema>;
-
-/** Why a plan cannot run (duplicate key, unknown or self dependency, cycle), or null if it can. */
-export function planProblem(tasks: readonly { key: string; dependsOn?: readonly string[] }[]): string | null {
-  const keys = new Set<string>();
-  for (const task of tasks) {
-    if (keys.has(task.key)) return `duplicate task key "${task.key}"`;
-    keys.add(task.key);
-  }
-  for (const task of tasks) {
-    for (const dep of task.dependsOn ?? []) {
-      if (dep === task.key) return `task "${task.key}" depends on itself`;
-      if (!keys.has(dep)) return `task "${task.key}" depends on unknown task "${dep}"`;
-    }
-  }
-  // Depth-first search for a cycle; reports one path through it.
-  const deps = new Map(tasks.map((t) => [t.key, t.dependsOn ?? []]));
-  const state = new Map<string, "visiting" | "done">();
-  const visit = (key: string, path: string[]): string | null => {
-    if (state.get(key) === "done") return null;
-    if (state.get(key) === "visiting") return `the plan has a cycle: ${[...path.slice(path.indexOf(key)), key].join(" → ")}`;
-    state.set(key, "visiting");
-    for (const dep of deps.get(key) ?? []) {
-      const found = visit(dep, [...path, key]);
-      if (found) return found;
-    }
-    state.set(key, "done");
-    return null;
-  };
-  for (const task of tasks) {
-    const found = visit(task.key, []);
-    if (found) return found;
-  }
-  return null;
-}
 
 type MissionRow = {
   id: string;

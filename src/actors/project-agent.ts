@@ -10,9 +10,9 @@
 import { Agent, getAgentByName, type Connection, type ConnectionContext, type WSMessage } from "agents";
 import type { ModelMessage } from "ai";
 import { z } from "zod";
-import type { Env } from "../env.ts";
 import { newId, taskIdSchema } from "../ids.ts";
-import { scriptSchema } from "../models/scripted.ts";
+import { taskLimitsOf, type TaskLimits } from "../shared/limits.ts";
+import { DEFAULT_MESSAGE_PAGE, MAX_MESSAGE_PAGE, projectSettingsPatchSchema, projectSettingsSchema, type ProjectSettings, type ProjectSettingsPatch } from "../shared/project-settings.ts";
 import { techLeadToolSet, type KnowledgeEntry, type Policy } from "../tools/tech-lead-tools.ts";
 import {
   chatMessageSchema,
@@ -29,50 +29,12 @@ import {
   type TaskView,
   type ToolCard,
   type TranscriptEvent,
-} from "./protocol.ts";
+  USER_ID_HEADER,
+  USER_NAME_HEADER,
+} from "../shared/protocol.ts";
 import { ensureColumns } from "./sql.ts";
-import type { TaskLimits } from "./task-agent.ts";
 import { mentionsLead, runTechLeadTurn, TECH_LEAD_AUTHOR } from "./tech-lead.ts";
 
-/** Header names the Worker uses to pass the authenticated user to the actor. */
-export const USER_ID_HEADER = "x-sam-user-id";
-export const USER_NAME_HEADER = "x-sam-user-name";
-
-/** Default and maximum page sizes of message history (issue 2). */
-export const DEFAULT_MESSAGE_PAGE = 50;
-export const MAX_MESSAGE_PAGE = 200;
-
-/** The project's limits (issue 3's defaults). */
-export const projectLimitsSchema = z.object({
-  /** Deepest level of child tasks (a top-level task is at 0). */
-  maxDepth: z.number().int().min(0).max(10).default(3),
-  /** Children one task may dispatch. */
-  maxChildren: z.number().int().min(0).max(100).default(5),
-  /** Mission tasks running at once across all the project's missions. */
-  maxConcurrentTasks: z.number().int().min(1).max(1000).default(10),
-  /** Time without progress before a task's check-in, and again before it fails, in ms (default 10 minutes). */
-  silenceMs: z.number().int().min(1000).max(7 * 24 * 3600 * 1000).default(600_000),
-});
-
-/** The tech lead's model: any model id of src/models, with a script for `scripted`. */
-export const techLeadSettingsSchema = z.object({ model: z.string().min(1).max(200), script: scriptSchema.optional() });
-
-/** A project's settings as `GET /api/projects/:projectId` shows them. */
-export const projectSettingsSchema = z.object({
-  /** Null until someone sets it: the tech lead then says how to. */
-  techLead: techLeadSettingsSchema.nullable().default(null),
-  limits: projectLimitsSchema.prefault({}),
-});
-export type ProjectSettings = z.infer<typeof projectSettingsSchema>;
-
-/** A change of settings (`PATCH /api/projects/:projectId`); absent fields stay as they are. */
-export const projectSettingsPatchSchema = z
-  .object({
-    techLead: techLeadSettingsSchema.nullable().optional(),
-    limits: projectLimitsSchema.partial().optional(),
-  })
-  .strict();
-export type ProjectSettingsPatch = z.infer<typeof projectSettingsPatchSchema>;
 
 /** Who is on a connection; kept in the connection's attachment so it survives hibernation. */
 const connectionUserSchema = z.object({ userId: z.string(), userName: z.string() });
@@ -314,7 +276,7 @@ export class ProjectAgent extends Agent<Env> {
     const { limits } = this.settings();
     return {
       policies: this.policies().map((p) => p.text),
-      limits: { maxDepth: limits.maxDepth, maxChildren: limits.maxChildren, silenceMs: limits.silenceMs },
+      limits: taskLimitsOf(limits),
     };
   }
 

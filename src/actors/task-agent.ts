@@ -9,9 +9,10 @@
 import { Agent, getAgentByName, type FiberRecoveryContext } from "agents";
 import type { ModelMessage } from "ai";
 import { z } from "zod";
-import type { Env } from "../env.ts";
 import type { ProjectAgent } from "./project-agent.ts";
-import { missionIdSchema, newId, projectIdSchema, sessionIdSchema, taskIdSchema, userIdSchema } from "../ids.ts";
+import { newId } from "../ids.ts";
+import { taskLimitsSchema, type TaskLimits } from "../shared/limits.ts";
+import { DEFAULT_MAX_STEPS, taskSpecSchema, type TaskSpec } from "../shared/task-spec.ts";
 import { registerTask } from "../indexes.ts";
 import {
   admitAhead,
@@ -23,7 +24,7 @@ import {
   type GatedStepResult,
   type StepAdmission,
 } from "../models/gate.ts";
-import { scriptSchema, SCRIPT_FINISHED_TEXT, type ScriptStep } from "../models/scripted.ts";
+import { scriptSchema, SCRIPT_FINISHED_TEXT, type ScriptStep } from "../shared/script.ts";
 import type { RequestedToolCall } from "../models/step.ts";
 import { openWorkspace } from "../sandbox/open.ts";
 import { EXEC_DEFAULT_TIMEOUT_MS, WorkspaceError } from "../sandbox/workspace.ts";
@@ -38,12 +39,8 @@ import {
   type TaskStatus,
   type TaskView,
   type TranscriptEvent,
-} from "./protocol.ts";
+} from "../shared/protocol.ts";
 
-/** Steps a task may take when it does not say (issue 2). */
-export const DEFAULT_MAX_STEPS = 30;
-/** Upper bound on `maxSteps`. */
-export const MAX_MAX_STEPS = 1000;
 /**
  * How long progress events may wait to be sent together, in ms: short enough to look live to a
  * person, long enough that a fast loop sends one RPC per several steps (see `npm run bench`).
@@ -58,54 +55,6 @@ const MAX_STORED_OUTPUT = 64 * 1024;
  * per journal entry.
  */
 const ACTIVITY_WRITE_MS = 1000;
-
-/** Seed files: at most 1,000 files, paths up to 1,024 characters. */
-export const workspaceSeedSchema = z
-  .object({ files: z.record(z.string().min(1).max(1024), z.string()).optional() })
-  .refine((w) => Object.keys(w.files ?? {}).length <= 1000, { message: "at most 1000 seed files" });
-
-/** What a caller gives to start a task (the API adds ids). */
-export const taskRequestSchema = z.object({
-  prompt: z.string().trim().min(1).max(100_000),
-  model: z.string().min(1).max(200).default("scripted"),
-  script: scriptSchema.optional(),
-  workspace: workspaceSeedSchema.optional(),
-  maxSteps: z.number().int().positive().max(MAX_MAX_STEPS).optional(),
-  /** USD the task may spend on model calls; absent: the project's default; null: no task budget. */
-  budgetUsd: z.number().positive().max(1_000_000).nullable().optional(),
-});
-
-/** Full spec of a task, as `TaskAgent.start` takes it over RPC (the API, a mission or a parent task). */
-export const taskSpecSchema = taskRequestSchema.extend({
-  id: taskIdSchema,
-  projectId: projectIdSchema,
-  userId: userIdSchema,
-  /** The mission the task belongs to (set by the mission, inherited by children). */
-  missionId: missionIdSchema.optional(),
-  /** The mission's USD budget, which the task's calls count against with the mission's other tasks. */
-  missionBudgetUsd: z.number().positive().nullable().optional(),
-  /** The parent task of a child task. */
-  parentTaskId: taskIdSchema.optional(),
-  /** 0 for a top-level task. */
-  depth: z.number().int().min(0).max(100).default(0),
-  /** Where the task's questions appear in the chat (the project's newest session when absent). */
-  sessionId: sessionIdSchema.optional(),
-  /** Project policies, part of the instructions; fetched from the project when absent. */
-  policies: z.array(z.string()).max(200).optional(),
-  /** The project's limits, as `ProjectAgent.taskSettings` gives them; fetched when absent. */
-  limits: z.object({ maxDepth: z.number().int(), maxChildren: z.number().int(), silenceMs: z.number().int() }).optional(),
-});
-export type TaskSpec = z.input<typeof taskSpecSchema>;
-
-/** Limits a task takes from its project when it starts (issue 3's defaults live in ProjectAgent). */
-export interface TaskLimits {
-  /** Deepest level a child may be at (a top-level task is at 0). */
-  maxDepth: number;
-  /** Children one task may dispatch. */
-  maxChildren: number;
-  /** Time without progress before a check-in, and again before the task fails, in ms. */
-  silenceMs: number;
-}
 
 const TASK_INSTRUCTIONS = `You are a coding agent working in an isolated workspace mounted at /workspace.
 Use the tools to inspect and change files and to run commands (bash has no network access).
@@ -754,8 +703,8 @@ export class TaskAgent extends Agent<Env> {
 
   /** The limits the task took from its project at start (defaults for tasks older than them). */
   private limits(): TaskLimits {
-    const stored = JSON.parse(this.mustRow().limits_json) as Partial<TaskLimits>;
-    return { maxDepth: stored.maxDepth ?? 3, maxChildren: stored.maxChildren ?? 5, silenceMs: stored.silenceMs ?? 600_000 };
+    // A task older than its stored limits gets the project defaults for what it lacks.
+    return taskLimitsSchema.parse(JSON.parse(this.mustRow().limits_json));
   }
 
   /**

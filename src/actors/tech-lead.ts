@@ -5,11 +5,10 @@
  * cards) as one chat message and the model messages for the next turn.
  */
 import { isStepCount, streamText, type ModelMessage, type ToolSet } from "ai";
-import type { Env } from "../env.ts";
 import { beginGatedCall, estimateUsage } from "../models/gate.ts";
 import { resolveModel } from "../models/registry.ts";
-import type { ScriptStep } from "../models/scripted.ts";
-import type { ToolCard } from "./protocol.ts";
+import type { ScriptStep } from "../shared/script.ts";
+import type { ToolCard } from "../shared/protocol.ts";
 
 /** The name the tech lead speaks under in the chat. */
 export const TECH_LEAD_AUTHOR = "tech lead";

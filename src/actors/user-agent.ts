@@ -17,7 +17,6 @@
  * above (those calls are in flight); each is still recorded when it settles.
  */
 import { Agent } from "agents";
-import type { Env } from "../env.ts";
 import { newId } from "../ids.ts";
 import type { CredentialProvider, ModelProvider } from "../models/catalog.ts";
 import {

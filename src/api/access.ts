@@ -2,7 +2,6 @@
  * Authorization: which projects and tasks a user may touch, answered from D1's membership index.
  * Anything the user may not see is reported as absent (404), never as forbidden.
  */
-import type { Env } from "../env.ts";
 
 /** Whether `userId` is a member of `projectId`. */
 export async function canAccessProject(env: Env, userId: string, projectId: string): Promise<boolean> {

@@ -8,7 +8,6 @@
  */
 import { getAgentByName } from "agents";
 import type { Context, MiddlewareHandler } from "hono";
-import type { Env } from "../env.ts";
 import { newId } from "../ids.ts";
 import { apiError } from "./http.ts";
 

@@ -9,7 +9,7 @@
  *   client.watchTasks([taskId]); // its transcript, live, as `task.event` frames
  */
 import PartySocket from "partysocket";
-import { serverFrameSchema, type ClientFrame, type ServerFrame } from "../actors/protocol.ts";
+import { serverFrameSchema, type ClientFrame, type ServerFrame } from "../shared/protocol.ts";
 
 /** Where and as whom to connect. `host` is `hostname:port`; `secure` picks wss. */
 export interface ProjectClientOptions {

@@ -15,12 +15,11 @@
  */
 import { getAgentByName } from "agents";
 import type { ModelMessage } from "ai";
-import type { Env } from "../env.ts";
 import type { PendingSettle, UserAgent } from "../actors/user-agent.ts";
 import { costUsd, findCatalogModel, MODEL_CATALOG, parseModelId, priceOf, type CatalogModel, type ModelProvider } from "./catalog.ts";
 import { openSecret } from "./credentials.ts";
 import { ModelUnavailableError, resolveModel, type CallAuth, type CallContext } from "./registry.ts";
-import type { ScriptStep } from "./scripted.ts";
+import type { ScriptStep } from "../shared/script.ts";
 import { runModelStep, type ModelStepResult } from "./step.ts";
 import type { BudgetScope, CallStatus, PayerMode, UsageEstimate } from "./usage.ts";
 

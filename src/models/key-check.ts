@@ -3,7 +3,6 @@
  * that costs no tokens (listing the provider's models). The key travels only in that request's
  * headers; no answer body is ever shown or logged, since providers may echo the key in it.
  */
-import type { Env } from "../env.ts";
 import type { CredentialProvider } from "./catalog.ts";
 import { gatewayBaseUrl } from "./registry.ts";
 

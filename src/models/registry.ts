@@ -11,9 +11,9 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { createWorkersAI } from "workers-ai-provider";
-import type { Env } from "../env.ts";
 import { parseModelId } from "./catalog.ts";
-import { createScriptedModel, type ScriptStep } from "./scripted.ts";
+import { createScriptedModel } from "./scripted.ts";
+import type { ScriptStep } from "../shared/script.ts";
 import type { PayerMode } from "./usage.ts";
 
 /** Who and what a call is for; sent to AI Gateway as `cf-aig-metadata` so spend can be traced. */

@@ -2,7 +2,6 @@
  * Chooses the Workspace adapter for a task: the local runner when `SAM_RUNNER_URL` is set
  * (local mode, tests), otherwise the Cloudflare Sandbox container (deployed).
  */
-import type { Env } from "../env.ts";
 import { CloudflareSandboxWorkspace } from "./cloudflare-sandbox.ts";
 import { LocalRunnerWorkspace } from "./local-runner.ts";
 import type { Workspace } from "./workspace.ts";

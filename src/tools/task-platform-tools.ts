@@ -6,7 +6,7 @@
  */
 import { tool, zodSchema, type ToolSet } from "ai";
 import { z } from "zod";
-import { scriptSchema } from "../models/scripted.ts";
+import { scriptSchema } from "../shared/script.ts";
 
 /** Input schemas of the platform tools. */
 export const platformToolInputs = {

@@ -8,9 +8,9 @@ import { getAgentByName } from "agents";
 import { tool, type ToolSet } from "ai";
 import { z } from "zod";
 import { launchMission, launchTask, LaunchRefusedError, type LaunchContext } from "../actors/launch.ts";
-import { missionRequestSchema } from "../actors/mission-agent.ts";
-import type { ChatMessage, MissionView, TaskView } from "../actors/protocol.ts";
-import { taskRequestSchema, type TaskSpec } from "../actors/task-agent.ts";
+import { missionRequestSchema } from "../shared/mission-plan.ts";
+import type { ChatMessage, MissionView, TaskView } from "../shared/protocol.ts";
+import { taskRequestSchema, type TaskSpec } from "../shared/task-spec.ts";
 import { missionIdSchema, taskIdSchema } from "../ids.ts";
 
 /** A piece of project knowledge. */

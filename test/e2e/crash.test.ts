@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { TranscriptEvent } from "../../src/actors/protocol.ts";
+import type { TranscriptEvent } from "../../src/shared/protocol.ts";
 import { call, startStack, waitForTaskEnd, type Stack } from "./stack.ts";
 
 let stack: Stack | undefined;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectProject } from "../../src/client/project-client.ts";
-import type { ChatMessage, ServerFrame, TranscriptEvent } from "../../src/actors/protocol.ts";
+import type { ChatMessage, ServerFrame, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
 import { call, startStack, waitForTaskEnd, type Stack } from "./stack.ts";
 

@@ -5,7 +5,7 @@
  * killed (SIGKILL) and started again in the middle of the mission.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import type { ChatMessage, MissionView, ServerFrame, TranscriptEvent } from "../../src/actors/protocol.ts";
+import type { ChatMessage, MissionView, ServerFrame, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { connectProject } from "../../src/client/project-client.ts";
 import { call, startStack, type Stack } from "./stack.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ChatMessage } from "../../src/actors/protocol.ts";
+import type { ChatMessage } from "../../src/shared/protocol.ts";
 import { api, apiJson, createOtherUser, projectWithSession } from "./helpers.ts";
 
 describe("auth and errors", () => {

@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { MissionView, TaskView, TranscriptEvent } from "../../src/actors/protocol.ts";
+import type { MissionView, TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { newId } from "../../src/ids.ts";
 import { beginGatedCall, BudgetExceededError } from "../../src/models/gate.ts";
 import type { BudgetStatus } from "../../src/models/usage.ts";

@@ -1,6 +1,6 @@
 import { evictAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { ChatMessage } from "../../src/actors/protocol.ts";
+import type { ChatMessage } from "../../src/shared/protocol.ts";
 import { api, apiJson, connect, createOtherUser, projectWithSession } from "./helpers.ts";
 
 describe("project chat over WebSockets", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ChatMessage, TaskView, TranscriptEvent } from "../../src/actors/protocol.ts";
+import type { ChatMessage, TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { api, apiJson, connect, projectWithSession, transcript, waitForTask } from "./helpers.ts";
 
 type ToolResult = Extract<TranscriptEvent, { type: "tool_result" }>;

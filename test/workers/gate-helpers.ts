@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { TaskView } from "../../src/actors/protocol.ts";
+import type { TaskView } from "../../src/shared/protocol.ts";
 import { sha256Hex } from "../../src/api/auth.ts";
 import { newId } from "../../src/ids.ts";
 import type { FakeStep, RecordedRequest } from "../support/fake-openai.ts";

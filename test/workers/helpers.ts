@@ -1,7 +1,7 @@
 /** Helpers for the Workers-runtime tests: API calls as the local user, waits and sockets. */
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { ServerFrame, TaskView, TranscriptEvent } from "../../src/actors/protocol.ts";
+import type { ServerFrame, TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { sha256Hex } from "../../src/api/auth.ts";
 import { newId } from "../../src/ids.ts";
 

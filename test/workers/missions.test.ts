@@ -1,7 +1,7 @@
 import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ChatMessage, MissionView, TaskView, TranscriptEvent } from "../../src/actors/protocol.ts";
+import type { ChatMessage, MissionView, TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { api, apiJson, createOtherUser, projectWithSession, transcript, waitForTask } from "./helpers.ts";
 
 type Step = { text?: string; toolCalls?: { toolName: string; input: unknown }[] };

@@ -1,7 +1,7 @@
 import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { TranscriptEvent } from "../../src/actors/protocol.ts";
+import type { TranscriptEvent } from "../../src/shared/protocol.ts";
 import { api, apiJson, projectWithSession, transcript } from "./helpers.ts";
 
 describe("a task survives a crash", () => {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ChatMessage, MissionView, ServerFrame } from "../../src/actors/protocol.ts";
+import type { ChatMessage, MissionView, ServerFrame } from "../../src/shared/protocol.ts";
 import type { RecordedRequest } from "../support/fake-openai.ts";
 import { newUser, settled } from "./gate-helpers.ts";
 import { api, apiJson, connect, projectWithSession, waitForTask } from "./helpers.ts";

@@ -5,7 +5,7 @@
 import { getAgentByName } from "agents";
 import { Hono, type Context } from "hono";
 import { launchMission, LaunchRefusedError } from "../../actors/launch.ts";
-import { missionRequestSchema } from "../../actors/mission-agent.ts";
+import { missionRequestSchema } from "../../shared/mission-plan.ts";
 import { missionIdSchema } from "../../ids.ts";
 import { projectOfMissionFor } from "../access.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";

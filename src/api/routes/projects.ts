@@ -6,14 +6,14 @@
 import { getAgentByName } from "agents";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { MAX_MESSAGE_CHARS, sessionKindSchema } from "../../actors/protocol.ts";
-import { DEFAULT_MESSAGE_PAGE, MAX_MESSAGE_PAGE, projectSettingsPatchSchema, type ProjectSettings } from "../../actors/project-agent.ts";
+import { MAX_MESSAGE_CHARS, sessionKindSchema } from "../../shared/protocol.ts";
+import { DEFAULT_MESSAGE_PAGE, MAX_MESSAGE_PAGE, projectSettingsPatchSchema, type ProjectSettings } from "../../shared/project-settings.ts";
 import { newId, projectIdSchema, sessionIdSchema } from "../../ids.ts";
 import { canAccessProject } from "../access.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 import { apiError, parseJsonBody, parseValue } from "../http.ts";
 import { ModelUnavailableError, resolveModel } from "../../models/registry.ts";
-import type { ScriptStep } from "../../models/scripted.ts";
+import type { ScriptStep } from "../../shared/script.ts";
 
 const createProjectSchema = z.object({ name: z.string().trim().min(1).max(200) });
 const createSessionSchema = z.object({ title: z.string().trim().max(200).optional(), kind: sessionKindSchema.default("chat") });

@@ -5,7 +5,7 @@
 import { getAgentByName } from "agents";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { taskRequestSchema } from "../../actors/task-agent.ts";
+import { taskRequestSchema } from "../../shared/task-spec.ts";
 import { launchTask, LaunchRefusedError } from "../../actors/launch.ts";
 import { taskIdSchema } from "../../ids.ts";
 import { projectOfTaskFor } from "../access.ts";

@@ -1,5 +1,5 @@
 /** A box to answer the question a task waits on (`ask_human`): POSTs `/api/tasks/:id/answer`. */
-import type { TaskView } from "../../actors/protocol.ts";
+import type { TaskView } from "../../shared/protocol.ts";
 import { answerTask } from "../lib/api.ts";
 import { useTextSubmit } from "../lib/useTextSubmit.ts";
 import { FormError } from "./FormError.tsx";

@@ -5,7 +5,7 @@
  * with `chat.send` (over HTTP when the socket is not open).
  */
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { ChatMessage } from "../../actors/protocol.ts";
+import type { ChatMessage } from "../../shared/protocol.ts";
 import { errorMessage, listMessages, postMessage } from "../lib/api.ts";
 import { applyCard, applyDelta, dropFinished, type Draft } from "../lib/drafts.ts";
 import { mergeMessages } from "../lib/merge.ts";

@@ -1,5 +1,5 @@
 /** A tool call the tech lead made in a reply: tool name, input and output, in an error style when it failed. */
-import type { ToolCard } from "../../actors/protocol.ts";
+import type { ToolCard } from "../../shared/protocol.ts";
 import { prettyJson } from "../lib/format.ts";
 
 /** Renders one card of a chat message (stored or streaming). */

@@ -1,6 +1,6 @@
 /** The chat composer: Enter sends, Shift+Enter makes a new line. */
 import { useState, type FormEvent, type KeyboardEvent } from "react";
-import { MAX_MESSAGE_CHARS } from "../../actors/protocol.ts";
+import { MAX_MESSAGE_CHARS } from "../../shared/protocol.ts";
 import { FormError } from "./FormError.tsx";
 
 /** A message box and send button; `onSend` resolves to an error text or null. */

@@ -4,7 +4,7 @@
  * the bottom), and keeps the reader's place when earlier ones load.
  */
 import { useLayoutEffect, useRef } from "react";
-import type { ChatMessage } from "../../actors/protocol.ts";
+import type { ChatMessage } from "../../shared/protocol.ts";
 import type { Draft } from "../lib/drafts.ts";
 import { formatTime } from "../lib/format.ts";
 import { ChatToolCards } from "./ChatToolCard.tsx";

@@ -1,6 +1,6 @@
 /** Pause, resume and cancel buttons for a mission, offered as its status allows. */
 import { useState } from "react";
-import { TERMINAL_MISSION_STATUSES, type MissionView } from "../../actors/protocol.ts";
+import { TERMINAL_MISSION_STATUSES, type MissionView } from "../../shared/protocol.ts";
 import { controlMission, errorMessage, type MissionAction } from "../lib/api.ts";
 import { FormError } from "./FormError.tsx";
 

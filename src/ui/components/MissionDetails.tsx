@@ -1,5 +1,5 @@
 /** One mission: goal, status, live cost, summary or error, its controls, and its plan. */
-import type { MissionView, TaskView } from "../../actors/protocol.ts";
+import type { MissionView, TaskView } from "../../shared/protocol.ts";
 import { formatTime, formatUsage } from "../lib/format.ts";
 import { liveMissionUsage } from "../lib/missions.ts";
 import { MissionControls } from "./MissionControls.tsx";

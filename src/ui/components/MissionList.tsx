@@ -1,5 +1,5 @@
 /** The missions of a project, newest first: goal, status, progress and cost; a click selects one. */
-import type { MissionView, TaskView } from "../../actors/protocol.ts";
+import type { MissionView, TaskView } from "../../shared/protocol.ts";
 import { formatUsd } from "../lib/format.ts";
 import { liveMissionUsage } from "../lib/missions.ts";
 import { StatusBadge } from "./StatusBadge.tsx";

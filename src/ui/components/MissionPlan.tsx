@@ -3,7 +3,7 @@
  * naming its dependencies, live status, attempts, cost, error and any pending question.
  * A task that has started links to its task view.
  */
-import type { MissionView, TaskView } from "../../actors/protocol.ts";
+import type { MissionView, TaskView } from "../../shared/protocol.ts";
 import { formatUsd } from "../lib/format.ts";
 import { planRows, type PlanRow } from "../lib/missions.ts";
 import { Link, paths } from "../lib/router.tsx";

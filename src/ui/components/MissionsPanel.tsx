@@ -3,7 +3,7 @@
  * form to start one. Selection defaults to the newest mission.
  */
 import { useMemo, useState } from "react";
-import type { TaskView } from "../../actors/protocol.ts";
+import type { TaskView } from "../../shared/protocol.ts";
 import { getMission } from "../lib/api.ts";
 import { tasksById } from "../lib/missions.ts";
 import type { ProjectMissions } from "../lib/useProjectMissions.ts";

@@ -2,7 +2,7 @@
  * Questions tasks wait on (`ask_human`), shown at the top of the project page, each with its
  * task, the question and an answer box. Renders nothing while no task waits on a person.
  */
-import type { TaskView } from "../../actors/protocol.ts";
+import type { TaskView } from "../../shared/protocol.ts";
 import { Link, paths } from "../lib/router.tsx";
 import { AnswerForm } from "./AnswerForm.tsx";
 

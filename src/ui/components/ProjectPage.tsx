@@ -4,7 +4,7 @@
  * all live over one project socket; settings open from the header.
  */
 import { useState } from "react";
-import type { ChatSession } from "../../actors/protocol.ts";
+import type { ChatSession } from "../../shared/protocol.ts";
 import { listProjects, listSessions } from "../lib/api.ts";
 import { Link, navigate, paths } from "../lib/router.tsx";
 import { ProjectSocketProvider, useProjectFrames } from "../lib/socketContext.tsx";

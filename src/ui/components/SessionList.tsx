@@ -1,6 +1,6 @@
 /** The sessions of a project: links to each, and a button to create one. */
 import { useState, type FormEvent } from "react";
-import type { ChatSession, SessionKind } from "../../actors/protocol.ts";
+import type { ChatSession, SessionKind } from "../../shared/protocol.ts";
 import { createSession, errorMessage } from "../lib/api.ts";
 import { Link, paths } from "../lib/router.tsx";
 import { FormError } from "./FormError.tsx";

@@ -1,5 +1,5 @@
 /** A coloured badge with a task, plan-entry or mission status as its exact text. */
-import type { MissionStatus, MissionTaskStatus, TaskStatus } from "../../actors/protocol.ts";
+import type { MissionStatus, MissionTaskStatus, TaskStatus } from "../../shared/protocol.ts";
 
 /** Any status the UI shows in a badge. */
 export type AnyStatus = TaskStatus | MissionTaskStatus | MissionStatus;

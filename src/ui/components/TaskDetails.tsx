@@ -3,7 +3,7 @@
  * changed files, and the transcript (fetched on mount, then the `task.event` frames it watches, by seq).
  */
 import { useCallback, useEffect, useRef, useState } from "react";
-import { TERMINAL_TASK_STATUSES, type TaskView, type TranscriptEvent } from "../../actors/protocol.ts";
+import { TERMINAL_TASK_STATUSES, type TaskView, type TranscriptEvent } from "../../shared/protocol.ts";
 import { cancelTask, errorMessage, getTask, getTranscript } from "../lib/api.ts";
 import { formatTime, formatUsage, isCancellable } from "../lib/format.ts";
 import { lastSeq, mergeEvents, upsertTask } from "../lib/merge.ts";

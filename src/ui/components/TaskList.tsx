@@ -1,5 +1,5 @@
 /** The list of tasks, newest first; each row links to the task view and shows its status. */
-import type { TaskView } from "../../actors/protocol.ts";
+import type { TaskView } from "../../shared/protocol.ts";
 import { formatTime } from "../lib/format.ts";
 import { Link, paths } from "../lib/router.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";

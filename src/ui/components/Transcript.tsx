@@ -3,7 +3,7 @@
  * tool call (its `tool_call` and `tool_result` events joined by toolCallId), and the messages
  * given to the task from outside (check-ins, messages, answers).
  */
-import type { TranscriptEvent } from "../../actors/protocol.ts";
+import type { TranscriptEvent } from "../../shared/protocol.ts";
 import { formatDuration, formatTime, formatUsage } from "../lib/format.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { ToolCallCard, type ToolCallView } from "./ToolCallCard.tsx";

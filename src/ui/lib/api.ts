@@ -21,7 +21,7 @@ import {
   type TaskStatus,
   type TaskView,
   type TranscriptEvent,
-} from "../../actors/protocol.ts";
+} from "../../shared/protocol.ts";
 import { getToken, signOut } from "./auth.ts";
 
 /** An error answer of the API (or a network / shape failure, with status 0). */

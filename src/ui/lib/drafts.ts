@@ -3,7 +3,7 @@
  * frames add tool cards to it, and the stored `chat.message` carrying the same `draftId`
  * replaces it. Pure helpers over a list of drafts, in arrival order.
  */
-import type { ChatMessage, ToolCard } from "../../actors/protocol.ts";
+import type { ChatMessage, ToolCard } from "../../shared/protocol.ts";
 
 /** A reply being written: what has streamed so far. */
 export type Draft = { draftId: string; sessionId: string; author: string; text: string; cards: ToolCard[] };

@@ -1,5 +1,5 @@
 /** Small display formatters. */
-import type { TaskStatus, Usage } from "../../actors/protocol.ts";
+import type { TaskStatus, Usage } from "../../shared/protocol.ts";
 
 /** A short local date-time, or the raw text when it is not a date. */
 export function formatTime(iso: string): string {

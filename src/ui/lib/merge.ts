@@ -2,7 +2,7 @@
  * Pure merge helpers for live lists: frames and HTTP pages may overlap or arrive out of order,
  * so every list is merged by identity and kept in its order.
  */
-import type { ChatMessage, MissionView, TaskView, TranscriptEvent } from "../../actors/protocol.ts";
+import type { ChatMessage, MissionView, TaskView, TranscriptEvent } from "../../shared/protocol.ts";
 
 /** Merges messages by id (incoming wins) and orders them by seq. */
 export function mergeMessages(existing: readonly ChatMessage[], incoming: readonly ChatMessage[]): ChatMessage[] {

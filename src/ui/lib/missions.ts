@@ -3,7 +3,7 @@
  * and a plan entry joined with the live view of its current task, so a running task's status
  * and cost move before the mission itself reports the change.
  */
-import type { MissionTaskStatus, MissionTaskView, MissionView, TaskStatus, TaskView, Usage } from "../../actors/protocol.ts";
+import type { MissionTaskStatus, MissionTaskView, MissionView, TaskStatus, TaskView, Usage } from "../../shared/protocol.ts";
 
 /** A plan entry as shown: its level in the dependency order, live status and cost, and its live task. */
 export type PlanRow = {

@@ -5,7 +5,7 @@
  */
 import { useAgent } from "agents/react";
 import { useMemo, useRef, useState } from "react";
-import { clientFrameSchema, serverFrameSchema, type ClientFrame, type ServerFrame } from "../../actors/protocol.ts";
+import { clientFrameSchema, serverFrameSchema, type ClientFrame, type ServerFrame } from "../../shared/protocol.ts";
 import { useToken } from "./auth.ts";
 
 /** Socket state as shown to people (and to tests: `connected` when open). */

@@ -4,7 +4,7 @@
  * `useProjectConnection`, or follows a task's transcript live with `useWatchTask`.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, type ReactNode } from "react";
-import { MAX_WATCHED_TASKS, type ClientFrame } from "../../actors/protocol.ts";
+import { MAX_WATCHED_TASKS, type ClientFrame } from "../../shared/protocol.ts";
 import { useProjectSocket, type ConnectionState, type ProjectSocketHandlers } from "./projectSocket.ts";
 
 type SocketContextValue = {

@@ -4,7 +4,7 @@
  * lists of the project page are both this.
  */
 import { useCallback, useEffect, useState } from "react";
-import type { ServerFrame } from "../../actors/protocol.ts";
+import type { ServerFrame } from "../../shared/protocol.ts";
 import { errorMessage } from "./api.ts";
 import { useProjectFrames } from "./socketContext.tsx";
 

@@ -1,5 +1,5 @@
 /** The project's missions, kept live (`mission.updated` frames). */
-import type { MissionView } from "../../actors/protocol.ts";
+import type { MissionView } from "../../shared/protocol.ts";
 import { listMissions } from "./api.ts";
 import { mergeMissions, upsertMission } from "./merge.ts";
 import { useLiveList, type LiveList, type LiveListSource } from "./useLiveList.ts";

@@ -2,7 +2,7 @@
  * The project's tasks, kept live (`task.updated` frames). One list shared by the task list, the
  * missions view and pending questions.
  */
-import type { TaskView } from "../../actors/protocol.ts";
+import type { TaskView } from "../../shared/protocol.ts";
 import { listTasks } from "./api.ts";
 import { mergeTasks, upsertTask } from "./merge.ts";
 import { useLiveList, type LiveList, type LiveListSource } from "./useLiveList.ts";

@@ -6,6 +6,13 @@
 import { z } from "zod";
 import { sessionIdSchema, taskIdSchema } from "../ids.ts";
 
+/**
+ * Header names the Worker uses to pass the authenticated user to the project actor with a
+ * WebSocket upgrade (set by the Worker after it checked the token; never taken from a client).
+ */
+export const USER_ID_HEADER = "x-sam-user-id";
+export const USER_NAME_HEADER = "x-sam-user-name";
+
 /** Longest chat message accepted, in characters. */
 export const MAX_MESSAGE_CHARS = 32_000;
 
@@ -68,6 +75,18 @@ export const usageSchema = z.object({
 });
 export type Usage = z.infer<typeof usageSchema>;
 
+/**
+ * Why a task failed or was cancelled, as a code that the mission, the UI and clients read
+ * (never parsed out of the message): `budget_exceeded` (a budget ran out), `step_limit`
+ * (`maxSteps` reached), `silence` (no progress after a check-in), `cancelled` (by a person,
+ * its mission or its parent), `unexpected_error` (the model or workspace failed, a bad script).
+ */
+export const taskFailureCodeSchema = z.enum(["budget_exceeded", "step_limit", "silence", "cancelled", "unexpected_error"]);
+export type TaskFailureCode = z.infer<typeof taskFailureCodeSchema>;
+/** `{code, message}`: the code, and the reason in words. */
+export const taskFailureSchema = z.object({ code: taskFailureCodeSchema, message: z.string() });
+export type TaskFailure = z.infer<typeof taskFailureSchema>;
+
 /** A task as the API and the `task.updated` frame show it. Times are ISO 8601. */
 export const taskViewSchema = z.object({
   id: z.string(),
@@ -78,7 +97,10 @@ export const taskViewSchema = z.object({
   /** Model steps finished so far. */
   steps: z.number().int().nonnegative(),
   summary: z.string().nullable(),
+  /** The failure's message (`failure.message`), kept for clients that read it; null unless failed or cancelled. */
   error: z.string().nullable(),
+  /** Why the task failed or was cancelled; null otherwise. */
+  failure: taskFailureSchema.nullable().default(null),
   usage: usageSchema,
   /** Workspace-relative paths the task changed (known once it ends). */
   changedFiles: z.array(z.string()),

@@ -1,0 +1,33 @@
+/**
+ * A project's limits on child tasks, concurrency and silence: the one definition that the
+ * project actor stores, tasks copy at their start, the API validates and the UI shows.
+ * A leaf module (zod only). The defaults are issue 3's.
+ */
+import { z } from "zod";
+
+/** The project's limits as stored and shown; every field has its default. */
+export const projectLimitsSchema = z.object({
+  /** Deepest level of child tasks (a top-level task is at 0). Default 3. */
+  maxDepth: z.number().int().min(0).max(10).default(3),
+  /** Children one task may dispatch. Default 5. */
+  maxChildren: z.number().int().min(0).max(100).default(5),
+  /** Mission tasks running at once across all the project's missions. Default 10. */
+  maxConcurrentTasks: z.number().int().min(1).max(1000).default(10),
+  /** Time without progress before a task's check-in, and again before it fails, in ms. Default 10 minutes. */
+  silenceMs: z.number().int().min(1000).max(7 * 24 * 3600 * 1000).default(600_000),
+});
+/** `{maxDepth, maxChildren, maxConcurrentTasks, silenceMs}` (counts; `silenceMs` in ms). */
+export type ProjectLimits = z.infer<typeof projectLimitsSchema>;
+
+/** The project's limits with every default filled in. */
+export const DEFAULT_PROJECT_LIMITS: ProjectLimits = projectLimitsSchema.parse({});
+
+/** The part of the project's limits a task copies when it starts (it never changes after). */
+export const taskLimitsSchema = projectLimitsSchema.pick({ maxDepth: true, maxChildren: true, silenceMs: true });
+/** `{maxDepth, maxChildren, silenceMs}`: see {@link projectLimitsSchema}. */
+export type TaskLimits = z.infer<typeof taskLimitsSchema>;
+
+/** The task limits of a project's limits. */
+export function taskLimitsOf(limits: ProjectLimits): TaskLimits {
+  return { maxDepth: limits.maxDepth, maxChildren: limits.maxChildren, silenceMs: limits.silenceMs };
+}

@@ -1,0 +1,36 @@
+/**
+ * A project's settings (its tech lead's model and its limits) as stored by the project actor,
+ * shown by `GET /api/projects/:projectId` and changed by `PATCH`, and the sizes of a page of
+ * chat history. A leaf module (zod only).
+ */
+import { z } from "zod";
+import { projectLimitsSchema } from "./limits.ts";
+import { scriptSchema } from "./script.ts";
+
+/** Default and maximum page sizes of message history, in messages (issue 2). */
+export const DEFAULT_MESSAGE_PAGE = 50;
+export const MAX_MESSAGE_PAGE = 200;
+
+/** The tech lead's model: any model id of src/models, with a script for `scripted`. */
+export const techLeadSettingsSchema = z.object({ model: z.string().min(1).max(200), script: scriptSchema.optional() });
+/** `{model, script?}`. */
+export type TechLeadSettings = z.infer<typeof techLeadSettingsSchema>;
+
+/** A project's settings as `GET /api/projects/:projectId` shows them. */
+export const projectSettingsSchema = z.object({
+  /** Null until someone sets it: the tech lead then says how to. */
+  techLead: techLeadSettingsSchema.nullable().default(null),
+  limits: projectLimitsSchema.prefault({}),
+});
+/** `{techLead: {model, script?} | null, limits}`. */
+export type ProjectSettings = z.infer<typeof projectSettingsSchema>;
+
+/** A change of settings (`PATCH /api/projects/:projectId`); absent fields stay as they are. */
+export const projectSettingsPatchSchema = z
+  .object({
+    techLead: techLeadSettingsSchema.nullable().optional(),
+    limits: projectLimitsSchema.partial().optional(),
+  })
+  .strict();
+/** A parsed settings change. */
+export type ProjectSettingsPatch = z.infer<typeof projectSettingsPatchSchema>;

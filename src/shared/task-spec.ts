@@ -1,0 +1,55 @@
+/**
+ * What starts a task: the request a caller gives (`POST /api/projects/:projectId/tasks`, the
+ * tech lead's `create_task`) and the full spec `TaskAgent.start` takes over RPC. A leaf module
+ * (zod and the id schemas only), shared by the task actor, missions, tools and the API.
+ */
+import { z } from "zod";
+import { missionIdSchema, projectIdSchema, sessionIdSchema, taskIdSchema, userIdSchema } from "../ids.ts";
+import { taskLimitsSchema } from "./limits.ts";
+import { scriptSchema } from "./script.ts";
+
+/** Steps a task may take when it does not say (issue 2). */
+export const DEFAULT_MAX_STEPS = 30;
+/** Upper bound on `maxSteps`. */
+export const MAX_MAX_STEPS = 1000;
+
+/** Seed files `{files?: {path: content}}`: at most 1,000 files, paths up to 1,024 characters. */
+export const workspaceSeedSchema = z
+  .object({ files: z.record(z.string().min(1).max(1024), z.string()).optional() })
+  .refine((w) => Object.keys(w.files ?? {}).length <= 1000, { message: "at most 1000 seed files" });
+
+/** What a caller gives to start a task (the API adds ids). */
+export const taskRequestSchema = z.object({
+  prompt: z.string().trim().min(1).max(100_000),
+  model: z.string().min(1).max(200).default("scripted"),
+  script: scriptSchema.optional(),
+  workspace: workspaceSeedSchema.optional(),
+  maxSteps: z.number().int().positive().max(MAX_MAX_STEPS).optional(),
+  /** USD the task may spend on model calls; absent: the project's default; null: no task budget. */
+  budgetUsd: z.number().positive().max(1_000_000).nullable().optional(),
+});
+/** A task request after parsing (defaults filled in). */
+export type TaskRequest = z.infer<typeof taskRequestSchema>;
+
+/** Full spec of a task, as `TaskAgent.start` takes it over RPC (the API, a mission or a parent task). */
+export const taskSpecSchema = taskRequestSchema.extend({
+  id: taskIdSchema,
+  projectId: projectIdSchema,
+  userId: userIdSchema,
+  /** The mission the task belongs to (set by the mission, inherited by children). */
+  missionId: missionIdSchema.optional(),
+  /** The mission's USD budget, which the task's calls count against with the mission's other tasks. */
+  missionBudgetUsd: z.number().positive().nullable().optional(),
+  /** The parent task of a child task. */
+  parentTaskId: taskIdSchema.optional(),
+  /** 0 for a top-level task. */
+  depth: z.number().int().min(0).max(100).default(0),
+  /** Where the task's questions appear in the chat (the project's newest session when absent). */
+  sessionId: sessionIdSchema.optional(),
+  /** Project policies, part of the instructions; fetched from the project when absent. */
+  policies: z.array(z.string()).max(200).optional(),
+  /** The project's limits, as `ProjectAgent.taskSettings` gives them; fetched when absent. */
+  limits: taskLimitsSchema.optional(),
+});
+/** A task spec as callers write it (defaults may be left out). */
+export type TaskSpec = z.input<typeof taskSpecSchema>;

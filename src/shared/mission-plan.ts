@@ -56,6 +56,8 @@ export const missionRequestSchema = z
   });
 /** A mission request after parsing. */
 export type MissionRequest = z.infer<typeof missionRequestSchema>;
+/** A mission request as a client writes it (`POST /api/projects/:projectId/missions`; defaults may be left out). */
+export type MissionRequestInput = z.input<typeof missionRequestSchema>;
 
 /** What `MissionAgent.create` takes: the request plus ids the caller derived. */
 export const missionSpecSchema = missionRequestSchema.safeExtend({

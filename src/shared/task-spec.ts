@@ -30,6 +30,8 @@ export const taskRequestSchema = z.object({
 });
 /** A task request after parsing (defaults filled in). */
 export type TaskRequest = z.infer<typeof taskRequestSchema>;
+/** A task request as a client writes it (`POST /api/projects/:projectId/tasks`; defaults may be left out). */
+export type TaskRequestInput = z.input<typeof taskRequestSchema>;
 
 /** Full spec of a task, as `TaskAgent.start` takes it over RPC (the API, a mission or a parent task). */
 export const taskSpecSchema = taskRequestSchema.extend({

@@ -1,25 +1,17 @@
 /**
  * The "New mission" form: a goal and the plan as JSON (an array of `{key, prompt, dependsOn?,
- * model?, script?}`). The shape is checked here; the server checks the rest (cycles, unknown
- * dependencies) and its refusal is shown as it comes.
+ * model?, script?}`). Each task is checked here with the server's own schema; the server checks
+ * the rest (cycles, unknown dependencies) and its refusal is shown as it comes.
  */
 import { useState, type FormEvent } from "react";
 import { z } from "zod";
-import { createMission, errorMessage, type MissionTaskSpec } from "../lib/api.ts";
+import { missionTaskRequestSchema, type MissionTaskRequest } from "../../shared/mission-plan.ts";
+import { createMission, errorMessage } from "../lib/api.ts";
+import { firstIssue } from "../lib/issues.ts";
 import { FormError } from "./FormError.tsx";
 
-const planSchema = z
-  .array(
-    z.object({
-      key: z.string().min(1),
-      prompt: z.string().min(1),
-      dependsOn: z.array(z.string()).optional(),
-      model: z.string().min(1).optional(),
-      script: z.array(z.unknown()).optional(),
-      workspace: z.object({ files: z.record(z.string(), z.string()).optional() }).optional(),
-    }),
-  )
-  .min(1, "The plan needs at least one task.");
+/** The plan as the server checks each of its tasks (cycles and unknown dependencies are checked there). */
+const planSchema = z.array(missionTaskRequestSchema).min(1, "The plan needs at least one task.");
 
 const PLAN_EXAMPLE = `[
   {"key": "a", "prompt": "…", "script": [{"toolCalls": [{"toolName": "bash", "input": {"command": "echo a"}}]}, {"text": "done"}]},
@@ -27,7 +19,7 @@ const PLAN_EXAMPLE = `[
 ]`;
 
 /** Parses the plan text, or says what is wrong with it. */
-function parsePlan(text: string): { ok: true; tasks: MissionTaskSpec[] } | { ok: false; error: string } {
+function parsePlan(text: string): { ok: true; tasks: MissionTaskRequest[] } | { ok: false; error: string } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -35,10 +27,7 @@ function parsePlan(text: string): { ok: true; tasks: MissionTaskSpec[] } | { ok:
     return { ok: false, error: `The plan is not valid JSON: ${errorMessage(error)}` };
   }
   const parsed = planSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, error: `Plan${issue.path.length ? ` at ${issue.path.join(".")}` : ""}: ${issue.message}` };
-  }
+  if (!parsed.success) return { ok: false, error: firstIssue("Plan", parsed.error, (index) => String(index)) };
   return { ok: true, tasks: parsed.data };
 }
 

@@ -3,7 +3,8 @@
  * script for the scripted model (checked before sending) and optional max steps.
  */
 import { useEffect, useState, type FormEvent } from "react";
-import { createTask, errorMessage, listModels, type ModelInfo, type TaskSpec } from "../lib/api.ts";
+import type { TaskRequestInput } from "../../shared/task-spec.ts";
+import { createTask, errorMessage, listModels, type ModelInfo } from "../lib/api.ts";
 import { checkScript } from "../lib/script.ts";
 import { FormError } from "./FormError.tsx";
 
@@ -66,7 +67,7 @@ export function NewTaskForm({ projectId, onCreated }: { projectId: string; onCre
       setError(checked.error);
       return;
     }
-    const spec: TaskSpec = { prompt: trimmedPrompt, model };
+    const spec: TaskRequestInput = { prompt: trimmedPrompt, model };
     if (checked.steps) spec.script = checked.steps;
     if (maxSteps.trim()) {
       const n = Number(maxSteps);

@@ -4,7 +4,8 @@
  * override, default task budget), and the project's limits shown.
  */
 import { useEffect, useState, type FormEvent } from "react";
-import { errorMessage, getProject, listModels, updateProject, type ModelInfo, type ProjectDetails, type TechLeadSettings } from "../lib/api.ts";
+import type { TechLeadSettings } from "../../shared/project-settings.ts";
+import { errorMessage, getProject, listModels, updateProject, type ModelInfo, type ProjectDetails } from "../lib/api.ts";
 import { formatDuration } from "../lib/format.ts";
 import { checkScript } from "../lib/script.ts";
 import { useLoader } from "../lib/useLoader.ts";

@@ -22,6 +22,10 @@ import {
   type TaskView,
   type TranscriptEvent,
 } from "../../shared/protocol.ts";
+import { projectLimitsSchema, type ProjectLimits } from "../../shared/limits.ts";
+import type { MissionRequestInput } from "../../shared/mission-plan.ts";
+import { techLeadSettingsSchema, type TechLeadSettings } from "../../shared/project-settings.ts";
+import type { TaskRequestInput } from "../../shared/task-spec.ts";
 import { getToken, signOut } from "./auth.ts";
 
 /** An error answer of the API (or a network / shape failure, with status 0). */
@@ -135,15 +139,6 @@ const modelSchema = z.object({
   note: z.string().optional(),
 });
 
-/** What `POST /api/projects/:id/tasks` accepts. */
-export type TaskSpec = {
-  prompt: string;
-  model?: string;
-  script?: unknown[];
-  maxSteps?: number;
-  workspace?: { files?: Record<string, string> };
-};
-
 // ---- endpoints ----
 
 /** `GET /api/me`, with the stored token or the given one. */
@@ -216,7 +211,7 @@ export async function listModels(): Promise<ModelInfo[]> {
 }
 
 /** `POST /api/projects/:id/tasks`. */
-export function createTask(projectId: string, spec: TaskSpec): Promise<{ id: string; status: TaskStatus }> {
+export function createTask(projectId: string, spec: TaskRequestInput): Promise<{ id: string; status: TaskStatus }> {
   return requestJson(`/api/projects/${seg(projectId)}/tasks`, z.object({ id: z.string(), status: taskStatusSchema }), {
     method: "POST",
     body: spec,
@@ -258,22 +253,9 @@ export async function getTaskFile(taskId: string, path: string): Promise<string>
 
 // ---- project settings ----
 
-/** The tech lead's model (any model id; a script for `scripted`). */
-export type TechLeadSettings = { model: string; script?: unknown[] };
-const techLeadSchema = z.object({ model: z.string(), script: z.array(z.unknown()).optional() });
-
-/** A project's limits on child tasks, concurrency and silence. */
-export type ProjectLimits = { maxDepth: number; maxChildren: number; maxConcurrentTasks: number; silenceMs: number };
-const limitsSchema = z.object({
-  maxDepth: z.number(),
-  maxChildren: z.number(),
-  maxConcurrentTasks: z.number(),
-  silenceMs: z.number(),
-});
-
 /** A project with its settings, as `GET /api/projects/:id` shows it. */
 export type ProjectDetails = Project & { techLead: TechLeadSettings | null; limits: ProjectLimits };
-const projectDetailsSchema = projectSchema.extend({ techLead: techLeadSchema.nullable(), limits: limitsSchema });
+const projectDetailsSchema = projectSchema.extend({ techLead: techLeadSettingsSchema.nullable(), limits: projectLimitsSchema });
 
 /** `GET /api/projects/:id`. */
 export function getProject(projectId: string, signal?: AbortSignal): Promise<ProjectDetails> {
@@ -290,25 +272,6 @@ export function updateProject(
 
 // ---- missions ----
 
-/** One task of a mission plan, as `POST /api/projects/:id/missions` accepts it. */
-export type MissionTaskSpec = {
-  key: string;
-  prompt: string;
-  dependsOn?: string[];
-  model?: string;
-  script?: unknown[];
-  workspace?: { files?: Record<string, string> };
-};
-
-/** What `POST /api/projects/:id/missions` accepts. */
-export type MissionSpec = {
-  goal: string;
-  tasks: MissionTaskSpec[];
-  maxConcurrent?: number;
-  maxRetries?: number;
-  sessionId?: string;
-};
-
 /** `GET /api/projects/:id/missions` (newest first). */
 export async function listMissions(projectId: string, signal?: AbortSignal): Promise<MissionView[]> {
   const body = await requestJson(`/api/projects/${seg(projectId)}/missions`, z.object({ missions: z.array(z.unknown()) }), { signal });
@@ -316,7 +279,7 @@ export async function listMissions(projectId: string, signal?: AbortSignal): Pro
 }
 
 /** `POST /api/projects/:id/missions`. */
-export function createMission(projectId: string, spec: MissionSpec): Promise<{ id: string; status: MissionStatus }> {
+export function createMission(projectId: string, spec: MissionRequestInput): Promise<{ id: string; status: MissionStatus }> {
   return requestJson(`/api/projects/${seg(projectId)}/missions`, z.object({ id: z.string(), status: missionStatusSchema }), {
     method: "POST",
     body: spec,

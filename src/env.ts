@@ -6,10 +6,10 @@
  * SDK also defaults to) declared below, as `wrangler types` does, so no import runs from a
  * module back up to the actors through the environment.
  */
-import type { ProjectAgent } from "./actors/project-agent.ts";
-import type { TaskAgent } from "./actors/task-agent.ts";
-import type { UserAgent } from "./actors/user-agent.ts";
-import type { MissionAgent } from "./actors/mission-agent.ts";
+import type { ProjectAgent } from "./actors/project/project-agent.ts";
+import type { TaskAgent } from "./actors/task/task-agent.ts";
+import type { UserAgent } from "./actors/user/user-agent.ts";
+import type { MissionAgent } from "./actors/mission/mission-agent.ts";
 import type { Sandbox } from "@cloudflare/sandbox";
 
 export interface SamEnv {

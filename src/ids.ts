@@ -1,5 +1,5 @@
 /**
- * Typed, prefixed ULIDs (DESIGN.md §5): an id names its kind, and a zod schema per kind
+ * Typed, prefixed ULIDs (docs/architecture.md §5): an id names its kind, and a zod schema per kind
  * refuses an id of another kind at every boundary.
  */
 import { ulid } from "ulid";

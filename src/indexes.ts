@@ -1,5 +1,5 @@
 /**
- * The global D1 indexes (DESIGN.md §1) that actors and routes write: which project a task or a
+ * The global D1 indexes (docs/architecture.md §1) that actors and routes write: which project a task or a
  * mission belongs to, so routes can check access without asking every actor. Writes are
  * idempotent (`INSERT OR IGNORE`), so a retried start or creation is harmless.
  */

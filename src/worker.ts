@@ -10,10 +10,10 @@ import { createApiApp } from "./api/app.ts";
 import { authenticate, tokenFromRequest } from "./api/auth.ts";
 import { projectIdSchema } from "./ids.ts";
 
-export { MissionAgent } from "./actors/mission-agent.ts";
-export { ProjectAgent } from "./actors/project-agent.ts";
-export { TaskAgent } from "./actors/task-agent.ts";
-export { UserAgent } from "./actors/user-agent.ts";
+export { MissionAgent } from "./actors/mission/mission-agent.ts";
+export { ProjectAgent } from "./actors/project/project-agent.ts";
+export { TaskAgent } from "./actors/task/task-agent.ts";
+export { UserAgent } from "./actors/user/user-agent.ts";
 export { Sandbox } from "@cloudflare/sandbox";
 
 const api = createApiApp();

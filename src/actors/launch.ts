@@ -5,8 +5,10 @@
 import { getAgentByName } from "agents";
 import { newId } from "../ids.ts";
 import { registerMission, registerTask } from "../indexes.ts";
-import { checkStart } from "../models/gate.ts";
+import { startMinimums } from "../models/budget-rules.ts";
+import { parseModelId } from "../models/catalog.ts";
 import { ModelUnavailableError, resolveModel } from "../models/registry.ts";
+import { userAgentStub } from "../models/user-actor.ts";
 import type { MissionRequest } from "../shared/mission-plan.ts";
 import type { MissionView, TaskView } from "../shared/protocol.ts";
 import type { TaskSpec } from "../shared/task-spec.ts";
@@ -20,8 +22,9 @@ export interface LaunchContext {
 
 /**
  * A request that cannot start, with a message for the caller: the model cannot run here (400
- * `model_unavailable`), the payer mode cannot pay (400), or the remaining budget is below the
- * minimum to start (429 `budget_exceeded`), as `checkStart` decides.
+ * `model_unavailable`), the payer mode cannot pay (400 `credential_missing` or
+ * `payer_mode_conflict`), or the remaining budget is below the minimum to start (429
+ * `budget_exceeded`), as the user's actor decides (`UserAgent.admitStart`).
  */
 export class LaunchRefusedError extends Error {
   readonly status: 400 | 429;
@@ -46,12 +49,18 @@ function checkModel(ctx: LaunchContext, model: string, script: TaskSpec["script"
 
 /**
  * Refuses a start the user cannot pay for, before anything is created (users are warned
- * before they start, not after). Returns the USD budget it gets (null: none).
+ * before they start, not after): asks the user's actor whether the payer mode can pay for
+ * `modelId` and whether the budgets have the minimums to start left (SAM_MIN_START_USD,
+ * SAM_MIN_START_TOKENS; budget-rules.ts). Returns the USD budget it gets: `budgetUsd` (null:
+ * none), or when absent the project's default task budget (or none).
+ * @throws LaunchRefusedError 429 `budget_exceeded`, or 400 `credential_missing` / `payer_mode_conflict`.
  */
-async function admitStart(ctx: LaunchContext, modelId: string, budgetUsd: number | null | undefined): Promise<number | null> {
-  const start = await checkStart(ctx.env, { userId: ctx.userId, projectId: ctx.projectId, modelId, budgetUsd });
-  if (!start.ok) throw new LaunchRefusedError(start.message, start.status, start.code);
-  return start.budgetUsd;
+async function budgetForStart(ctx: LaunchContext, modelId: string, budgetUsd: number | null | undefined): Promise<number | null> {
+  const provider = parseModelId(modelId)?.provider ?? "scripted";
+  const user = await userAgentStub(ctx.env, ctx.userId);
+  const start = await user.admitStart({ provider, projectId: ctx.projectId, budgetUsd, ...startMinimums(ctx.env) });
+  if (!start.ok) throw new LaunchRefusedError(start.message, start.code === "budget_exceeded" ? 429 : 400, start.code);
+  return budgetUsd === undefined ? start.defaultTaskBudgetUsd : budgetUsd;
 }
 
 /**
@@ -64,7 +73,7 @@ export async function launchTask(
 ): Promise<TaskView> {
   const model = request.model ?? "scripted";
   checkModel(ctx, model, request.script, "model unavailable");
-  const budgetUsd = await admitStart(ctx, model, request.budgetUsd);
+  const budgetUsd = await budgetForStart(ctx, model, request.budgetUsd);
   const id = newId("task");
   await registerTask(ctx.env, id, ctx.projectId);
   const task = await getAgentByName(ctx.env.TaskAgent, id);
@@ -79,7 +88,7 @@ export async function launchTask(
 export async function launchMission(ctx: LaunchContext, request: MissionRequest): Promise<MissionView> {
   for (const task of request.tasks) checkModel(ctx, task.model, task.script, `task "${task.key}"`);
   let budgetUsd: number | null = null;
-  for (const model of new Set(request.tasks.map((t) => t.model))) budgetUsd = await admitStart(ctx, model, request.budgetUsd);
+  for (const model of new Set(request.tasks.map((t) => t.model))) budgetUsd = await budgetForStart(ctx, model, request.budgetUsd);
   const id = newId("mission");
   await registerMission(ctx.env, id, ctx.projectId);
   const mission = await getAgentByName(ctx.env.MissionAgent, id);

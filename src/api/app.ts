@@ -1,6 +1,6 @@
 /**
  * The Hono app: every HTTP route under /api. Auth middleware is attached per route, never as a
- * wildcard on a shared mount path (DESIGN.md §8).
+ * wildcard on a shared mount path (docs/architecture.md §8).
  */
 import { Hono } from "hono";
 import type { AuthedEnv } from "./auth.ts";

@@ -1,7 +1,7 @@
 /**
  * Authentication: a personal access token (`Authorization: Bearer <token>`, or `?token=` on
  * WebSocket upgrades) is looked up by its SHA-256 hash in D1. Identity always comes from the
- * credential, never from a request body (DESIGN.md §5).
+ * credential, never from a request body (docs/architecture.md §5).
  *
  * Local mode bootstraps itself: the first request bearing `SAM_DEV_TOKEN` creates the one local
  * user and registers that token's hash.

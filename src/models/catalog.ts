@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 
-/** Where a model's calls go (DESIGN.md §3). */
+/** Where a model's calls go (docs/architecture.md §3). */
 export type ModelProvider = "scripted" | "compat" | "workers-ai" | "openai" | "anthropic";
 
 /** Providers a user can hold a credential (API key) for; the others never take a user's key. */

@@ -1,38 +1,29 @@
 /**
- * The model gate (DESIGN.md §2.4): every model call — a task's step or a proxy request — goes
- * through here. Before the call, `beginGatedCall` asks the user's `UserAgent` to check the
- * payer mode (and the credential it needs) and every budget that applies (daily tokens, monthly
- * USD, the task's and the mission's USD), reserving the call's estimate; the user's key, if the
- * payer mode is own-key, is decrypted only then and only in memory. After the call,
+ * The model gate (docs/architecture.md §2.4): every model call — a task's step, a tech lead's turn or a
+ * proxy request — goes through here. Before the call, `beginGatedCall` asks the user's actor
+ * (`UserAgent.beginCall`, see user-actor.ts) to check the payer mode (and the credential it
+ * needs) and every budget that applies (daily tokens, monthly USD, the task's and the mission's
+ * USD; the rules are budget-rules.ts), reserving the call's estimate (estimate.ts); the user's
+ * key, if the payer mode is own-key, is decrypted only then and only in memory. After the call,
  * `GatedCall.settle` records the upstream's reported usage and cost in the ledger.
  *
- * Seam for tasks and missions:
- *  - `checkStart(env, {...})` before creating a task or mission (refuses with a clear message);
+ * Seam for callers:
  *  - `runGatedModelStep(env, context, modelId, script, step, ahead?)` for a tool-loop step, and
- *    `admitAhead` to ask for the next step's admission while this step's tools run;
- *  - `beginGatedCall(env, context, modelId, estimate)` + `settle(...)` for any other call.
+ *    `admitAhead` / `releaseAdmission` to ask for the next step's admission while this step's
+ *    tools run;
+ *  - `beginGatedCall(env, context, modelId, estimate, source)` + `settle(...)` for any other call.
  * `GateContext.missionId` / `missionBudgetUsd` make a call count against a mission's budget.
+ * Whether a task or mission may start at all is asked before it is created (actors/launch.ts).
  */
-import { getAgentByName } from "agents";
-import type { ModelMessage } from "ai";
-import type { PendingSettle, UserAgent } from "../actors/user-agent.ts";
-import { costUsd, findCatalogModel, MODEL_CATALOG, parseModelId, priceOf, type CatalogModel, type ModelProvider } from "./catalog.ts";
+import { costUsd, parseModelId } from "./catalog.ts";
 import { openSecret } from "./credentials.ts";
+import { loopKey, deferSettle, takeDeferred } from "./deferred-settles.ts";
+import { estimateUsage, stepInputChars } from "./estimate.ts";
 import { ModelUnavailableError, resolveModel, type CallAuth, type CallContext } from "./registry.ts";
 import type { ScriptStep } from "../shared/script.ts";
 import { runModelStep, type ModelStepResult } from "./step.ts";
-import type { BudgetScope, CallStatus, PayerMode, UsageEstimate } from "./usage.ts";
-
-/**
- * How long a finished tool-loop step's usage may wait to ride along with the loop's next
- * `beginCall` before it is sent on its own, ms. Short, so usage shows up almost at once.
- */
-const DEFERRED_SETTLE_MS = 200;
-
-/** Output tokens reserved for a call that sets no `max_tokens`. */
-export const DEFAULT_OUTPUT_ESTIMATE = 1024;
-/** How long the compat server's model list is reused before it is fetched again, ms. */
-const COMPAT_MODELS_TTL_MS = 60_000;
+import { userAgentStub } from "./user-actor.ts";
+import type { BudgetScope, CallStatus, UsageEstimate } from "./usage.ts";
 
 /** Who a call is for, and the task and mission budgets (USD) it counts against. */
 export interface GateContext extends CallContext {
@@ -61,151 +52,6 @@ export class PayerModeError extends Error {
     this.name = "PayerModeError";
     this.code = code;
   }
-}
-
-const initialized = new Set<string>();
-
-/**
- * Usage of finished tool-loop steps not yet sent, per loop (`userId:taskId`, so only that task's
- * own actor picks it up), with the timer that sends it alone and the send in progress.
- */
-const deferredSettles = new Map<string, { settles: PendingSettle[]; timer: ReturnType<typeof setTimeout> | null; sending: Promise<void> | null }>();
-
-function deferredKey(context: GateContext): string | null {
-  return context.taskId ? `${context.userId}:${context.taskId}` : null;
-}
-
-/** Sends a loop's deferred usage now (on its own). Never throws: a failure is logged. */
-async function flushDeferred(env: Env, userId: string, key: string): Promise<void> {
-  const slot = deferredSettles.get(key);
-  if (!slot || slot.settles.length === 0) return;
-  if (slot.timer) clearTimeout(slot.timer);
-  slot.timer = null;
-  const settles = slot.settles.splice(0);
-  const sending = (async () => {
-    try {
-      await (await userAgentStub(env, userId)).settleMany(settles);
-    } catch (error) {
-      console.error(`usage of ${settles.length} call(s) for ${userId} could not be recorded: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  })();
-  slot.sending = sending;
-  await sending;
-  if (slot.sending === sending) slot.sending = null;
-  forgetIfIdle(key);
-}
-
-/** Drops a loop's entry once nothing of it is pending (loops end; isolates live on). */
-function forgetIfIdle(key: string): void {
-  const slot = deferredSettles.get(key);
-  if (slot && slot.settles.length === 0 && !slot.timer && !slot.sending) deferredSettles.delete(key);
-}
-
-/**
- * The user's actor stub. The first use in an isolate goes through `getAgentByName` (which
- * initializes the actor, one round trip); later ones address it directly.
- */
-export async function userAgentStub(env: Env, userId: string): Promise<DurableObjectStub<UserAgent>> {
-  if (initialized.has(userId)) return env.UserAgent.get(env.UserAgent.idFromName(userId));
-  const stub = await getAgentByName(env.UserAgent, userId);
-  initialized.add(userId);
-  return stub;
-}
-
-let compatCache: { baseUrl: string; at: number; names: Promise<string[]> } | null = null;
-
-/**
- * The model names the compat server (`SAM_COMPAT_BASE_URL`) lists at `GET /models`, cached for a
- * minute. Empty when no server is configured; a failed fetch is logged, not cached, and gives [].
- */
-export async function compatModelNames(env: Env): Promise<string[]> {
-  const baseUrl = env.SAM_COMPAT_BASE_URL?.replace(/\/$/, "");
-  if (!baseUrl) return [];
-  if (compatCache && compatCache.baseUrl === baseUrl && Date.now() - compatCache.at < COMPAT_MODELS_TTL_MS) return compatCache.names;
-  const names = (async () => {
-    const response = await fetch(`${baseUrl}/models`, {
-      headers: env.SAM_COMPAT_API_KEY ? { authorization: `Bearer ${env.SAM_COMPAT_API_KEY}` } : {},
-    });
-    if (!response.ok) throw new Error(`GET ${baseUrl}/models answered ${response.status}`);
-    const body = (await response.json()) as { data?: { id?: unknown }[] };
-    return (body.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === "string");
-  })();
-  compatCache = { baseUrl, at: Date.now(), names };
-  try {
-    return await names;
-  } catch (error) {
-    compatCache = null;
-    console.error(`compat models: ${error instanceof Error ? error.message : String(error)}`);
-    return [];
-  }
-}
-
-/** A model as the catalog offers it, with whether it can run here (provider configured). */
-export interface OfferedModel extends CatalogModel {
-  available: boolean;
-}
-
-/**
- * The whole catalog: the static table plus one `compat/<name>` entry per model the compat
- * server lists (prices from SAM_COMPAT_PRICES, default 0), each marked available when its
- * provider is configured here (for gateway models: AI Gateway and a gateway token or own key).
- */
-export async function offeredModels(env: Env): Promise<OfferedModel[]> {
-  const gateway = Boolean(env.AI_GATEWAY_BASE_URL || (env.CF_ACCOUNT_ID && env.AI_GATEWAY_ID));
-  const models: OfferedModel[] = MODEL_CATALOG.map((m) => ({
-    ...m,
-    available:
-      m.provider === "scripted" ||
-      (m.provider === "workers-ai" && env.AI !== undefined) ||
-      ((m.provider === "openai" || m.provider === "anthropic") && gateway && Boolean(env.AI_GATEWAY_TOKEN)),
-  }));
-  for (const name of await compatModelNames(env)) {
-    const id = `compat/${name}`;
-    const price = priceOf(id, env.SAM_COMPAT_PRICES);
-    models.push({
-      id,
-      label: `${name} (OpenAI-compatible server)`,
-      provider: "compat",
-      contextWindow: 0,
-      inputPerMTokUsd: price.inputPerMTokUsd,
-      outputPerMTokUsd: price.outputPerMTokUsd,
-      cachedInputPerMTokUsd: price.cachedInputPerMTokUsd,
-      platformOffered: false,
-      available: true,
-      note: env.SAM_COMPAT_BASE_URL,
-    });
-  }
-  return models;
-}
-
-/**
- * Checks that `modelId` is in the catalog: a static entry, or `compat/<name>` where the compat
- * server lists `<name>`. Returns its provider.
- * @throws ModelUnavailableError naming the model otherwise.
- */
-export async function catalogProvider(env: Env, modelId: string): Promise<ModelProvider> {
-  const parsed = parseModelId(modelId);
-  if (!parsed) throw new ModelUnavailableError(`model "${modelId}" is not in the catalog (see GET /api/models)`);
-  if (parsed.provider === "compat") {
-    if (!env.SAM_COMPAT_BASE_URL) throw new ModelUnavailableError(`"${modelId}" needs SAM_COMPAT_BASE_URL (an OpenAI-compatible server)`);
-    if (!(await compatModelNames(env)).includes(parsed.name)) {
-      throw new ModelUnavailableError(`model "${modelId}" is not served by the OpenAI-compatible server (see GET /api/models)`);
-    }
-    return "compat";
-  }
-  if (!findCatalogModel(modelId)) throw new ModelUnavailableError(`model "${modelId}" is not in the catalog (see GET /api/models)`);
-  return parsed.provider;
-}
-
-/**
- * What a call is expected to use, reserved until it settles: input tokens from the request's
- * size (1 token per 4 characters), output tokens from `maxOutputTokens` (else
- * DEFAULT_OUTPUT_ESTIMATE), and their cost at the model's prices (USD).
- */
-export function estimateUsage(env: Env, modelId: string, inputChars: number, maxOutputTokens?: number | null): UsageEstimate {
-  const inputTokens = Math.ceil(inputChars / 4);
-  const outputTokens = maxOutputTokens && maxOutputTokens > 0 ? maxOutputTokens : DEFAULT_OUTPUT_ESTIMATE;
-  return { inputTokens, outputTokens, costUsd: costUsd(modelId, inputTokens, outputTokens, 0, env.SAM_COMPAT_PRICES) };
 }
 
 /** What a finished (or failed) call used, as the upstream reported it. */
@@ -241,7 +87,8 @@ export interface GatedCall {
   /**
    * Like `settle`, for a tool loop (a context with a `taskId`): the usage is sent along with
    * the loop's next `beginCall` — one round trip per step instead of two — or on its own after
-   * 200 ms. The next `beginCall` of the loop always counts it first. Returns the cost in USD.
+   * DEFERRED_SETTLE_MS (deferred-settles.ts). The next `beginCall` of the loop always counts it
+   * first. Returns the cost in USD.
    */
   defer(outcome: CallOutcome): number;
 }
@@ -249,6 +96,8 @@ export interface GatedCall {
 /**
  * Admits one call of `modelId` for `context`: checks the payer mode and every budget in the
  * user's actor and reserves `estimate`; decrypts the user's key when the payer mode is own-key.
+ * `source` is what the ledger records as the caller. Returns the admitted call.
+ * @throws ModelUnavailableError when `modelId` names no provider.
  * @throws BudgetExceededError when a budget has nothing left (no reservation is made).
  * @throws PayerModeError when the payer mode cannot pay for this model.
  * @throws EncryptionUnavailableError when the stored key cannot be decrypted (the call is settled as failed).
@@ -258,17 +107,11 @@ export async function beginGatedCall(env: Env, context: GateContext, modelId: st
   if (!provider) throw new ModelUnavailableError(`model "${modelId}" is not in the catalog`);
   const user = await userAgentStub(env, context.userId);
   // A loop's earlier steps are recorded in this same round trip (or have been, in order).
-  const key = deferredKey(context);
-  const slot = key ? deferredSettles.get(key) : undefined;
-  if (slot?.sending) await slot.sending;
-  const settles = slot ? slot.settles.splice(0) : [];
-  if (slot?.timer) {
-    clearTimeout(slot.timer);
-    slot.timer = null;
-  }
+  const key = loopKey(context);
+  const deferred = await takeDeferred(env, context.userId, key);
   const admitted = await user
     .beginCall({
-      settles,
+      settles: deferred.settles,
       provider,
       projectId: context.projectId,
       taskId: context.taskId ?? null,
@@ -279,13 +122,10 @@ export async function beginGatedCall(env: Env, context: GateContext, modelId: st
     })
     .catch((error: unknown) => {
       // Not delivered: keep the earlier steps' usage for the next attempt or the timer.
-      if (slot && settles.length) {
-        slot.settles.unshift(...settles);
-        slot.timer ??= setTimeout(() => void flushDeferred(env, context.userId, key!), DEFERRED_SETTLE_MS);
-      }
+      deferred.giveBack();
       throw error;
     });
-  if (key) forgetIfIdle(key);
+  deferred.done();
   if (!admitted.ok) {
     if (admitted.code === "budget_exceeded") throw new BudgetExceededError(admitted.scope, admitted.message);
     throw new PayerModeError(admitted.code, admitted.message);
@@ -337,10 +177,7 @@ export async function beginGatedCall(env: Env, context: GateContext, modelId: st
       return cost;
     }
     settled = true;
-    const pending = deferredSettles.get(key) ?? { settles: [], timer: null, sending: null };
-    deferredSettles.set(key, pending);
-    pending.settles.push({ reservationId: admitted.reservationId, entry: entryOf(outcome, cost) });
-    pending.timer ??= setTimeout(() => void flushDeferred(env, context.userId, key), DEFERRED_SETTLE_MS);
+    deferSettle(env, context.userId, key, { reservationId: admitted.reservationId, entry: entryOf(outcome, cost) });
     return cost;
   };
   const release = async (): Promise<void> => {
@@ -352,29 +189,7 @@ export async function beginGatedCall(env: Env, context: GateContext, modelId: st
       console.error(`a reservation of ${context.userId} could not be released: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  return { auth: { payerMode: admitted.payerMode as PayerMode, apiKey }, startedAt, settle, costOf, defer, release };
-}
-
-/** JSON length of each message seen, so a loop's growing conversation is measured once per message. */
-const messageChars = new WeakMap<object, number>();
-
-/** The conversation's size in characters of JSON (the input estimate's basis). */
-function conversationChars(messages: readonly ModelMessage[]): number {
-  let total = 0;
-  for (const message of messages) {
-    let chars = messageChars.get(message);
-    if (chars === undefined) {
-      chars = JSON.stringify(message).length;
-      messageChars.set(message, chars);
-    }
-    total += chars;
-  }
-  return total;
-}
-
-/** A step's input size for its estimate: the instructions plus the conversation, characters of JSON. */
-export function stepInputChars(instructions: string, messages: readonly ModelMessage[]): number {
-  return instructions.length + conversationChars(messages);
+  return { auth: { payerMode: admitted.payerMode, apiKey }, startedAt, settle, costOf, defer, release };
 }
 
 /**
@@ -470,32 +285,6 @@ export async function runGatedModelStep(
     status: "ok",
     latencyMs: result.durationMs,
   };
-  // Recorded with the loop's next call (or within 200 ms), which counts it before admitting.
+  // Recorded with the loop's next call (or within DEFERRED_SETTLE_MS), which counts it before admitting.
   return { ...result, costUsd: call.defer(outcome) };
-}
-
-/** The minimum left (USD, tokens) below which a task or mission is refused at start. */
-export function startMinimums(env: Env): { minUsd: number; minTokens: number } {
-  const minUsd = Number(env.SAM_MIN_START_USD ?? "0.01");
-  const minTokens = Number(env.SAM_MIN_START_TOKENS ?? "1000");
-  return { minUsd: Number.isFinite(minUsd) && minUsd >= 0 ? minUsd : 0.01, minTokens: Number.isFinite(minTokens) && minTokens >= 0 ? minTokens : 1000 };
-}
-
-/** The answer of `checkStart`: the budget the task or mission gets, or why it may not start. */
-export type StartDecision =
-  | { ok: true; budgetUsd: number | null }
-  | { ok: false; status: 400 | 429; code: "budget_exceeded" | "credential_missing" | "payer_mode_conflict"; message: string };
-
-/**
- * Before a task or mission is created: refuses it when the user's remaining budgets are below
- * the configured minimums (SAM_MIN_START_USD, SAM_MIN_START_TOKENS), when its own budget is
- * below the USD minimum, or when the payer mode cannot pay for `modelId`. Returns its USD
- * budget: `budgetUsd` (null: none), or when absent the project's default task budget (or none).
- */
-export async function checkStart(env: Env, input: { userId: string; projectId: string; modelId: string; budgetUsd?: number | null }): Promise<StartDecision> {
-  const provider = parseModelId(input.modelId)?.provider ?? "scripted";
-  const user = await userAgentStub(env, input.userId);
-  const check = await user.checkStart({ provider, projectId: input.projectId, budgetUsd: input.budgetUsd, ...startMinimums(env) });
-  if (!check.ok) return { ok: false, status: check.code === "budget_exceeded" ? 429 : 400, code: check.code, message: check.message };
-  return { ok: true, budgetUsd: input.budgetUsd === undefined ? check.defaultTaskBudgetUsd : input.budgetUsd };
 }

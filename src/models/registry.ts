@@ -1,5 +1,5 @@
 /**
- * Resolves a model id to where its calls go (DESIGN.md §3, §2.4):
+ * Resolves a model id to where its calls go (docs/architecture.md §3, §2.4):
  * `scripted`, `compat/<name>` (OpenAI-compatible server), `workers-ai/<@cf/...>` (the AI binding
  * through AI Gateway for tasks; the gateway's OpenAI-compatible endpoint for the proxy),
  * `openai/<model>` and `anthropic/<model>` (AI Gateway, paid by platform credit through unified

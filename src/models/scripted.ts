@@ -1,6 +1,6 @@
 /**
  * The `scripted` model: a deterministic LanguageModelV4 that replays a given list of steps.
- * For tests, demos, reproducible eval baselines and offline runs (DESIGN.md §3).
+ * For tests, demos, reproducible eval baselines and offline runs (docs/architecture.md §3).
  *
  * Its position in the script is the number of assistant messages already in the prompt, so a
  * task that resumes after a crash replays from the right step without any hidden state.

@@ -1,6 +1,6 @@
 /**
  * One model step of a tool loop: a single model call that returns text and tool calls without
- * executing them, so the caller can journal each call before it runs (DESIGN.md §1).
+ * executing them, so the caller can journal each call before it runs (docs/architecture.md §1).
  */
 import { generateText, type ModelMessage, type ToolSet } from "ai";
 import type { LanguageModelV4 } from "@ai-sdk/provider";

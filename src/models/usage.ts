@@ -1,7 +1,8 @@
 /**
  * Shapes of budgets and usage accounting, shared by the gate, `UserAgent` (which owns the
- * numbers) and the API. Token counts are tokens; money is USD; times are ISO 8601 (UTC);
- * latency is ms. Daily budgets reset at 00:00 UTC, monthly ones on the 1st at 00:00 UTC.
+ * numbers) and the API; the gate's calls to `UserAgent` are shaped in user-actor.ts, the rules
+ * in budget-rules.ts. Token counts are tokens; money is USD; times are ISO 8601 (UTC); latency
+ * is ms. Daily budgets reset at 00:00 UTC, monthly ones on the 1st at 00:00 UTC.
  */
 import { z } from "zod";
 
@@ -56,17 +57,6 @@ export interface UsageEstimate {
   outputTokens: number;
   costUsd: number;
 }
-
-/** The answer of `UserAgent.beginCall`. */
-export type BeginCallResult =
-  | {
-      ok: true;
-      reservationId: string;
-      payerMode: PayerMode;
-      /** The sealed key to decrypt for this call (own-key mode and a provider that needs one). */
-      credential: { id: string; iv: string; ciphertext: string } | null;
-    }
-  | { ok: false; code: "budget_exceeded"; scope: BudgetScope; message: string };
 
 /** How a call ended, as the ledger records it. */
 export const callStatusSchema = z.enum(["ok", "upstream_error", "failed", "aborted"]);

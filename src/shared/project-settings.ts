@@ -4,7 +4,7 @@
  * chat history. A leaf module (zod only).
  */
 import { z } from "zod";
-import { projectLimitsSchema } from "./limits.ts";
+import { projectLimitsPatchSchema, projectLimitsSchema } from "./limits.ts";
 import { scriptSchema } from "./script.ts";
 
 /** Default and maximum page sizes of message history, in messages (issue 2). */
@@ -29,7 +29,7 @@ export type ProjectSettings = z.infer<typeof projectSettingsSchema>;
 export const projectSettingsPatchSchema = z
   .object({
     techLead: techLeadSettingsSchema.nullable().optional(),
-    limits: projectLimitsSchema.partial().optional(),
+    limits: projectLimitsPatchSchema.optional(),
   })
   .strict();
 /** A parsed settings change. */

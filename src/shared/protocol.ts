@@ -184,6 +184,8 @@ export const transcriptEventSchema = z.discriminatedUnion("type", [
     at: z.string(),
     status: taskStatusSchema,
     reason: z.string().optional(),
+    /** With `reason`: the failure's code (events journaled before codes existed have none). */
+    code: taskFailureCodeSchema.optional(),
   }),
   z.object({
     type: z.literal("model_step"),

@@ -7,9 +7,8 @@
 import { getAgentByName } from "agents";
 import { tool, type ToolSet } from "ai";
 import { z } from "zod";
-import { launchMission, launchTask, LaunchRefusedError, type LaunchContext } from "../actors/launch.ts";
-import { missionRequestSchema } from "../shared/mission-plan.ts";
-import type { ChatMessage, MissionView, TaskView } from "../shared/protocol.ts";
+import { missionRequestSchema, type MissionRequest } from "../shared/mission-plan.ts";
+import { taskStatusSchema, type ChatMessage, type MissionView, type TaskView } from "../shared/protocol.ts";
 import { taskRequestSchema, type TaskSpec } from "../shared/task-spec.ts";
 import { missionIdSchema, taskIdSchema } from "../ids.ts";
 
@@ -29,9 +28,26 @@ export interface Policy {
   createdAt: string;
 }
 
-/** What the tools need from the project actor they run in. */
+/** A task request as the tools start it: everything but the ids and the place in a tree, which the launcher fills in. */
+export type LaunchTaskRequest = Omit<TaskSpec, "id" | "projectId" | "userId" | "missionId" | "parentTaskId" | "depth">;
+
+/**
+ * What the tools need from the project actor they run in. The tools never import an actor: the
+ * project implements this (project/lead-host.ts) with its stores and actors/launch.ts.
+ */
 export interface TechLeadHost {
-  launch: LaunchContext;
+  /** The Worker's bindings (the tools reach missions and tasks through them). */
+  env: Env;
+  /**
+   * Starts a top-level task in this project for the person the tech lead answers. Returns its view.
+   * @throws ToolFailure with the launcher's message when it may not start (model, payer, budget).
+   */
+  launchTask(request: LaunchTaskRequest): Promise<TaskView>;
+  /**
+   * Creates and starts a mission in this project for the person the tech lead answers. Returns its view.
+   * @throws ToolFailure with the launcher's message when it may not start (model, payer, budget).
+   */
+  launchMission(request: MissionRequest): Promise<MissionView>;
   /** The person the tech lead is answering (recorded on policies and messages). */
   userName: string;
   /** The session the conversation happens in (missions created here report back to it). */
@@ -47,38 +63,19 @@ export interface TechLeadHost {
   listPolicies(): Policy[];
 }
 
-/** A tool's failure, given to the model as the tool's error (not thrown past the tool). */
-class ToolFailure extends Error {}
+/**
+ * A tool's failure: its message is given to the model as the tool's error (and shown on the
+ * tool's card); the turn goes on. Thrown by the tools and by a host refusing a launch.
+ */
+export class ToolFailure extends Error {}
 
 const missionParam = z.object({ missionId: missionIdSchema });
 const taskParam = z.object({ taskId: taskIdSchema });
 const searchParam = z.object({ query: z.string().trim().min(1).max(500), limit: z.number().int().min(1).max(50).default(10) });
 
-/** The tool names, for the instructions and tests. */
-export const TECH_LEAD_TOOL_NAMES = [
-  "create_mission",
-  "get_mission",
-  "list_missions",
-  "pause_mission",
-  "resume_mission",
-  "cancel_mission",
-  "dispatch_task",
-  "get_task",
-  "list_tasks",
-  "cancel_task",
-  "send_message_to_task",
-  "retry_task",
-  "search_messages",
-  "add_knowledge",
-  "search_knowledge",
-  "add_policy",
-  "list_policies",
-  "get_project_status",
-] as const;
-
 /** Builds the tech lead's tools (with `execute`) bound to `host`. */
 export function techLeadToolSet(host: TechLeadHost): ToolSet {
-  const { env } = host.launch;
+  const { env } = host;
   const mission = async (missionId: string) => {
     if (!host.hasMission(missionId)) throw new ToolFailure(`no mission ${missionId} in this project`);
     return getAgentByName(env.MissionAgent, missionId);
@@ -87,21 +84,13 @@ export function techLeadToolSet(host: TechLeadHost): ToolSet {
     if (!host.hasTask(taskId)) throw new ToolFailure(`no task ${taskId} in this project`);
     return getAgentByName(env.TaskAgent, taskId);
   };
-  const refusedAsFailure = async <T>(run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof LaunchRefusedError) throw new ToolFailure(error.message);
-      throw error;
-    }
-  };
 
   return {
     create_mission: tool({
       description: "Create a mission: a goal and a plan of tasks with dependencies (by key). It starts at once.",
       inputSchema: missionRequestSchema,
       execute: async (input) => {
-        const view = await refusedAsFailure(() => launchMission(host.launch, { ...input, sessionId: input.sessionId ?? host.sessionId }));
+        const view = await host.launchMission({ ...input, sessionId: input.sessionId ?? host.sessionId });
         return { id: view.id, status: view.status, tasks: view.tasks.map((t) => t.key) };
       },
     }),
@@ -134,7 +123,7 @@ export function techLeadToolSet(host: TechLeadHost): ToolSet {
       description: "Start a single task (outside any mission) with a prompt and optional model.",
       inputSchema: taskRequestSchema,
       execute: async (input) => {
-        const view = await refusedAsFailure(() => launchTask(host.launch, { ...input, sessionId: host.sessionId }));
+        const view = await host.launchTask({ ...input, sessionId: host.sessionId });
         return { id: view.id, status: view.status };
       },
     }),
@@ -145,7 +134,7 @@ export function techLeadToolSet(host: TechLeadHost): ToolSet {
     }),
     list_tasks: tool({
       description: "The project's tasks, newest first (status and prompt).",
-      inputSchema: z.object({ status: z.enum(["queued", "running", "waiting", "succeeded", "failed", "cancelled"]).optional() }),
+      inputSchema: z.object({ status: taskStatusSchema.optional() }),
       execute: async ({ status }) =>
         host
           .listTasks()
@@ -180,9 +169,7 @@ export function techLeadToolSet(host: TechLeadHost): ToolSet {
         if (!view || !spec) throw new ToolFailure(`no task ${taskId}`);
         if (view.status !== "failed" && view.status !== "cancelled") throw new ToolFailure(`task ${taskId} is ${view.status}; only a failed or cancelled task can be retried`);
         if (view.missionId) throw new ToolFailure(`task ${taskId} belongs to mission ${view.missionId}, which retries its own tasks`);
-        const retried = await refusedAsFailure(() =>
-          launchTask(host.launch, { prompt: spec.prompt, model: spec.model, script: spec.script, maxSteps: spec.maxSteps, sessionId: host.sessionId }),
-        );
+        const retried = await host.launchTask({ prompt: spec.prompt, model: spec.model, script: spec.script, maxSteps: spec.maxSteps, sessionId: host.sessionId });
         return { id: retried.id, status: retried.status, retryOf: taskId };
       },
     }),
@@ -220,8 +207,8 @@ export function techLeadToolSet(host: TechLeadHost): ToolSet {
   };
 }
 
-/** Counts by status, pending questions and cost over the given tasks and missions. */
-export function projectStatus(tasks: TaskView[], missions: MissionView[]) {
+/** Counts by status, the questions waiting on people, and the tasks' total cost in USD, over the given tasks and missions. */
+function projectStatus(tasks: TaskView[], missions: MissionView[]) {
   const count = (statuses: string[]) => statuses.reduce<Record<string, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
   return {
     tasks: count(tasks.map((t) => t.status)),

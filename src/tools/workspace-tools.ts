@@ -5,7 +5,7 @@
  */
 import { tool, zodSchema, type ToolSet } from "ai";
 import { z } from "zod";
-import { EXEC_DEFAULT_MAX_OUTPUT_BYTES, EXEC_MAX_TIMEOUT_MS, WorkspaceError, type Workspace } from "../sandbox/workspace.ts";
+import { EXEC_DEFAULT_MAX_OUTPUT_BYTES, EXEC_DEFAULT_TIMEOUT_MS, EXEC_MAX_TIMEOUT_MS, WorkspaceError, type Workspace } from "../sandbox/workspace.ts";
 
 /** What running a tool call produced. `exitCode` is set for bash only. */
 export interface ToolOutcome {
@@ -42,7 +42,7 @@ const inputs = {
   }),
   bash: z.object({
     command: z.string().min(1).describe("A bash command, run in the workspace directory"),
-    timeout_ms: z.number().int().positive().max(EXEC_MAX_TIMEOUT_MS).optional().describe("Wall-clock limit in ms (default 60000)"),
+    timeout_ms: z.number().int().positive().max(EXEC_MAX_TIMEOUT_MS).optional().describe(`Wall-clock limit in ms (default ${EXEC_DEFAULT_TIMEOUT_MS})`),
   }),
 } as const;
 

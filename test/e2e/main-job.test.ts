@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectProject } from "../../src/client/project-client.ts";
 import type { ChatMessage, ServerFrame, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
+import { pollUntil, waitUntil } from "../support/poll.ts";
 import { call, startStack, waitForTaskEnd, type Stack } from "./stack.ts";
 
 let stack: Stack;
@@ -97,20 +98,14 @@ describe("the main job", () => {
     const client = connectProject({ host: stack.host, projectId: project.id, token: stack.token });
     const frames: ServerFrame[] = [];
     client.onFrame((f) => frames.push(f));
-    const until = async (what: string, found: () => boolean) => {
-      const deadline = Date.now() + 15_000;
-      while (!found()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
+    const until = (what: string, found: () => boolean) => waitUntil(what, found, () => frames.map((f) => f.type), { timeoutMs: 15_000, intervalMs: 20 });
     // Frames of one connection are handled in order: once this chat message is back, earlier frames took effect.
     const roundTrip = async (text: string) => {
       client.sendChat(session.id, text);
       await until(text, () => frames.some((f) => f.type === "chat.message" && f.message.text === text));
     };
     await client.opened();
-    for (let i = 0; i < 300 && (await call<{ status: string }>(stack, `/api/tasks/${task.id}`)).status !== "waiting"; i++) await new Promise((r) => setTimeout(r, 50));
+    await pollUntil("the task to wait for its answer", () => call<{ status: string }>(stack, `/api/tasks/${task.id}`), (t) => t.status === "waiting", { timeoutMs: 15_000 });
     client.watchTasks([task.id]);
     let opens = 0;
     client.socket.addEventListener("open", () => opens++);
@@ -141,8 +136,12 @@ describe("the main job", () => {
     await Promise.all([alice.opened(), bob.opened()]);
     alice.sendChat(session.id, "hi bob");
     bob.sendChat(session.id, "hi alice");
-    const deadline = Date.now() + 10_000;
-    while ((seenByBob.length < 2 || seenByAlice.length < 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(
+      "both messages at both clients",
+      () => seenByBob.length >= 2 && seenByAlice.length >= 2,
+      () => ({ bob: seenByBob.map((m) => m.text), alice: seenByAlice.map((m) => m.text) }),
+      { intervalMs: 20 },
+    );
     expect(seenByBob.map((m) => m.text).sort()).toEqual(["hi alice", "hi bob"]);
     expect(seenByAlice.map((m) => m.id)).toEqual(seenByBob.map((m) => m.id));
     alice.close();

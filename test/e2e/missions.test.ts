@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { ChatMessage, MissionView, ServerFrame, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { connectProject } from "../../src/client/project-client.ts";
+import { pollUntil, waitUntil } from "../support/poll.ts";
 import { call, startStack, type Stack } from "./stack.ts";
 
 let stack: Stack | undefined;
@@ -42,17 +43,15 @@ async function projectWithLead(s: Stack, name: string, slow: boolean): Promise<{
   return { projectId: project.id, sessionId: session.id };
 }
 
+/** Polls the project's (first) mission until it ends and returns its view; throws after `timeoutMs` with the missions last seen. */
 async function waitForMission(s: Stack, projectId: string, timeoutMs: number): Promise<MissionView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { missions } = await call<{ missions: MissionView[] }>(s, `/api/projects/${projectId}/missions`);
-    const mission = missions[0];
-    if ((mission && ["succeeded", "failed", "cancelled"].includes(mission.status)) || Date.now() > deadline) {
-      if (!mission) throw new Error("no mission was created");
-      return call<MissionView>(s, `/api/missions/${mission.id}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const { missions } = await pollUntil(
+    `project ${projectId}'s mission to end`,
+    () => call<{ missions: MissionView[] }>(s, `/api/projects/${projectId}/missions`),
+    ({ missions }) => missions[0] !== undefined && ["succeeded", "failed", "cancelled"].includes(missions[0].status),
+    { timeoutMs, intervalMs: 200, show: ({ missions }) => missions.map((m) => ({ status: m.status, tasks: m.tasks.map((t) => [t.key, t.status]) })) },
+  );
+  return call<MissionView>(s, `/api/missions/${missions[0].id}`);
 }
 
 async function expectEachToolCallOnce(s: Stack, mission: MissionView): Promise<void> {
@@ -86,12 +85,10 @@ describe("missions end to end", () => {
     const out = await fetch(`${stack.url}/api/tasks/${app}/files/out.txt`, { headers: { authorization: `Bearer ${stack.token}` } });
     expect(await out.text()).toBe("hello you\n");
     await expectEachToolCallOnce(stack, mission);
-    const deadline = Date.now() + 10_000;
-    let summary: ChatMessage | undefined;
-    while (!summary && Date.now() < deadline) {
-      summary = seen.flatMap((f) => (f.type === "chat.message" ? [f.message] : [])).find((m) => m.text.startsWith('Mission "build greeter" succeeded'));
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const chat = () => seen.flatMap((f) => (f.type === "chat.message" ? [f.message] : []));
+    const isSummary = (m: ChatMessage) => m.text.startsWith('Mission "build greeter" succeeded');
+    await waitUntil("the mission's summary in the chat", () => chat().some(isSummary), () => chat().map((m) => m.text));
+    const summary = chat().find(isSummary);
     expect(summary?.sessionId).toBe(sessionId);
     expect(summary?.text).toContain("3 of 3 tasks succeeded");
     // The live stream showed the reply and the create_mission card; mission updates reached the client.
@@ -108,17 +105,17 @@ describe("missions end to end", () => {
     const { projectId, sessionId } = await projectWithLead(stack, "survivor", true);
     await call(stack, `/api/projects/${projectId}/sessions/${sessionId}/messages`, { json: { text: "Build it" } });
     // Kill everything while lib's slow command runs.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const { missions } = await call<{ missions: MissionView[] }>(stack, `/api/projects/${projectId}/missions`);
-      const lib = missions[0]?.tasks[0]?.taskId;
-      if (lib) {
-        const { events } = await call<{ events: TranscriptEvent[] }>(stack, `/api/tasks/${lib}/transcript`);
-        if (events.some((e) => e.type === "tool_call")) break;
-      }
-      if (Date.now() > deadline) throw new Error("lib never started its command");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const running = stack;
+    await pollUntil(
+      "lib to start its command",
+      async () => {
+        const { missions } = await call<{ missions: MissionView[] }>(running, `/api/projects/${projectId}/missions`);
+        const lib = missions[0]?.tasks[0]?.taskId;
+        return lib ? (await call<{ events: TranscriptEvent[] }>(running, `/api/tasks/${lib}/transcript`)).events : [];
+      },
+      (events) => events.some((e) => e.type === "tool_call"),
+      { timeoutMs: 30_000, show: (events) => events.map((e) => e.type) },
+    );
     await stack.crash();
     stack = await startStack({ stateDir: stack.stateDir, token: stack.token });
     const mission = await waitForMission(stack, projectId, 120_000);

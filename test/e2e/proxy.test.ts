@@ -11,6 +11,7 @@ import type { Browser } from "playwright-core";
 import { launchChromium, signedInPage } from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
+import { pollUntil } from "../support/poll.ts";
 import { call, startStack, type Stack } from "./stack.ts";
 
 const artifacts = resolve(import.meta.dirname, "../../test-artifacts");
@@ -130,11 +131,10 @@ describe("the proxy with the openai client", () => {
     fake.setScript([{ text: "priced" }], "budget");
     await client.chat.completions.create({ model: "openai/gpt-4.1-mini", messages: [{ role: "user", content: "[script:budget]" }] });
     // Usage is recorded just after the answer: wait until nothing is in flight.
-    let before = await call<{ monthlyUsd: { used: number; reserved: number } }>(stack, "/api/me/budgets");
-    for (let i = 0; i < 100 && before.monthlyUsd.reserved > 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      before = await call(stack, "/api/me/budgets");
-    }
+    const before = await pollUntil("the call's reservation to settle", () => call<{ monthlyUsd: { used: number; reserved: number } }>(stack, "/api/me/budgets"), (b) => b.monthlyUsd.reserved === 0, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    });
     expect(before.monthlyUsd.used).toBeGreaterThan(0);
     await call(stack, "/api/me/budgets", { method: "PUT", json: { monthlyUsd: before.monthlyUsd.used } });
     const error = await client.chat.completions.create({ model: "openai/gpt-4.1-mini", messages: [{ role: "user", content: "one more [script:budget]" }] }).catch((e: unknown) => e);
@@ -149,14 +149,15 @@ describe("the usage page", () => {
   afterAll(async () => browser?.close());
 
   it("shows spend per day and per model as charts, and the budget left", async () => {
+    // The $1 monthly budget this page shows is set here, not left over from the budget test above.
+    await call(stack, "/api/me/budgets", { method: "PUT", json: { monthlyUsd: 1 } });
     // One priced gateway call, so the charts have something to draw.
     fake.setScript([{ text: "priced", usage: { prompt_tokens: 100_000, completion_tokens: 10_000 } }], "priced");
     await client.chat.completions.create({ model: "openai/gpt-4.1", messages: [{ role: "user", content: "[script:priced]" }] });
-    let usage = await call<{ totals: { costUsd: number } }>(stack, "/api/usage?groupBy=model");
-    for (let i = 0; i < 100 && usage.totals.costUsd < 0.28; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      usage = await call(stack, "/api/usage?groupBy=model");
-    }
+    const usage = await pollUntil("the priced call in the usage totals", () => call<{ totals: { costUsd: number } }>(stack, "/api/usage?groupBy=model"), (u) => u.totals.costUsd >= 0.28, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    });
     // $2 / $8 per million tokens of gpt-4.1: 0.2 + 0.08.
     expect(usage.totals.costUsd).toBeGreaterThanOrEqual(0.28);
 

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pollUntil } from "../support/poll.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -113,12 +114,12 @@ export async function call<T>(stack: Stack, path: string, init: { method?: strin
   return JSON.parse(text) as T;
 }
 
-/** Polls a task until it ends (gives up after `timeoutMs`). */
+/** Polls a task until it ends and returns its view; throws after `timeoutMs` (default 60 s) with the status last seen. */
 export async function waitForTaskEnd(stack: Stack, taskId: string, timeoutMs = 60_000): Promise<{ status: string; summary: string | null; error: string | null }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const task = await call<{ status: string; summary: string | null; error: string | null }>(stack, `/api/tasks/${taskId}`);
-    if (["succeeded", "failed", "cancelled"].includes(task.status) || Date.now() > deadline) return task;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return pollUntil(
+    `task ${taskId} to end`,
+    () => call<{ status: string; summary: string | null; error: string | null }>(stack, `/api/tasks/${taskId}`),
+    (task) => ["succeeded", "failed", "cancelled"].includes(task.status),
+    { timeoutMs, intervalMs: 100 },
+  );
 }

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pollUntil } from "../support/poll.ts";
 import { errorOf, hostPidsMatching, startTestRunner, token, type TestRunner } from "./runner-helpers.ts";
 
 let t: TestRunner;
@@ -16,6 +17,25 @@ const OTHER = "ws_other";
 let hostSecretFile: string;
 let hostSecret: string;
 const previousEnvSecret = process.env.SAM_RUNNER_SECRET;
+
+/**
+ * Waits until `sleep <mark>` itself runs (its command line is exactly that), so the sandbox
+ * around it is fully set up: the wrapper and bubblewrap that carry the mark in their arguments
+ * appear a few ms earlier, before their parent-death signals are armed (the known gap described
+ * at HOST_WRAPPER in src/sandbox/runner/sandbox.ts). Throws after 5 s.
+ */
+async function processesStarted(mark: string): Promise<void> {
+  await pollUntil(`\`sleep ${mark}\` to run`, () => hostPidsMatching(`sleep\u0000${mark}\u0000`), (pids) => pids.length > 0, { timeoutMs: 5_000, intervalMs: 20 });
+}
+
+/**
+ * Waits until no host process's command line contains `mark`; throws after 5 s with the pids
+ * still there. The processes under test sleep for 30 s or more, so one that was left behind is
+ * still there at the deadline.
+ */
+async function processesGone(mark: string): Promise<void> {
+  await pollUntil(`every process marked ${mark} to exit`, () => hostPidsMatching(mark), (pids) => pids.length === 0, { timeoutMs: 5_000, intervalMs: 20 });
+}
 
 beforeAll(async () => {
   t = await startTestRunner();
@@ -133,7 +153,7 @@ describe("exec results", () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(r.timedOut).toBe(true);
     expect(r.exitCode).toBe(124);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await processesGone(mark);
     expect(hostPidsMatching(mark)).toEqual([]);
   });
 
@@ -146,11 +166,11 @@ describe("exec results", () => {
       body: JSON.stringify({ command: `sleep ${mark}; echo late > hung-up.txt` }),
       signal: hangUp.signal,
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await processesStarted(mark);
     expect(hostPidsMatching(mark)).not.toEqual([]);
     hangUp.abort();
     await expect(request).rejects.toThrow();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await processesGone(mark);
     expect(hostPidsMatching(mark)).toEqual([]);
   });
 
@@ -171,10 +191,10 @@ describe("exec results", () => {
         fetch(url + route, { method, headers: { authorization: "Bearer s", "content-type": "application/json" }, body: JSON.stringify(body) });
       expect((await call("PUT", "/v1/workspaces/crash", { files: {} })).status).toBe(201);
       void call("POST", "/v1/workspaces/crash/exec", { command: `sleep ${mark}; echo late > late.txt` }).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await processesStarted(mark);
       expect(hostPidsMatching(mark)).not.toEqual([]);
       child.kill("SIGKILL");
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await processesGone(mark);
       expect(hostPidsMatching(mark)).toEqual([]);
     } finally {
       child.kill("SIGKILL");
@@ -186,7 +206,7 @@ describe("exec results", () => {
     const mark = `${50 + Math.floor(Math.random() * 1000)}.${Math.floor(Math.random() * 1e6)}`;
     const r = await t.exec(WS, `(sleep ${mark} &) ; nohup sleep ${mark} >/dev/null 2>&1 & echo started`);
     expect(r.output).toBe("started\n");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await processesGone(mark);
     expect(hostPidsMatching(mark)).toEqual([]);
   });
 

@@ -10,6 +10,7 @@ import type { MissionView, TaskView, TranscriptEvent } from "../../src/shared/pr
 import { newId } from "../../src/ids.ts";
 import { beginGatedCall, BudgetExceededError } from "../../src/models/gate.ts";
 import type { BudgetStatus } from "../../src/models/usage.ts";
+import { pollUntil } from "../support/poll.ts";
 import { chat, newUser, scriptKey, setScript, settled, type TestUser, waitForUserTask } from "./gate-helpers.ts";
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -135,11 +136,9 @@ describe("budgets", () => {
     const script = [{ toolCalls: [{ toolName: "bash", input: { command: "sleep 20" } }] }, { text: "never reached" }];
     const created = await user.json<{ id: string }>(`/api/projects/${project.id}/tasks`, { method: "POST", json: { prompt: "sleep", script } }, 201);
     // While `sleep` runs no model call is in flight, yet the next step's estimate is reserved.
-    let budgets = await user.json<BudgetStatus>("/api/me/budgets");
-    for (let i = 0; i < 100 && budgets.dailyOutputTokens.reserved === 0; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      budgets = await user.json<BudgetStatus>("/api/me/budgets");
-    }
+    let budgets = await pollUntil("the next step's output tokens to be reserved", () => user.json<BudgetStatus>("/api/me/budgets"), (b) => b.dailyOutputTokens.reserved > 0, {
+      timeoutMs: 5_000,
+    });
     expect(budgets.dailyOutputTokens.reserved).toBeGreaterThan(0);
     expect((await user.json<TaskView>(`/api/tasks/${created.id}/cancel`, { method: "POST" })).status).toBe("cancelled");
     await settled(user);
@@ -261,12 +260,11 @@ describe("mission budgets", () => {
       { method: "POST", json: { goal: "spend", budgetUsd: 0.015, maxConcurrent: 1, maxRetries: 1, tasks: [task("a"), { ...task("b"), dependsOn: ["a"] }] } },
       201,
     );
-    const deadline = Date.now() + 20_000;
-    let mission = await user.json<MissionView>(`/api/missions/${created.id}`);
-    while (!["succeeded", "failed", "cancelled"].includes(mission.status) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      mission = await user.json<MissionView>(`/api/missions/${created.id}`);
-    }
+    const mission = await pollUntil("the mission to end", () => user.json<MissionView>(`/api/missions/${created.id}`), (m) => ["succeeded", "failed", "cancelled"].includes(m.status), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      show: (m) => ({ status: m.status, tasks: m.tasks.map((t) => t.status) }),
+    });
     expect(mission.status).toBe("failed");
     expect(mission.budgetUsd).toBe(0.015);
     const [a, b] = mission.tasks;

@@ -5,9 +5,9 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openSecret, sealSecret } from "../../src/models/credentials.ts";
-import { captureConsole, chat, newUser, requestsWith, scriptKey, setScript } from "./gate-helpers.ts";
+import { captureConsole, chat, newUser, requestsWith, scriptKey, setScript, waitForUserTask } from "./gate-helpers.ts";
 
 const GOOD_KEY = "sk-test-credential-good-key-7f3a";
 const BAD_KEY = "sk-invalid-credential-key-9b1c";
@@ -23,6 +23,8 @@ beforeAll(() => {
   logs = captureConsole();
 });
 afterAll(() => logs.stop());
+// Each test also checks the console itself, so none relies on the last test running after it.
+afterEach(() => expectNoKey(logs.text()));
 
 function expectNoKey(text: string): void {
   for (const key of ALL_KEYS) expect(text).not.toContain(key);
@@ -114,11 +116,7 @@ describe("credentials", () => {
 
     const project = await user.json<{ id: string }>("/api/projects", { method: "POST", json: { name: "revoked" } }, 201);
     const created = await user.json<{ id: string }>(`/api/projects/${project.id}/tasks`, { method: "POST", json: { prompt: `go ${marker}`, model: "openai/gpt-4.1-mini" } }, 201);
-    let task: { status: string; error: string | null } = { status: "queued", error: null };
-    for (let i = 0; i < 200 && !["succeeded", "failed", "cancelled"].includes(task.status); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      task = await user.json(`/api/tasks/${created.id}`);
-    }
+    const task = await waitForUserTask(user, created.id);
     expect(task.status).toBe("failed");
     expect(task.error).toContain("Incorrect API key provided");
     expectNoKey(JSON.stringify(task));

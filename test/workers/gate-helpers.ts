@@ -9,6 +9,7 @@ import type { TaskView } from "../../src/shared/protocol.ts";
 import { sha256Hex } from "../../src/api/auth.ts";
 import { newId } from "../../src/ids.ts";
 import type { FakeStep, RecordedRequest } from "../support/fake-openai.ts";
+import { pollUntil } from "../support/poll.ts";
 import { api } from "./helpers.ts";
 
 /** A user made for one test. */
@@ -84,25 +85,26 @@ export function captureConsole(): { text(): string; stop(): void } {
   };
 }
 
+/** What `/api/me/budgets` reports as reserved (held for calls in flight). */
+type Reserved = { dailyInputTokens: { reserved: number }; dailyOutputTokens: { reserved: number }; monthlyUsd: { reserved: number } };
+
 /**
  * Waits until `user` has no call in flight (every reservation settled): the proxy records a
- * call's usage just after answering it. Gives up after 5 s.
+ * call's usage just after answering it. Throws after 5 s with the reservations last seen.
  */
 export async function settled(user: TestUser): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const budgets = await user.json<{ dailyInputTokens: { reserved: number }; dailyOutputTokens: { reserved: number }; monthlyUsd: { reserved: number } }>("/api/me/budgets");
-    if (budgets.dailyInputTokens.reserved + budgets.dailyOutputTokens.reserved + budgets.monthlyUsd.reserved === 0 || Date.now() > deadline) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await pollUntil(
+    `every reservation of ${user.id} to settle`,
+    () => user.json<Reserved>("/api/me/budgets"),
+    (b) => b.dailyInputTokens.reserved + b.dailyOutputTokens.reserved + b.monthlyUsd.reserved === 0,
+    { timeoutMs: 5_000, intervalMs: 10 },
+  );
 }
 
-/** Polls a task of `user` until it ends (gives up after 20 s); returns its last view. */
+/** Polls a task of `user` until it ends and returns its last view; throws after 20 s with the status last seen. */
 export async function waitForUserTask(user: TestUser, taskId: string): Promise<TaskView> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const task = await user.json<TaskView>(`/api/tasks/${taskId}`);
-    if (["succeeded", "failed", "cancelled"].includes(task.status) || Date.now() > deadline) return task;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return pollUntil(`task ${taskId} to end`, () => user.json<TaskView>(`/api/tasks/${taskId}`), (task) => ["succeeded", "failed", "cancelled"].includes(task.status), {
+    timeoutMs: 20_000,
+    show: (task) => ({ status: task.status, error: task.error }),
+  });
 }

@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import type { ServerFrame, TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { sha256Hex } from "../../src/api/auth.ts";
 import { newId } from "../../src/ids.ts";
+import { pollUntil } from "../support/poll.ts";
 
 /** The local user's token (the `SAM_DEV_TOKEN` binding). */
 export const TOKEN = env.SAM_DEV_TOKEN ?? "";
@@ -48,14 +49,23 @@ export async function createOtherUser(): Promise<string> {
   return token;
 }
 
-/** Polls the task until its status is one of `statuses` (or the wait gives up after 20 s). */
-export async function waitForTask(taskId: string, statuses: TaskView["status"][] = ["succeeded", "failed", "cancelled"]): Promise<TaskView> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const task = await apiJson<TaskView>(`/api/tasks/${taskId}`);
-    if (statuses.includes(task.status) || Date.now() > deadline) return task;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The statuses a task ends in. */
+export const ENDED: TaskView["status"][] = ["succeeded", "failed", "cancelled"];
+
+/**
+ * Polls the task until its status is one of `statuses` (default: ended) and returns its view;
+ * throws after `timeoutMs` (default 20 s) with the last status seen.
+ */
+export async function waitForTask(taskId: string, statuses: TaskView["status"][] = ENDED, timeoutMs = 20_000): Promise<TaskView> {
+  return pollUntil(`task ${taskId} to be ${statuses.join(" or ")}`, () => apiJson<TaskView>(`/api/tasks/${taskId}`), (task) => statuses.includes(task.status), {
+    timeoutMs,
+    show: (task) => ({ status: task.status, error: task.error }),
+  });
+}
+
+/** Polls the task's transcript until `done(events)` holds and returns it; throws after `timeoutMs` (default 10 s) with the event types seen. */
+export async function waitForTranscript(taskId: string, what: string, done: (events: TranscriptEvent[]) => boolean, timeoutMs = 10_000): Promise<TranscriptEvent[]> {
+  return pollUntil(`task ${taskId}'s transcript to show ${what}`, () => transcript(taskId), done, { timeoutMs, show: (events) => events.map((e) => e.type) });
 }
 
 /** The task's whole transcript. */

@@ -2,6 +2,7 @@ import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ChatMessage, MissionView, TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
+import { pollUntil } from "../support/poll.ts";
 import { api, apiJson, createOtherUser, projectWithSession, transcript, waitForTask } from "./helpers.ts";
 
 type Step = { text?: string; toolCalls?: { toolName: string; input: unknown }[] };
@@ -13,14 +14,27 @@ async function createMission(projectId: string, body: Record<string, unknown>): 
   return created.id;
 }
 
-/** Polls the mission until it ends (or 30 s pass). */
-async function waitForMission(missionId: string, statuses: MissionView["status"][] = ["succeeded", "failed", "cancelled"]): Promise<MissionView> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const mission = await apiJson<MissionView>(`/api/missions/${missionId}`);
-    if (statuses.includes(mission.status) || Date.now() > deadline) return mission;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+const ENDED: MissionView["status"][] = ["succeeded", "failed", "cancelled"];
+
+/** What a timeout error shows of a mission: its status and its tasks' statuses. */
+const showMission = (m: MissionView) => ({ status: m.status, tasks: m.tasks.map((t) => [t.key, t.status]) });
+
+/** Polls the mission until its status is one of `statuses` (default: ended); throws after 25 s (within the test's 30 s) with what it last saw. */
+async function waitForMission(missionId: string, statuses: MissionView["status"][] = ENDED): Promise<MissionView> {
+  return pollUntil(`mission ${missionId} to be ${statuses.join(" or ")}`, () => apiJson<MissionView>(`/api/missions/${missionId}`), (m) => statuses.includes(m.status), {
+    timeoutMs: 25_000,
+    intervalMs: 100,
+    show: showMission,
+  });
+}
+
+/** Polls the session's messages until one matches `match`; throws after 5 s with the messages seen. */
+async function waitForMessage(projectId: string, sessionId: string, what: string, match: (m: ChatMessage) => boolean): Promise<ChatMessage> {
+  const seen = await pollUntil(what, () => messages(projectId, sessionId), (all) => all.some(match), {
+    timeoutMs: 5_000,
+    show: (all) => all.map((m) => `${m.author}: ${m.text}`),
+  });
+  return seen.find(match) as ChatMessage;
 }
 
 async function taskView(taskId: string): Promise<TaskView> {
@@ -114,11 +128,7 @@ describe("missions", () => {
     expect(await (await api(`/api/tasks/${c.id}/files/greeting.txt`)).text()).toBe("hello world\n");
     expect(mission.usage.inputTokens).toBe(a.usage.inputTokens + b.usage.inputTokens + c.usage.inputTokens);
     // The tech lead's summary arrives in the mission's session.
-    const deadline = Date.now() + 5000;
-    let summary: ChatMessage | undefined;
-    while (!summary && Date.now() < deadline) {
-      summary = (await messages(projectId, sessionId)).find((m) => m.author === "tech lead" && m.text.includes("build the greeting"));
-    }
+    const summary = await waitForMessage(projectId, sessionId, "the tech lead's summary", (m) => m.author === "tech lead" && m.text.includes("build the greeting"));
     expect(summary?.text).toContain("succeeded: 3 of 3 tasks succeeded");
     expect(summary?.text).toContain("Cost: $");
     const listed = await apiJson<{ missions: MissionView[] }>(`/api/projects/${projectId}/missions`);
@@ -175,9 +185,7 @@ describe("missions", () => {
     const tasks = await apiJson<{ tasks: TaskView[] }>(`/api/projects/${projectId}/tasks`);
     expect(tasks.tasks.filter((t) => t.prompt === "try").map((t) => t.status)).toEqual(["failed", "failed"]);
     expect(tasks.tasks.filter((t) => t.prompt.startsWith("never"))).toEqual([]);
-    const deadline = Date.now() + 5000;
-    let summary: ChatMessage | undefined;
-    while (!summary && Date.now() < deadline) summary = (await messages(projectId, sessionId)).find((m) => m.text.includes('Mission "doomed" failed'));
+    const summary = await waitForMessage(projectId, sessionId, "the failure summary", (m) => m.text.includes('Mission "doomed" failed'));
     expect(summary?.text).toContain("✗ flaky failed (after 2 attempts)");
   });
 
@@ -196,8 +204,7 @@ describe("missions", () => {
     const paused = await apiJson<MissionView>(`/api/missions/${id}/pause`, { method: "POST" });
     expect(paused.status).toBe("paused");
     expect((await apiJson<MissionView>(`/api/missions/${id}/resume`, { method: "POST" })).status).toBe("running");
-    let slowTask: string | null = null;
-    while (!slowTask) slowTask = (await apiJson<MissionView>(`/api/missions/${id}`)).tasks[0]?.taskId ?? null;
+    const slowTask = (await pollUntil("the slow task to start", () => apiJson<MissionView>(`/api/missions/${id}`), (m) => Boolean(m.tasks[0]?.taskId), { show: showMission })).tasks[0]?.taskId ?? "";
     await waitForTask(slowTask, ["running"]);
     const cancelled = await apiJson<MissionView>(`/api/missions/${id}/cancel`, { method: "POST" });
     expect(cancelled.status).toBe("cancelled");
@@ -221,23 +228,31 @@ describe("missions", () => {
       ],
     });
     // Abort while a's first command is in flight.
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const view = await apiJson<MissionView>(`/api/missions/${id}`);
-      const a = view.tasks[0]?.taskId;
-      if (a && (await transcript(a)).some((e) => e.type === "tool_call")) break;
-      if (Date.now() > deadline) throw new Error("task a never started a command");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await pollUntil(
+      "task a to start a command",
+      async () => {
+        const a = (await apiJson<MissionView>(`/api/missions/${id}`)).tasks[0]?.taskId;
+        return a ? transcript(a) : [];
+      },
+      (events) => events.some((e) => e.type === "tool_call"),
+      { timeoutMs: 15_000, intervalMs: 20, show: (events) => events.map((e) => e.type) },
+    );
     await abortAllDurableObjects();
     const missionStub = env.MissionAgent.getByName(id);
-    let mission = await apiJson<MissionView>(`/api/missions/${id}`);
-    while (!["succeeded", "failed", "cancelled"].includes(mission.status) && Date.now() < deadline + 30_000) {
-      await runDurableObjectAlarm(missionStub);
-      for (const t of mission.tasks) if (t.taskId) await runDurableObjectAlarm(env.TaskAgent.getByName(t.taskId));
-      await new Promise((r) => setTimeout(r, 100));
-      mission = await apiJson<MissionView>(`/api/missions/${id}`);
-    }
+    // Each look runs the actors' alarms by hand (the restart a crash leaves them to) until the mission ends.
+    const mission = await pollUntil(
+      "the mission to end after the abort",
+      async () => {
+        const view = await apiJson<MissionView>(`/api/missions/${id}`);
+        if (!ENDED.includes(view.status)) {
+          await runDurableObjectAlarm(missionStub);
+          for (const t of view.tasks) if (t.taskId) await runDurableObjectAlarm(env.TaskAgent.getByName(t.taskId));
+        }
+        return view;
+      },
+      (view) => ENDED.includes(view.status),
+      { timeoutMs: 25_000, intervalMs: 100, show: showMission },
+    );
     expect(mission.status).toBe("succeeded");
     expect(mission.tasks.map((t) => t.attempts)).toEqual([1, 1, 1]);
     for (const entry of mission.tasks) {

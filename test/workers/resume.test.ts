@@ -2,7 +2,8 @@ import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TranscriptEvent } from "../../src/shared/protocol.ts";
-import { api, apiJson, projectWithSession, transcript } from "./helpers.ts";
+import { pollUntil } from "../support/poll.ts";
+import { api, apiJson, projectWithSession, transcript, waitForTranscript } from "./helpers.ts";
 
 describe("a task survives a crash", () => {
   it("resumes from the last finished step without re-running finished tool calls", async () => {
@@ -25,21 +26,19 @@ describe("a task survives a crash", () => {
     );
     const stub = env.TaskAgent.getByName(created.id);
     // Abort every actor, as a crash would, while the second command (the sleep) is in flight.
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const events = await transcript(created.id);
-      if (events.some((e) => e.type === "tool_call" && JSON.stringify(e.input).includes("sleep"))) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitForTranscript(created.id, "the sleep's tool_call", (events) => events.some((e) => e.type === "tool_call" && JSON.stringify(e.input).includes("sleep")));
     await abortAllDurableObjects();
-    // The fiber's keep-alive alarm wakes the actor, which finds the interrupted fiber and resumes the loop.
-    let status = "";
-    while (Date.now() < deadline + 10_000) {
-      await runDurableObjectAlarm(stub);
-      status = ((await (await api(`/api/tasks/${created.id}`)).json()) as { status: string }).status;
-      if (status === "succeeded" || status === "failed") break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // The fiber's keep-alive alarm wakes the actor, which finds the interrupted fiber and resumes
+    // the loop: each look runs that alarm by hand, then reads the task's status.
+    const status = await pollUntil(
+      "the resumed task to end",
+      async () => {
+        await runDurableObjectAlarm(stub);
+        return ((await (await api(`/api/tasks/${created.id}`)).json()) as { status: string }).status;
+      },
+      (s) => s === "succeeded" || s === "failed",
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
     expect(status).toBe("succeeded");
     const events: TranscriptEvent[] = await transcript(created.id);
     const calls = events.filter((e) => e.type === "tool_call").map((e) => (e.type === "tool_call" ? e.toolCallId : ""));

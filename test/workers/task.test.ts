@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
-import { api, apiJson, connect, projectWithSession, transcript, waitForTask } from "./helpers.ts";
+import { api, apiJson, connect, projectWithSession, transcript, waitForTask, waitForTranscript } from "./helpers.ts";
 
 type ToolResult = Extract<TranscriptEvent, { type: "tool_result" }>;
 const results = (events: TranscriptEvent[]) => events.filter((e): e is ToolResult => e.type === "tool_result");
@@ -122,18 +122,13 @@ describe("a task's tool loop", () => {
     const running = await waitForTask(taskId, ["running"]);
     expect(running.status).toBe("running");
     // Wait until the sleep has started.
-    for (let i = 0; i < 100 && !(await transcript(taskId)).some((e) => e.type === "tool_call"); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitForTranscript(taskId, "the sleep's tool_call", (events) => events.some((e) => e.type === "tool_call"), 5_000);
     const cancelled = await apiJson<TaskView>(`/api/tasks/${taskId}/cancel`, { method: "POST" });
     expect(cancelled.status).toBe("cancelled");
-    await new Promise((r) => setTimeout(r, 300));
     const task = await waitForTask(taskId);
     expect(task.status).toBe("cancelled");
     // The running command was stopped, not left to finish its 20 s.
-    let events = await transcript(taskId);
-    for (let i = 0; i < 60 && !events.some((e) => e.type === "tool_result"); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      events = await transcript(taskId);
-    }
+    const events = await waitForTranscript(taskId, "the stopped command's tool_result", (events) => events.some((e) => e.type === "tool_result"), 3_000);
     const stopped = results(events);
     expect(stopped).toHaveLength(1);
     expect(stopped[0].isError).toBe(true);

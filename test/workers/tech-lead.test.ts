@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ChatMessage, MissionView, ServerFrame } from "../../src/shared/protocol.ts";
 import type { RecordedRequest } from "../support/fake-openai.ts";
+import { pollUntil } from "../support/poll.ts";
 import { newUser, settled } from "./gate-helpers.ts";
 import { api, apiJson, connect, projectWithSession, waitForTask } from "./helpers.ts";
 
@@ -19,6 +20,14 @@ async function say(projectId: string, sessionId: string, text: string): Promise<
 
 async function messages(projectId: string, sessionId: string): Promise<ChatMessage[]> {
   return (await apiJson<{ messages: ChatMessage[] }>(`/api/projects/${projectId}/sessions/${sessionId}/messages`)).messages;
+}
+
+/** What a timeout error shows of a session's messages. */
+const showMessages = (all: ChatMessage[]) => all.map((m) => `${m.author}: ${m.text}`);
+
+/** Polls the session's messages until `done(messages)` holds and returns them; throws after `timeoutMs` (default 5 s) with the messages seen. */
+async function waitForMessages(projectId: string, sessionId: string, what: string, done: (all: ChatMessage[]) => boolean, timeoutMs = 5_000): Promise<ChatMessage[]> {
+  return pollUntil(what, () => messages(projectId, sessionId), done, { timeoutMs, show: showMessages });
 }
 
 describe("the tech lead", () => {
@@ -90,15 +99,14 @@ describe("the tech lead", () => {
     const missionId = (reply?.cards[0]?.output as { id: string }).id;
     expect(missionId).toMatch(/^msn_/);
     // The mission the tech lead created runs like any other, and reports back to this session.
-    let mission = await apiJson<MissionView>(`/api/missions/${missionId}`);
-    const deadline = Date.now() + 20_000;
-    while (!["succeeded", "failed"].includes(mission.status) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      mission = await apiJson<MissionView>(`/api/missions/${missionId}`);
-    }
+    const mission = await pollUntil("the mission to end", () => apiJson<MissionView>(`/api/missions/${missionId}`), (m) => ["succeeded", "failed"].includes(m.status), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      show: (m) => ({ status: m.status, tasks: m.tasks.map((t) => [t.key, t.status]) }),
+    });
     expect(mission.status).toBe("succeeded");
-    let summary: ChatMessage | undefined;
-    while (!summary && Date.now() < deadline) summary = (await messages(projectId, sessionId)).find((m) => m.text.startsWith('Mission "ship the readme" succeeded'));
+    const isSummary = (m: ChatMessage) => m.text.startsWith('Mission "ship the readme" succeeded');
+    const summary = (await waitForMessages(projectId, sessionId, "the mission's summary", (all) => all.some(isSummary))).find(isSummary);
     expect(summary?.author).toBe("tech lead");
     const policies = await apiJson<{ policies: { text: string }[] }>(`/api/projects/${projectId}/policies`);
     expect(policies.policies.map((p) => p.text)).toEqual(["Always run the tests."]);
@@ -107,15 +115,13 @@ describe("the tech lead", () => {
   it("answers @lead in a chat session, stays quiet otherwise, and says when it has no model", async () => {
     const { projectId, sessionId } = await projectWithSession();
     await say(projectId, sessionId, "@lead are you there?");
-    let history: ChatMessage[] = [];
-    const deadline = Date.now() + 5000;
-    while (history.length < 2 && Date.now() < deadline) history = await messages(projectId, sessionId);
+    let history = await waitForMessages(projectId, sessionId, "the no-model notice", (all) => all.length >= 2);
     expect(history[1]?.role).toBe("system");
     expect(history[1]?.text).toContain("The tech lead has no model yet");
     await apiJson(`/api/projects/${projectId}`, { method: "PATCH", json: { techLead: { model: "scripted", script: [{ text: "Here." }, { text: "Still here." }] } } });
     await say(projectId, sessionId, "people talking among themselves");
     await say(projectId, sessionId, "hey @lead, status?");
-    while (history.length < 5 && Date.now() < deadline) history = await messages(projectId, sessionId);
+    history = await waitForMessages(projectId, sessionId, "the tech lead's answer to @lead", (all) => all.length >= 5);
     expect(history.slice(2).map((m) => [m.author, m.text])).toEqual([
       ["local", "people talking among themselves"],
       ["local", "hey @lead, status?"],
@@ -147,9 +153,7 @@ describe("the tech lead", () => {
       },
     });
     await say(projectId, sessionId, "@lead what do we know?");
-    let reply: ChatMessage | undefined;
-    const deadline = Date.now() + 5000;
-    while (!reply && Date.now() < deadline) reply = (await messages(projectId, sessionId)).find((m) => m.author === "tech lead");
+    const reply = (await waitForMessages(projectId, sessionId, "the tech lead's reply", (all) => all.some((m) => m.author === "tech lead"))).find((m) => m.author === "tech lead");
     const outputs = Object.fromEntries((reply?.cards ?? []).map((c) => [c.toolName, c.output]));
     expect(outputs.search_knowledge).toMatchObject([{ title: "Database", text: "We use SQLite in every actor" }]);
     const found = outputs.search_messages as { text: string }[];
@@ -180,12 +184,7 @@ describe("the tech lead's model calls", () => {
     const session = await user.json<{ id: string }>(`/api/projects/${project.id}/sessions`, { method: "POST", json: { kind: "tech-lead" } }, 201);
     await user.json(`/api/projects/${project.id}`, { method: "PATCH", json: { techLead: { model: "scripted", script: [{ text: "first answer" }, { text: "second answer" }] } } });
     const history = async () => (await user.json<{ messages: ChatMessage[] }>(`/api/projects/${project.id}/sessions/${session.id}/messages`)).messages;
-    const waitForCount = async (n: number) => {
-      const deadline = Date.now() + 5000;
-      let messages = await history();
-      while (messages.length < n && Date.now() < deadline) messages = await history();
-      return messages;
-    };
+    const waitForCount = (n: number) => pollUntil(`${n} messages in the session`, history, (messages) => messages.length >= n, { timeoutMs: 5_000, show: showMessages });
     await user.json(`/api/projects/${project.id}/sessions/${session.id}/messages`, { method: "POST", json: { text: "hello" } }, 201);
     expect((await waitForCount(2))[1]?.text).toBe("first answer");
     await settled(user);

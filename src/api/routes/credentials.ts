@@ -8,7 +8,7 @@ import { z } from "zod";
 import { credentialIdSchema, newId } from "../../ids.ts";
 import { CREDENTIAL_PROVIDERS } from "../../models/catalog.ts";
 import { EncryptionUnavailableError, encryptionKey, lastFour, sealSecret } from "../../models/credentials.ts";
-import { userAgentStub } from "../../models/gate.ts";
+import { userAgentStub } from "../../models/user-actor.ts";
 import { checkProviderKey } from "../../models/key-check.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 import { apiError, parseJsonBody, parseValue } from "../http.ts";

@@ -1,6 +1,6 @@
 /** Health, the signed-in user, and the model catalog (with prices and the compat server's models). */
 import { Hono } from "hono";
-import { offeredModels } from "../../models/gate.ts";
+import { offeredModels } from "../../models/catalog-listing.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 
 /** Version reported by /api/health when SAM_VERSION is not set. */

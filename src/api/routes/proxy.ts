@@ -19,17 +19,10 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { projectIdSchema } from "../../ids.ts";
 import { EncryptionUnavailableError } from "../../models/credentials.ts";
-import {
-  BudgetExceededError,
-  beginGatedCall,
-  catalogProvider,
-  estimateUsage,
-  offeredModels,
-  PayerModeError,
-  userAgentStub,
-  type GateContext,
-  type GatedCall,
-} from "../../models/gate.ts";
+import { catalogProvider, offeredModels } from "../../models/catalog-listing.ts";
+import { estimateUsage } from "../../models/estimate.ts";
+import { BudgetExceededError, beginGatedCall, PayerModeError, type GateContext, type GatedCall } from "../../models/gate.ts";
+import { userAgentStub } from "../../models/user-actor.ts";
 import { ModelUnavailableError, upstreamFor } from "../../models/registry.ts";
 import { canAccessProject } from "../access.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";

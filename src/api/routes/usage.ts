@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { userAgentStub } from "../../models/gate.ts";
+import { userAgentStub } from "../../models/user-actor.ts";
 import { budgetUpdateSchema, payerModeSchema, projectModelSettingsSchema, usageGroupBySchema } from "../../models/usage.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 import { parseJsonBody, parseValue } from "../http.ts";

@@ -1,5 +1,5 @@
 /**
- * Runs one workspace command, isolated with bubblewrap (DESIGN.md §4): only the workspace is
+ * Runs one workspace command, isolated with bubblewrap (docs/architecture.md §4): only the workspace is
  * writable (at /workspace), the system's /usr, /bin, /lib and a minimal /etc are read-only,
  * nothing else of the host is visible, no network unless the workspace allows it, separate
  * PID/IPC/UTS/user namespaces, prlimit resource limits, a wall-clock timeout and an output cap.

@@ -1,42 +1,38 @@
 /**
- * The tech lead's turn (issue 3): part of ProjectAgent, not an actor of its own. A turn runs the
- * project's tech-lead model over the session's lead conversation with the tech-lead tools,
- * streams the reply token by token and each tool call as a card, then stores the reply (with its
- * cards) as one chat message and the model messages for the next turn.
+ * One model turn of the tech lead (issue 3): the project's tech-lead model runs over the
+ * session's lead conversation with the tech-lead tools, through the model gate; the reply streams
+ * token by token and each tool call as a card. Storing the reply is reply.ts's job.
  */
 import { isStepCount, streamText, type ModelMessage, type ToolSet } from "ai";
-import { beginGatedCall, estimateUsage } from "../models/gate.ts";
-import { resolveModel } from "../models/registry.ts";
-import type { ScriptStep } from "../shared/script.ts";
-import type { ToolCard } from "../shared/protocol.ts";
+import { estimateUsage } from "../../models/estimate.ts";
+import { beginGatedCall } from "../../models/gate.ts";
+import { resolveModel } from "../../models/registry.ts";
+import type { ToolCard } from "../../shared/protocol.ts";
+import type { TechLeadSettings } from "../../shared/project-settings.ts";
+import { errorCard, inCallOrder, resultCard } from "./card.ts";
 
-/** The name the tech lead speaks under in the chat. */
-export const TECH_LEAD_AUTHOR = "tech lead";
 /** Model steps in one turn (each step may call tools). */
 const MAX_TURN_STEPS = 8;
-/** Cap on a card's stored output, in characters of its JSON. */
-const MAX_CARD_OUTPUT = 16 * 1024;
-
-/** Whether `text` addresses the tech lead (`@lead` as a word). */
-export function mentionsLead(text: string): boolean {
-  return /(^|\s)@lead\b/i.test(text);
-}
 
 /** What a turn needs from the project actor. */
 export interface TechLeadTurn {
   env: Env;
   projectId: string;
   projectName: string;
+  /** The person who spoke; they pay for the turn. */
   userId: string;
-  model: { model: string; script?: ScriptStep[] };
+  /** The project's tech-lead model (and its script, for the `scripted` model). */
+  model: TechLeadSettings;
   /** The lead conversation so far, ending with the new user message. */
   messages: ModelMessage[];
   tools: ToolSet;
+  /** Called with each piece of the reply's text as it streams. */
   onDelta(delta: string): void;
+  /** Called with each tool call's card as its result arrives. */
   onCard(card: ToolCard): void;
 }
 
-/** What a turn produced: the reply text, its cards, and the model messages to keep. */
+/** What a turn produced: the reply text, its cards (in call order), and the model messages to keep. */
 export interface TechLeadReply {
   text: string;
   cards: ToolCard[];
@@ -51,15 +47,10 @@ with dependencies by key; each task runs a coding agent in its own isolated work
 Be brief: say what you did and what happens next.`;
 }
 
-/** JSON-safe, size-capped copy of a tool's output for a card. */
-function cardOutput(output: unknown): unknown {
-  const json = JSON.stringify(output ?? null);
-  return json.length > MAX_CARD_OUTPUT ? `${json.slice(0, MAX_CARD_OUTPUT)}… [truncated]` : JSON.parse(json);
-}
-
 /**
  * Runs one turn through the model gate (the person who spoke pays; their budgets are checked
- * before and the turn's usage recorded after, as for any model call).
+ * before and the turn's usage recorded after, as for any model call). A user's API key echoed in
+ * the provider's error message is replaced by `[redacted]` (the message is posted in the chat).
  * @throws ModelUnavailableError when the model cannot run here, BudgetExceededError or
  *   PayerModeError before the call, or the provider's error when the call fails.
  */
@@ -74,7 +65,6 @@ export async function runTechLeadTurn(turn: TechLeadTurn): Promise<TechLeadReply
     return reply;
   } catch (error) {
     await call.settle({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, status: "failed", latencyMs: Date.now() - started });
-    // A provider may echo the user's own key in its error; the message is posted in the chat.
     const key = call.auth.apiKey;
     if (key && error instanceof Error && error.message.includes(key)) throw new Error(error.message.split(key).join("[redacted]"));
     throw error;
@@ -92,7 +82,6 @@ async function streamTurn(turn: TechLeadTurn, model: ReturnType<typeof resolveMo
   });
   let text = "";
   const cards: ToolCard[] = [];
-  // Tools of a step run at once and finish in any order; the stored message lists them as called.
   const callOrder: string[] = [];
   for await (const part of result.stream) {
     switch (part.type) {
@@ -104,14 +93,13 @@ async function streamTurn(turn: TechLeadTurn, model: ReturnType<typeof resolveMo
         turn.onDelta(part.text);
         break;
       case "tool-result": {
-        const card: ToolCard = { toolCallId: part.toolCallId, toolName: part.toolName, input: part.input, output: cardOutput(part.output), isError: false };
+        const card = resultCard(part, part.output);
         cards.push(card);
         turn.onCard(card);
         break;
       }
       case "tool-error": {
-        const message = part.error instanceof Error ? part.error.message : String(part.error);
-        const card: ToolCard = { toolCallId: part.toolCallId, toolName: part.toolName, input: part.input, output: message, isError: true };
+        const card = errorCard(part, part.error);
         cards.push(card);
         turn.onCard(card);
         break;
@@ -123,7 +111,6 @@ async function streamTurn(turn: TechLeadTurn, model: ReturnType<typeof resolveMo
     }
   }
   const [response, total] = await Promise.all([result.response, result.totalUsage]);
-  cards.sort((a, b) => callOrder.indexOf(a.toolCallId) - callOrder.indexOf(b.toolCallId));
   const usage = { inputTokens: total.inputTokens ?? 0, outputTokens: total.outputTokens ?? 0, cachedInputTokens: total.inputTokenDetails?.cacheReadTokens ?? 0 };
-  return { text, cards, responseMessages: response.messages, usage };
+  return { text, cards: inCallOrder(cards, callOrder), responseMessages: response.messages, usage };
 }

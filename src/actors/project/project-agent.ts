@@ -1,0 +1,228 @@
+/**
+ * ProjectAgent: one project (docs/architecture.md). What a project does, each job delegated to a
+ * module of `project/`: its chat (chat-store.ts: sessions, messages, notices), the latest view of
+ * its tasks and missions (views.ts), its settings (settings.ts), knowledge and policies
+ * (knowledge.ts), the project-wide cap on running mission tasks (slots.ts), its WebSocket clients
+ * (socket.ts), and the tech lead's replies (tech-lead/, one session's turns in order).
+ *
+ * WebSocket upgrades reach this actor only through the Worker, which authenticates the caller
+ * and passes the user as the `x-sam-user-id` / `x-sam-user-name` headers (stripped from clients).
+ */
+import { Agent, getAgentByName, type Connection, type ConnectionContext, type WSMessage } from "agents";
+import { taskLimitsOf, type TaskLimits } from "../../shared/limits.ts";
+import type { ProjectSettings, ProjectSettingsPatch } from "../../shared/project-settings.ts";
+import { TERMINAL_TASK_STATUSES, type ChatMessage, type ChatSession, type MissionView, type SessionKind, type TaskView, type TranscriptEvent } from "../../shared/protocol.ts";
+import { techLeadToolSet, type Policy } from "../../tools/tech-lead-tools.ts";
+import { ChatStore, type MessageExtras, type NewMessage } from "./chat-store.ts";
+import { addPolicy, listPolicies } from "./knowledge.ts";
+import { leadHost } from "./lead-host.ts";
+import { createProjectTables } from "./schema.ts";
+import { applySettingsPatch, readIdentity, readSettings, recordIdentity, writeSettings, type ProjectIdentity } from "./settings.ts";
+import { acquireSlots, releaseSlot, wakeMissions } from "./slots.ts";
+import { ProjectSocket } from "./socket.ts";
+import { taskMention } from "./task-mention.ts";
+import { listMissionViews, listTaskViews, readTaskView, storeMissionView, storeTaskView } from "./views.ts";
+import { leadAnswers, TECH_LEAD_AUTHOR } from "../tech-lead/mention.ts";
+import { replyInSession, type LeadReplyContext } from "../tech-lead/reply.ts";
+import { TurnQueue } from "../tech-lead/turn-queue.ts";
+
+/** The project actor. Keyed by project id. */
+export class ProjectAgent extends Agent<Env> {
+  private readonly chat: ChatStore;
+  private readonly socket: ProjectSocket;
+  /** The tech lead's turns: those of one session run one after another. */
+  private readonly leadTurns: TurnQueue;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    createProjectTables(ctx.storage.sql);
+    this.chat = new ChatStore(ctx.storage, () => this.name);
+    this.socket = new ProjectSocket({
+      connections: () => this.getConnections(),
+      broadcast: (message) => this.broadcast(message),
+      chatSend: async (user, sessionId, text) => (await this.postUserMessage(sessionId, user, text)) !== null,
+    });
+    this.leadTurns = new TurnQueue((work) => ctx.waitUntil(work));
+  }
+
+  // ---------- identity and chat (RPC) ----------
+
+  /** Records the project's identity once; later calls are no-ops. */
+  async init(project: ProjectIdentity): Promise<void> {
+    recordIdentity(this.ctx.storage.sql, project);
+  }
+
+  /** Creates a chat session (`tech-lead`: the tech lead answers every message). Returns it. */
+  async createSession(title?: string, kind: SessionKind = "chat"): Promise<ChatSession> {
+    return this.chat.createSession(title, kind);
+  }
+
+  /** All sessions, newest first. */
+  async listSessions(): Promise<ChatSession[]> {
+    return this.chat.listSessions();
+  }
+
+  /** Whether `sessionId` is a session of this project. */
+  async hasSession(sessionId: string): Promise<boolean> {
+    return this.chat.session(sessionId) !== null;
+  }
+
+  /**
+   * A page of a session's messages, oldest first: at most `limit` (clamped to 1…MAX_MESSAGE_PAGE;
+   * DEFAULT_MESSAGE_PAGE when absent) just before seq `before` (the latest when absent).
+   */
+  async listMessages(sessionId: string, before?: number, limit?: number): Promise<ChatMessage[]> {
+    return this.chat.listMessages(sessionId, before, limit);
+  }
+
+  /**
+   * Stores a person's message and acts on it: `@tsk_...` answers that task's question (when it
+   * waits for one), and a message to the tech lead (a tech-lead session, or `@lead`) queues its
+   * reply. Returns the stored message, or null when the session does not exist.
+   */
+  async postUserMessage(sessionId: string, user: { id: string; name: string }, text: string): Promise<ChatMessage | null> {
+    const stored = await this.post(sessionId, { role: "user", author: user.name, text });
+    if (!stored) return null;
+    const mention = taskMention(text);
+    if (mention && readTaskView(this.ctx.storage.sql, mention.taskId)?.status === "waiting") {
+      const result = await (await getAgentByName(this.env.TaskAgent, mention.taskId)).answer(mention.answer, user.name);
+      if (!result.ok) await this.post(sessionId, { role: "system", author: "SAM", text: `Task ${mention.taskId}: ${result.message}.` });
+    }
+    const session = this.chat.session(sessionId);
+    if (session && leadAnswers(session.kind, text)) {
+      this.leadTurns.enqueue(sessionId, () => replyInSession(this.leadContext(sessionId, user), sessionId, user, text));
+    }
+    return stored;
+  }
+
+  /**
+   * Posts a notice (a mission's summary, a task's question) as the tech lead, once per `key`: a
+   * repeat posts nothing and returns null. Goes to `sessionId` when it is this project's, else
+   * to the newest session (an "Activity" session is created when the project has none). Returns
+   * the stored message.
+   */
+  async postNotice(key: string, sessionId: string | null, text: string): Promise<ChatMessage | null> {
+    if (this.chat.hasNotice(key)) return null;
+    const target = (sessionId && this.chat.session(sessionId) ? sessionId : null) ?? this.chat.newestSessionId() ?? this.chat.createSession("Activity", "chat").id;
+    const stored = await this.post(target, { role: "assistant", author: TECH_LEAD_AUTHOR, text });
+    if (stored) this.chat.recordNotice(key, stored.id);
+    return stored;
+  }
+
+  // ---------- tasks and missions (RPC) ----------
+
+  /**
+   * Receives a task's progress: sends `events` as `task.event` frames to the task's watchers;
+   * then, when `view` is given, frees the task's slot if it ended, stores the view and sends
+   * `task.updated` to every client. @throws ZodError when `view` is not a TaskView.
+   */
+  async publishTaskUpdate(taskId: string, events: TranscriptEvent[], view: TaskView | null): Promise<void> {
+    this.socket.sendTaskEvents(taskId, events);
+    if (!view) return;
+    const stored = storeTaskView(this.ctx.storage.sql, view);
+    if (TERMINAL_TASK_STATUSES.includes(stored.status)) wakeMissions(this.env, this.ctx, releaseSlot(this.ctx.storage, stored.id), this.name);
+    this.socket.send({ type: "task.updated", task: stored });
+  }
+
+  /** The project's tasks, newest first, as last reported. Bad rows are skipped. */
+  async listTasks(): Promise<TaskView[]> {
+    return listTaskViews(this.ctx.storage.sql, this.name);
+  }
+
+  /** Receives a mission's view: stores it and sends `mission.updated` to every client. @throws ZodError when it is not a MissionView. */
+  async publishMissionUpdate(view: MissionView): Promise<void> {
+    const stored = storeMissionView(this.ctx.storage.sql, view);
+    this.socket.send({ type: "mission.updated", mission: stored });
+  }
+
+  /** The project's missions, newest first, as last reported. Bad rows are skipped. */
+  async listMissions(): Promise<MissionView[]> {
+    return listMissionViews(this.ctx.storage.sql, this.name);
+  }
+
+  /**
+   * Takes the project's running slots for a mission's tasks, in order, up to the project's
+   * `limits.maxConcurrentTasks` (idempotent per task id). Returns the task ids granted; when some
+   * are refused the mission is woken as soon as a slot frees.
+   */
+  async acquireTaskSlots(taskIds: string[], missionId: string): Promise<string[]> {
+    return acquireSlots(this.ctx.storage, taskIds, missionId, this.settings().limits.maxConcurrentTasks);
+  }
+
+  // ---------- settings and policies (RPC) ----------
+
+  /** The project's settings (defaults filled in). */
+  async getSettings(): Promise<ProjectSettings> {
+    return this.settings();
+  }
+
+  /** Applies a settings change; returns the settings after it. @throws ZodError on bad input. */
+  async updateSettings(patch: ProjectSettingsPatch): Promise<ProjectSettings> {
+    const next = applySettingsPatch(this.settings(), patch);
+    writeSettings(this.ctx.storage.sql, next);
+    return next;
+  }
+
+  /** What a starting task takes from its project: the policies' texts and the limits. */
+  async taskSettings(): Promise<{ policies: string[]; limits: TaskLimits }> {
+    const limits = taskLimitsOf(this.settings().limits);
+    return { policies: listPolicies(this.ctx.storage.sql).map((p) => p.text), limits };
+  }
+
+  /** Adds a policy (part of every task's instructions from now on). Returns it. */
+  async addPolicy(text: string, createdBy: string): Promise<Policy> {
+    return addPolicy(this.ctx.storage.sql, text, createdBy);
+  }
+
+  /** The project's policies, oldest first. */
+  async listPolicies(): Promise<Policy[]> {
+    return listPolicies(this.ctx.storage.sql);
+  }
+
+  // ---------- WebSocket ----------
+
+  /** Accepts a connection the Worker authenticated; closes any other (see ProjectSocket.connect). */
+  override onConnect(connection: Connection, context: ConnectionContext): void {
+    this.socket.connect(connection, context);
+  }
+
+  /** Forgets what the connection watched. */
+  override onClose(connection: Connection): void {
+    this.socket.close(connection);
+  }
+
+  /** Acts on a client frame: `task.watch` or `chat.send` (see ProjectSocket.receive). */
+  override async onMessage(connection: Connection, raw: WSMessage): Promise<void> {
+    await this.socket.receive(connection, raw);
+  }
+
+  // ---------- helpers ----------
+
+  /** Stores a message in a session and sends it to every client as `chat.message`. Null when the session does not exist. */
+  private async post(sessionId: string, message: NewMessage, extras: MessageExtras = {}): Promise<ChatMessage | null> {
+    const stored = this.chat.append(sessionId, message, extras);
+    if (stored) this.socket.send({ type: "chat.message", message: stored });
+    return stored;
+  }
+
+  private settings(): ProjectSettings {
+    return readSettings(this.ctx.storage.sql);
+  }
+
+  /** What a tech-lead reply to `user` in `sessionId` needs, read when its turn starts. */
+  private leadContext(sessionId: string, user: { id: string; name: string }): LeadReplyContext {
+    const identity = readIdentity(this.ctx.storage.sql);
+    const project = { id: identity?.id ?? this.name, name: identity?.name ?? "project" };
+    const scope = { env: this.env, storage: this.ctx.storage, chat: this.chat, projectId: project.id, sessionId, user, label: this.name };
+    return {
+      env: this.env,
+      storage: this.ctx.storage,
+      project,
+      techLead: this.settings().techLead,
+      tools: () => techLeadToolSet(leadHost(scope)),
+      post: (target, message, extras) => this.post(target, message, extras),
+      send: (frame) => this.socket.send(frame),
+      label: this.name,
+    };
+  }
+}

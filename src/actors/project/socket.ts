@@ -1,0 +1,110 @@
+/**
+ * The project's WebSocket: who may connect, what a client's frame does, which connections watch
+ * which tasks (`task.watch`), and the frames sent out (to every client, to a task's watchers, or
+ * an `error` frame to one). The decisions themselves are pure (frames.ts); this module applies
+ * them to the Agents SDK's connections.
+ */
+import type { Connection, ConnectionContext, WSMessage } from "agents";
+import type { FrameErrorCode, ServerFrame, TranscriptEvent } from "../../shared/protocol.ts";
+import { connectionStateSchema, parseClientFrame, userFromHeaders, watchedIn, watchState } from "./frames.ts";
+
+/** WebSocket close code for an upgrade that did not come through the Worker's authentication. */
+export const UNAUTHENTICATED_CLOSE_CODE = 4001;
+
+/** What the socket needs from its actor: its connections, and how to act on a `chat.send`. */
+export interface SocketHost {
+  /** The actor's open connections (`Agent.getConnections`). */
+  connections(): Iterable<Connection<unknown>>;
+  /** Sends `message` to every open connection (`Agent.broadcast`). */
+  broadcast(message: string): void;
+  /** Acts on a person's `chat.send`; returns false when the session does not exist in this project. */
+  chatSend(user: { id: string; name: string }, sessionId: string, text: string): Promise<boolean>;
+}
+
+/** One project's socket. Keeps, per connection, a cache of the tasks it watches (its state is the record). */
+export class ProjectSocket {
+  /** Connection id → the tasks it watches, as in its state (see `watchedBy`). */
+  private readonly watching = new Map<string, ReadonlySet<string>>();
+
+  private readonly host: SocketHost;
+
+  constructor(host: SocketHost) {
+    this.host = host;
+  }
+
+  /**
+   * Accepts a connection whose upgrade carries the user headers the Worker sets, recording the
+   * user in its state; closes any other with UNAUTHENTICATED_CLOSE_CODE.
+   */
+  connect(connection: Connection, context: ConnectionContext): void {
+    const user = userFromHeaders(context.request.headers);
+    if (!user) {
+      connection.close(UNAUTHENTICATED_CLOSE_CODE, "unauthenticated");
+      return;
+    }
+    connection.setState(user);
+  }
+
+  /** Forgets what a closed connection watched. */
+  close(connection: Connection): void {
+    this.watching.delete(connection.id);
+  }
+
+  /**
+   * Acts on a client's message (see `parseClientFrame`): `task.watch` replaces the connection's
+   * watch set; `chat.send` posts the message as the connection's user (`not_found` when the
+   * session is not this project's). Problems are answered with an `error` frame, never thrown.
+   */
+  async receive(connection: Connection, raw: WSMessage): Promise<void> {
+    const decision = parseClientFrame(raw);
+    if (decision.kind === "ignore") return;
+    if (decision.kind === "error") return sendError(connection, decision.code, decision.message);
+    const user = connectionStateSchema.safeParse(connection.state);
+    if (!user.success) return sendError(connection, "internal", "connection has no user");
+    const frame = decision.frame;
+    switch (frame.type) {
+      case "task.watch": {
+        const state = watchState(user.data, frame.taskIds);
+        connection.setState(state);
+        this.watching.set(connection.id, new Set(state.watching));
+        return;
+      }
+      case "chat.send": {
+        const found = await this.host.chatSend({ id: user.data.userId, name: user.data.userName }, frame.sessionId, frame.text);
+        if (!found) sendError(connection, "not_found", `no session ${frame.sessionId} in this project`);
+        return;
+      }
+    }
+  }
+
+  /** Sends `frame` to every client of the project. */
+  send(frame: ServerFrame): void {
+    this.host.broadcast(JSON.stringify(frame));
+  }
+
+  /** Sends each of `events` as a `task.event` frame, in order, to the connections watching `taskId` only. */
+  sendTaskEvents(taskId: string, events: readonly TranscriptEvent[]): void {
+    if (events.length === 0) return;
+    const watchers = [...this.host.connections()].filter((c) => this.watchedBy(c).has(taskId));
+    if (watchers.length === 0) return;
+    for (const event of events) {
+      const frame = JSON.stringify({ type: "task.event", taskId, event } satisfies ServerFrame);
+      for (const connection of watchers) connection.send(frame);
+    }
+  }
+
+  /** The tasks `connection` watches; read from its stored state once per instance (it survives hibernation there). */
+  private watchedBy(connection: Connection<unknown>): ReadonlySet<string> {
+    let watched = this.watching.get(connection.id);
+    if (!watched) {
+      watched = watchedIn(connection.state);
+      this.watching.set(connection.id, watched);
+    }
+    return watched;
+  }
+}
+
+/** Sends one connection an `error` frame of `code` with `message`. */
+function sendError(connection: Connection, code: FrameErrorCode, message: string): void {
+  connection.send(JSON.stringify({ type: "error", code, message } satisfies ServerFrame));
+}

@@ -1,0 +1,42 @@
+/**
+ * Runs one tool call of the task's model: a platform tool (`dispatch_task`, `wait_for_tasks`,
+ * `ask_human`, which change the task's own state) through the children and attention modules,
+ * any other through the workspace tools.
+ */
+import { z } from "zod";
+import type { RequestedToolCall } from "../../models/step.ts";
+import { EXEC_DEFAULT_TIMEOUT_MS, type Workspace } from "../../sandbox/workspace.ts";
+import { isPlatformTool, platformToolInputs } from "../../tools/task-platform-tools.ts";
+import { runWorkspaceTool, type ToolOutcome } from "../../tools/workspace-tools.ts";
+import type { TaskAttention } from "./attention.ts";
+import type { TaskChildren } from "./children.ts";
+
+/** Where a task's tool calls run. */
+export interface TaskToolHosts {
+  workspace: Workspace;
+  children: TaskChildren;
+  attention: TaskAttention;
+}
+
+/**
+ * Runs `call`; returns its outcome, or "wait" when it made the task wait (children or a
+ * person). Never throws: invalid input and failures become error outcomes for the model.
+ * `signal` aborts a running command (a cancelled task); bash runs EXEC_DEFAULT_TIMEOUT_MS at most
+ * unless the call asks otherwise.
+ */
+export async function runTaskTool(call: RequestedToolCall, signal: AbortSignal, hosts: TaskToolHosts): Promise<ToolOutcome | "wait"> {
+  if (!isPlatformTool(call.toolName)) return runWorkspaceTool(call.toolName, call.input, hosts.workspace, EXEC_DEFAULT_TIMEOUT_MS, signal);
+  try {
+    switch (call.toolName) {
+      case "dispatch_task":
+        return await hosts.children.dispatch(call.toolCallId, platformToolInputs.dispatch_task.parse(call.input));
+      case "wait_for_tasks":
+        return await hosts.children.wait(platformToolInputs.wait_for_tasks.parse(call.input).task_ids);
+      case "ask_human":
+        return await hosts.attention.ask(call.toolCallId, platformToolInputs.ask_human.parse(call.input).question);
+    }
+  } catch (error) {
+    const message = error instanceof z.ZodError ? `invalid input for ${call.toolName}: ${z.prettifyError(error)}` : String(error);
+    return { output: message, isError: true, exitCode: null };
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The tables of a user's actor (SQLite in its Durable Object). Created if missing on every
+ * start; changes are additive only (a new table or column), so the data of existing actors
+ * keeps working.
+ *
+ * - `profile`: the user (one row); `tokens`: metadata of their access tokens (never the tokens).
+ * - `model_settings`: one row (id 1): payer mode and the limits (daily tokens, monthly USD).
+ * - `project_settings`: per project, the payer-mode override and the default task budget (USD).
+ * - `credentials`: provider keys, AES-GCM encrypted (iv, ciphertext), with their last four characters.
+ * - `usage`: the ledger, one row per call (id = the reservation id), indexed by start time.
+ * - `counters`: settled usage per period (`day:YYYY-MM-DD`, `month:YYYY-MM`, UTC).
+ * - `scope_spend`: settled USD per task (`task:<id>`) and mission (`mission:<id>`).
+ */
+
+/** Creates the user actor's tables and the settings row if they do not exist yet. */
+export function createUserTables(sql: SqlStorage): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS profile (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS model_settings (id INTEGER PRIMARY KEY CHECK (id = 1), payer_mode TEXT,
+      daily_input_tokens INTEGER, daily_output_tokens INTEGER, monthly_usd REAL)`);
+  sql.exec(`INSERT OR IGNORE INTO model_settings (id) VALUES (1)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS project_settings (project_id TEXT PRIMARY KEY, payer_mode TEXT, default_task_budget_usd REAL)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS credentials (id TEXT PRIMARY KEY, provider TEXT NOT NULL, label TEXT NOT NULL,
+      last4 TEXT NOT NULL, iv TEXT NOT NULL, ciphertext TEXT NOT NULL, created_at TEXT NOT NULL, last_used_at TEXT)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS counters (period TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL DEFAULT 0,
+      output_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL NOT NULL DEFAULT 0)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS scope_spend (scope TEXT PRIMARY KEY, cost_usd REAL NOT NULL DEFAULT 0)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS usage (id TEXT PRIMARY KEY, at TEXT NOT NULL, project_id TEXT, mission_id TEXT, task_id TEXT,
+      model TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL,
+      cost_usd REAL NOT NULL, latency_ms INTEGER NOT NULL, status TEXT NOT NULL, http_status INTEGER, source TEXT NOT NULL)`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS usage_at ON usage(at)`);
+}

@@ -22,6 +22,7 @@ export default defineConfig({
           AI_GATEWAY_BASE_URL: `${inject("fakeModelUrl")}/gateway`,
           AI_GATEWAY_TOKEN: "test-gateway-token",
           ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+          TOKEN_HASH_KEY: "test-token-hash-key",
           SAM_COMPAT_PRICES: JSON.stringify({ "fake-model-2": { input: 1000, output: 2000 } }),
           FAKE_MODEL_URL: inject("fakeModelUrl"),
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),

@@ -11,6 +11,7 @@
  *   SAM_COMPAT_BASE_URL   an OpenAI-compatible server for `compat/<name>` models (+ SAM_COMPAT_API_KEY,
  *                         SAM_COMPAT_PRICES)
  *   ENCRYPTION_KEY        encrypts provider credentials (else one is made once into .dev.vars)
+ *   TOKEN_HASH_KEY        keys the stored hashes of tokens (else one is made once into .dev.vars)
  *   AI_GATEWAY_BASE_URL, AI_GATEWAY_TOKEN, CF_ACCOUNT_ID, AI_GATEWAY_ID   AI Gateway, passed on if set
  *   SAM_MIN_START_USD, SAM_MIN_START_TOKENS   minimum budget left to start a task (0.01 USD, 1000 tokens)
  *   SAM_UNSAFE_NO_SANDBOX=1  run agent commands without bubblewrap (never do this on a shared machine)
@@ -50,22 +51,25 @@ function localToken(): string {
 }
 
 /**
- * The key that encrypts provider credentials: ENCRYPTION_KEY, else the one in `.dev.vars`
+ * A secret of the local Worker: the environment's `name`, else the one in `.dev.vars`
  * (git-ignored), which the first start makes (32 random bytes, base64) and later starts reuse —
- * credentials stored under one key cannot be read under another. If two starts race to make
- * it, both use the first line written.
+ * credentials stored under one ENCRYPTION_KEY cannot be read under another, and tokens stored
+ * under one TOKEN_HASH_KEY are not found under another. If two starts race to make it, both use
+ * the first line written. `purpose` is said in the log line when it is made.
  */
-function encryptionKey(): string {
-  if (process.env.ENCRYPTION_KEY) return process.env.ENCRYPTION_KEY;
+function devVarsSecret(name: "ENCRYPTION_KEY" | "TOKEN_HASH_KEY", purpose: string): string {
+  const fromEnv = process.env[name];
+  if (fromEnv) return fromEnv;
   const file = resolve(root, ".dev.vars");
-  const read = () => (existsSync(file) ? /^ENCRYPTION_KEY=(\S+)\s*$/m.exec(readFileSync(file, "utf8"))?.[1] : undefined);
+  const pattern = new RegExp(`^${name}=(\\S+)\\s*$`, "m");
+  const read = () => (existsSync(file) ? pattern.exec(readFileSync(file, "utf8"))?.[1] : undefined);
   const existing = read();
   if (existing) return existing;
   const before = existsSync(file) ? readFileSync(file, "utf8") : "";
-  appendFileSync(file, `${before && !before.endsWith("\n") ? "\n" : ""}ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
-  log("made an ENCRYPTION_KEY for credentials in .dev.vars (keep it: stored credentials need it)");
+  appendFileSync(file, `${before && !before.endsWith("\n") ? "\n" : ""}${name}=${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  log(`made a ${name} for ${purpose} in .dev.vars (keep it)`);
   const made = read();
-  if (!made) throw new Error(".dev.vars has no readable ENCRYPTION_KEY");
+  if (!made) throw new Error(`.dev.vars has no readable ${name}`);
   return made;
 }
 
@@ -150,7 +154,8 @@ async function main(): Promise<void> {
     SAM_DEV_TOKEN: token,
     SAM_RUNNER_URL: runner.url,
     SAM_RUNNER_SECRET: runnerSecret,
-    ENCRYPTION_KEY: encryptionKey(),
+    ENCRYPTION_KEY: devVarsSecret("ENCRYPTION_KEY", "provider credentials"),
+    TOKEN_HASH_KEY: devVarsSecret("TOKEN_HASH_KEY", "the hashes of tokens"),
   };
   const passed = [
     "SAM_COMPAT_BASE_URL",

@@ -45,6 +45,10 @@ export interface SamEnv {
   SAM_COMPAT_PRICES?: string;
   /** Secret: 32 random bytes, base64; encrypts provider credentials at rest (AES-GCM). `npm start` makes one into `.dev.vars`. */
   ENCRYPTION_KEY?: string;
+  /** Secret: the HMAC key personal access tokens and device codes are stored under (any string; `npm start` makes 32 random bytes, base64, into `.dev.vars`). */
+  TOKEN_HASH_KEY?: string;
+  /** `1`: a new account is `active` at once; otherwise it is `pending` until an admin approves it (the first account ever is always an active admin). */
+  SAM_OPEN_SIGNUP?: string;
   /** A task or mission is refused at start when a USD budget has less than this left (default 0.01). */
   SAM_MIN_START_USD?: string;
   /** ... or when a daily token budget has fewer than this many tokens left (default 1000). */

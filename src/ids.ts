@@ -39,3 +39,4 @@ export const sessionIdSchema = idSchema("session");
 export const taskIdSchema = idSchema("task");
 export const missionIdSchema = idSchema("mission");
 export const credentialIdSchema = idSchema("credential");
+export const tokenIdSchema = idSchema("token");

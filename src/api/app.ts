@@ -12,6 +12,10 @@ import { taskRoutes } from "./routes/tasks.ts";
 import { credentialRoutes } from "./routes/credentials.ts";
 import { proxyRoutes } from "./routes/proxy.ts";
 import { usageRoutes } from "./routes/usage.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { deviceRoutes } from "./routes/device.ts";
+import { memberRoutes } from "./routes/members.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
 
 /** Builds the API app. */
 export function createApiApp(): Hono<AuthedEnv> {
@@ -23,6 +27,10 @@ export function createApiApp(): Hono<AuthedEnv> {
   app.route("/", credentialRoutes);
   app.route("/", usageRoutes);
   app.route("/", proxyRoutes);
+  app.route("/", tokenRoutes);
+  app.route("/", adminRoutes);
+  app.route("/", memberRoutes);
+  app.route("/", deviceRoutes);
   app.notFound((c) => apiError(c, 404, "not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {
     console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}: ${error.message}`);

@@ -9,6 +9,11 @@ import { z } from "zod";
 /** Stable error codes of the API. */
 export type ApiErrorCode =
   | "unauthorized"
+  | "forbidden"
+  | "rate_limited"
+  | "account_pending"
+  | "account_suspended"
+  | "auth_unavailable"
   | "not_found"
   | "invalid_input"
   | "invalid_json"

@@ -12,6 +12,10 @@ import { sessionIdSchema, taskIdSchema } from "../ids.ts";
  */
 export const USER_ID_HEADER = "x-sam-user-id";
 export const USER_NAME_HEADER = "x-sam-user-name";
+/** The user's role in the project (`owner`, `member` or `viewer`), set by the Worker like the user headers. */
+export const USER_ROLE_HEADER = "x-sam-user-role";
+/** The id of the token the connection was opened with, set by the Worker (so revoking it closes the socket). */
+export const TOKEN_ID_HEADER = "x-sam-token-id";
 
 /** Longest chat message accepted, in characters. */
 export const MAX_MESSAGE_CHARS = 32_000;
@@ -278,4 +282,4 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 
 /** Error codes sent in `error` frames. */
-export type FrameErrorCode = "invalid_json" | "invalid_frame" | "not_found" | "internal";
+export type FrameErrorCode = "invalid_json" | "invalid_frame" | "not_found" | "forbidden" | "internal";

@@ -48,7 +48,7 @@ describe("parseClientFrame", () => {
 });
 
 describe("watch-set rules", () => {
-  const user = { userId: "usr_1", userName: "ada" };
+  const user = { userId: "usr_1", userName: "ada", role: "member" as const };
 
   it("a watch keeps the distinct task ids in first-seen order", () => {
     const [a, b] = taskIds(2);

@@ -6,11 +6,9 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { TaskView } from "../../src/shared/protocol.ts";
-import { sha256Hex } from "../../src/api/auth.ts";
-import { newId } from "../../src/ids.ts";
 import type { FakeStep, RecordedRequest } from "../support/fake-openai.ts";
 import { pollUntil } from "../support/poll.ts";
-import { api } from "./helpers.ts";
+import { addUser, api } from "./helpers.ts";
 
 /** A user made for one test. */
 export interface TestUser {
@@ -22,15 +20,9 @@ export interface TestUser {
   json<T>(path: string, init?: RequestInit & { json?: unknown }, status?: number): Promise<T>;
 }
 
-/** Creates a user with a token directly in D1 (as sign-up would). */
+/** Adds a user with a token, as an admin would (`POST /api/admin/users`). */
 export async function newUser(name = "gate-test"): Promise<TestUser> {
-  const id = newId("user");
-  const token = `sam_pat_gate_${crypto.randomUUID()}`;
-  const now = new Date().toISOString();
-  await env.DB.batch([
-    env.DB.prepare(`INSERT INTO users (id, name, is_local, created_at) VALUES (?, ?, 0, ?)`).bind(id, name, now),
-    env.DB.prepare(`INSERT INTO api_tokens (id, user_id, token_hash, name, created_at) VALUES (?, ?, ?, 'test', ?)`).bind(newId("token"), id, await sha256Hex(token), now),
-  ]);
+  const { id, token } = await addUser(name);
   const call = (path: string, init: RequestInit & { json?: unknown } = {}) => api(path, { ...init, token });
   return {
     id,

@@ -2,8 +2,6 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { ServerFrame, TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
-import { sha256Hex } from "../../src/api/auth.ts";
-import { newId } from "../../src/ids.ts";
 import { pollUntil } from "../support/poll.ts";
 
 /** The local user's token (the `SAM_DEV_TOKEN` binding). */
@@ -37,16 +35,15 @@ export async function projectWithSession(name = "test project"): Promise<{ proje
   return { projectId: project.id, sessionId: session.id };
 }
 
-/** Creates a second user with their own token directly in D1; returns the token. */
+/** Adds a person as the local admin would (`POST /api/admin/users`); returns their id and first token. */
+export async function addUser(name = "other"): Promise<{ id: string; token: string }> {
+  const made = await apiJson<{ user: { id: string }; token: string }>("/api/admin/users", { method: "POST", json: { name } }, 201);
+  return { id: made.user.id, token: made.token };
+}
+
+/** Creates a second user (see `addUser`); returns their token. */
 export async function createOtherUser(): Promise<string> {
-  const userId = newId("user");
-  const token = `sam_pat_other_${crypto.randomUUID()}`;
-  const now = new Date().toISOString();
-  await env.DB.batch([
-    env.DB.prepare(`INSERT INTO users (id, name, is_local, created_at) VALUES (?, 'other', 0, ?)`).bind(userId, now),
-    env.DB.prepare(`INSERT INTO api_tokens (id, user_id, token_hash, name, created_at) VALUES (?, ?, ?, 'test', ?)`).bind(newId("token"), userId, await sha256Hex(token), now),
-  ]);
-  return token;
+  return (await addUser("other")).token;
 }
 
 /** The statuses a task ends in. */

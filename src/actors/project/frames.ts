@@ -4,10 +4,19 @@
  * no storage; socket.ts applies these decisions to connections.
  */
 import { z } from "zod";
-import { clientFrameSchema, USER_ID_HEADER, USER_NAME_HEADER, type ClientFrame, type FrameErrorCode } from "../../shared/protocol.ts";
+import { clientFrameSchema, TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, type ClientFrame, type FrameErrorCode } from "../../shared/protocol.ts";
 
-/** Who is on a connection; kept in the connection's attachment so it survives hibernation. */
-export const connectionUserSchema = z.object({ userId: z.string(), userName: z.string() });
+/**
+ * Who is on a connection, their role in the project (a connection from before roles existed was
+ * its project's owner's: `member` rights) and the token it was opened with; kept in the
+ * connection's attachment so it survives hibernation.
+ */
+export const connectionUserSchema = z.object({
+  userId: z.string(),
+  userName: z.string(),
+  role: z.enum(["owner", "member", "viewer"]).default("member"),
+  tokenId: z.string().optional(),
+});
 /** A connection's stored state: who it is, and the tasks whose events it receives (`task.watch`). */
 export const connectionStateSchema = connectionUserSchema.extend({ watching: z.array(z.string()).default([]) });
 /** A connection's stored state (see `connectionStateSchema`). */
@@ -47,7 +56,12 @@ export function parseClientFrame(raw: string | ArrayBuffer | ArrayBufferView): F
  * USER_NAME_HEADER; it strips client-sent copies), or null when either is missing.
  */
 export function userFromHeaders(headers: Headers): ConnectionUser | null {
-  const user = connectionUserSchema.safeParse({ userId: headers.get(USER_ID_HEADER), userName: headers.get(USER_NAME_HEADER) });
+  const user = connectionUserSchema.safeParse({
+    userId: headers.get(USER_ID_HEADER),
+    userName: headers.get(USER_NAME_HEADER),
+    role: headers.get(USER_ROLE_HEADER) ?? undefined,
+    tokenId: headers.get(TOKEN_ID_HEADER) ?? undefined,
+  });
   return user.success ? user.data : null;
 }
 
@@ -57,7 +71,7 @@ export function userFromHeaders(headers: Headers): ConnectionUser | null {
  * task's events). The frame schema has already capped the list at MAX_WATCHED_TASKS.
  */
 export function watchState(user: ConnectionUser, taskIds: readonly string[]): ConnectionState {
-  return { userId: user.userId, userName: user.userName, watching: [...new Set(taskIds)] };
+  return { ...user, watching: [...new Set(taskIds)] };
 }
 
 /** The tasks a connection's stored `state` watches; none when the state is missing or malformed. */

@@ -19,7 +19,7 @@ import { leadHost } from "./lead-host.ts";
 import { createProjectTables } from "./schema.ts";
 import { applySettingsPatch, readIdentity, readSettings, recordIdentity, writeSettings, type ProjectIdentity } from "./settings.ts";
 import { acquireSlots, releaseSlot, wakeMissions } from "./slots.ts";
-import { ProjectSocket } from "./socket.ts";
+import { ProjectSocket, type ConnectionFilter } from "./socket.ts";
 import { taskMention } from "./task-mention.ts";
 import { listMissionViews, listTaskViews, readTaskView, storeMissionView, storeTaskView } from "./views.ts";
 import { leadAnswers, TECH_LEAD_AUTHOR } from "../tech-lead/mention.ts";
@@ -194,6 +194,23 @@ export class ProjectAgent extends Agent<Env> {
   /** Acts on a client frame: `task.watch` or `chat.send` (see ProjectSocket.receive). */
   override async onMessage(connection: Connection, raw: WSMessage): Promise<void> {
     await this.socket.receive(connection, raw);
+  }
+
+  /**
+   * Closes the open sockets of a user (removed, role changed, suspended) or of a token
+   * (revoked) at once. Returns how many it closed.
+   */
+  async closeConnections(filter: ConnectionFilter, reason: string): Promise<number> {
+    return this.socket.closeWhere(filter, reason);
+  }
+
+  /**
+   * Refuses every change of the Agents SDK's shared state that a client sends
+   * (`cf_agent_state`): SAM does not use that state, and a client could otherwise store and
+   * broadcast megabytes to every connection. @throws Error for any change not made by the server.
+   */
+  override validateStateChange(_nextState: unknown, source: Connection | "server"): void {
+    if (source !== "server") throw new Error("clients may not change this actor's state");
   }
 
   // ---------- helpers ----------

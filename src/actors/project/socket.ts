@@ -10,6 +10,15 @@ import { connectionStateSchema, parseClientFrame, userFromHeaders, watchedIn, wa
 
 /** WebSocket close code for an upgrade that did not come through the Worker's authentication. */
 export const UNAUTHENTICATED_CLOSE_CODE = 4001;
+/**
+ * WebSocket close code for a connection whose access changed (its user was removed from the
+ * project, changed role or was suspended; its token was revoked): a client may reconnect and is
+ * then checked afresh.
+ */
+export const ACCESS_CHANGED_CLOSE_CODE = 4003;
+
+/** Which connections to close: all of a user's, or those opened with one token. */
+export type ConnectionFilter = { userId: string } | { tokenId: string };
 
 /** What the socket needs from its actor: its connections, and how to act on a `chat.send`. */
 export interface SocketHost {
@@ -70,11 +79,30 @@ export class ProjectSocket {
         return;
       }
       case "chat.send": {
+        if (user.data.role === "viewer") return sendError(connection, "forbidden", "viewers may only read");
         const found = await this.host.chatSend({ id: user.data.userId, name: user.data.userName }, frame.sessionId, frame.text);
         if (!found) sendError(connection, "not_found", `no session ${frame.sessionId} in this project`);
         return;
       }
     }
+  }
+
+  /**
+   * Closes the connections `filter` names with ACCESS_CHANGED_CLOSE_CODE and `reason`. Returns
+   * how many it closed.
+   */
+  closeWhere(filter: ConnectionFilter, reason: string): number {
+    let closed = 0;
+    for (const connection of this.host.connections()) {
+      const user = connectionStateSchema.safeParse(connection.state);
+      if (!user.success) continue;
+      const matches = "userId" in filter ? user.data.userId === filter.userId : user.data.tokenId === filter.tokenId;
+      if (!matches) continue;
+      connection.close(ACCESS_CHANGED_CLOSE_CODE, reason);
+      this.watching.delete(connection.id);
+      closed++;
+    }
+    return closed;
   }
 
   /** Sends `frame` to every client of the project. */

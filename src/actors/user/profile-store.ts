@@ -1,4 +1,7 @@
-/** A user's profile and the metadata of their access tokens (never the tokens: D1 holds only their SHA-256 hashes). */
+/**
+ * A user's profile. (Tokens live in D1 alone — their keyed hashes and metadata, src/api/people/
+ * tokens.ts; the actor's old `tokens` table is kept, unused, as migrations are additive.)
+ */
 
 /** A user's profile. `createdAt` is ISO 8601. */
 export interface UserProfile {
@@ -7,14 +10,7 @@ export interface UserProfile {
   createdAt: string;
 }
 
-/** What the user sees of one of their tokens. `createdAt` is ISO 8601. */
-export interface TokenInfo {
-  id: string;
-  name: string;
-  createdAt: string;
-}
-
-/** The `profile` and `tokens` tables of a user's actor. */
+/** The `profile` table of a user's actor. */
 export class ProfileStore {
   private readonly sql: SqlStorage;
 
@@ -28,18 +24,5 @@ export class ProfileStore {
     this.sql.exec(`INSERT OR IGNORE INTO profile (id, name, created_at) VALUES (?, ?, ?)`, profile.id, profile.name, profile.createdAt);
     const row = this.sql.exec<{ id: string; name: string; created_at: string }>(`SELECT * FROM profile LIMIT 1`).one();
     return { id: row.id, name: row.name, createdAt: row.created_at };
-  }
-
-  /** Records that a token was issued (metadata only; a token id already recorded is kept as it is). */
-  recordToken(token: TokenInfo): void {
-    this.sql.exec(`INSERT OR IGNORE INTO tokens (id, name, created_at) VALUES (?, ?, ?)`, token.id, token.name, token.createdAt);
-  }
-
-  /** The user's tokens, oldest first. */
-  tokens(): TokenInfo[] {
-    return this.sql
-      .exec<{ id: string; name: string; created_at: string }>(`SELECT * FROM tokens ORDER BY created_at`)
-      .toArray()
-      .map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
   }
 }

@@ -1,6 +1,6 @@
 /**
  * UserAgent: one user (docs/architecture.md §1), keyed by user id. What it does, each job in its own module:
- *  - the profile and the metadata of the user's access tokens (profile-store.ts);
+ *  - the profile (profile-store.ts; tokens live in D1, src/api/people/tokens.ts);
  *  - provider credentials, encrypted (credential-store.ts; sealed by src/models/credentials.ts);
  *  - the payer mode (per user, overridable per project), the limits and each project's default
  *    task budget (settings-store.ts);
@@ -26,7 +26,7 @@ import type { BeginCall, BeginCallRefusal, BeginCallResult, PendingSettle, Seale
 import type { BudgetLimits, BudgetStatus, BudgetUpdate, PayerMode, ProjectModelSettings, SettleRequest, UsageGroup, UsageGroupBy, UsageTotals } from "../../models/usage.ts";
 import { CredentialStore, type CredentialInfo, type NewCredential } from "./credential-store.ts";
 import { dayPeriod, Ledger, monthPeriod } from "./ledger.ts";
-import { ProfileStore, type TokenInfo, type UserProfile } from "./profile-store.ts";
+import { ProfileStore, type UserProfile } from "./profile-store.ts";
 import { createUserTables } from "./schema.ts";
 import { SettingsStore } from "./settings-store.ts";
 
@@ -49,21 +49,11 @@ export class UserAgent extends Agent<Env> {
     this.ledger = new Ledger(sql);
   }
 
-  // ---------- profile and tokens ----------
+  // ---------- profile ----------
 
   /** Stores the profile on first call; returns the stored profile. */
   async ensureProfile(profile: UserProfile): Promise<UserProfile> {
     return this.profiles.ensure(profile);
-  }
-
-  /** Records that a token was issued (metadata only). */
-  async recordToken(token: TokenInfo): Promise<void> {
-    this.profiles.recordToken(token);
-  }
-
-  /** The user's tokens, oldest first. */
-  async listTokens(): Promise<TokenInfo[]> {
-    return this.profiles.tokens();
   }
 
   // ---------- credentials ----------

@@ -1,7 +1,7 @@
 /** Health, the signed-in user, and the model catalog (with prices and the compat server's models). */
 import { Hono } from "hono";
 import { offeredModels } from "../../models/catalog-listing.ts";
-import { requireUser, type AuthedEnv } from "../auth.ts";
+import { requireUser, userGuard, type AuthedEnv } from "../auth.ts";
 
 /** Version reported by /api/health when SAM_VERSION is not set. */
 export const DEFAULT_VERSION = "0.1.0";
@@ -11,7 +11,11 @@ export const metaRoutes = new Hono<AuthedEnv>();
 
 metaRoutes.get("/api/health", (c) => c.json({ ok: true, version: c.env.SAM_VERSION ?? DEFAULT_VERSION }));
 
-metaRoutes.get("/api/me", requireUser, (c) => c.json({ user: c.get("user") }));
+/** `GET /api/me` answers a pending or suspended account too (it is how they learn their status). */
+metaRoutes.get("/api/me", userGuard({ allowInactive: true }), (c) => {
+  const { tokenId: _token, ...user } = c.get("user");
+  return c.json({ user });
+});
 
 metaRoutes.get("/api/models", requireUser, async (c) => {
   // The whole catalog (with the compat server's models), prices in USD per million tokens.

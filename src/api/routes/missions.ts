@@ -7,16 +7,15 @@ import { Hono, type Context } from "hono";
 import { launchMission, LaunchRefusedError } from "../../actors/launch.ts";
 import { missionRequestSchema } from "../../shared/mission-plan.ts";
 import { missionIdSchema } from "../../ids.ts";
-import { projectOfMissionFor } from "../access.ts";
+import { missionParam, projectParam } from "../guards.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 import { apiError, parseJsonBody, parseValue } from "../http.ts";
-import { projectParam } from "./projects.ts";
 
 /** Routes under /api/projects/:projectId/missions and /api/missions. */
 export const missionRoutes = new Hono<AuthedEnv>();
 
 missionRoutes.post("/api/projects/:projectId/missions", requireUser, async (c) => {
-  const project = await projectParam(c);
+  const project = await projectParam(c, "write");
   if (!project.ok) return project.response;
   const body = await parseJsonBody(c, missionRequestSchema);
   if (!body.ok) return body.response;
@@ -40,15 +39,6 @@ missionRoutes.get("/api/projects/:projectId/missions", requireUser, async (c) =>
   return c.json({ missions: await actor.listMissions() });
 });
 
-/** Resolves `:missionId` for the signed-in user: 400 if malformed, 404 if absent or not theirs. */
-async function missionParam(c: Context<AuthedEnv>) {
-  const parsed = parseValue(c, missionIdSchema, c.req.param("missionId"));
-  if (!parsed.ok) return parsed;
-  const projectId = await projectOfMissionFor(c.env, c.get("user").id, parsed.value);
-  if (!projectId) return { ok: false as const, response: apiError(c, 404, "not_found", "no such mission") };
-  return { ok: true as const, actor: await getAgentByName(c.env.MissionAgent, parsed.value) };
-}
-
 missionRoutes.get("/api/missions/:missionId", requireUser, async (c) => {
   const mission = await missionParam(c);
   if (!mission.ok) return mission.response;
@@ -58,19 +48,19 @@ missionRoutes.get("/api/missions/:missionId", requireUser, async (c) => {
 });
 
 missionRoutes.post("/api/missions/:missionId/pause", requireUser, async (c) => {
-  const mission = await missionParam(c);
+  const mission = await missionParam(c, "write");
   if (!mission.ok) return mission.response;
   return c.json(await mission.actor.pause());
 });
 
 missionRoutes.post("/api/missions/:missionId/resume", requireUser, async (c) => {
-  const mission = await missionParam(c);
+  const mission = await missionParam(c, "write");
   if (!mission.ok) return mission.response;
   return c.json(await mission.actor.resume());
 });
 
 missionRoutes.post("/api/missions/:missionId/cancel", requireUser, async (c) => {
-  const mission = await missionParam(c);
+  const mission = await missionParam(c, "write");
   if (!mission.ok) return mission.response;
   return c.json(await mission.actor.cancel());
 });

@@ -9,7 +9,8 @@ import { z } from "zod";
 import { MAX_MESSAGE_CHARS, sessionKindSchema } from "../../shared/protocol.ts";
 import { DEFAULT_MESSAGE_PAGE, MAX_MESSAGE_PAGE, projectSettingsPatchSchema, type ProjectSettings } from "../../shared/project-settings.ts";
 import { newId, projectIdSchema, sessionIdSchema } from "../../ids.ts";
-import { canAccessProject } from "../access.ts";
+import { projectParam } from "../guards.ts";
+import type { ProjectAccess } from "../access.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 import { apiError, parseJsonBody, parseValue } from "../http.ts";
 import { ModelUnavailableError, resolveModel } from "../../models/registry.ts";
@@ -23,19 +24,6 @@ const messagesQuerySchema = z.object({
   before: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(MAX_MESSAGE_PAGE).default(DEFAULT_MESSAGE_PAGE),
 });
-
-/**
- * Resolves `:projectId` for the signed-in user: a 400 for a malformed id, a 404 when the
- * project does not exist or is not theirs. Returns the id or the response to send.
- */
-export async function projectParam(c: Context<AuthedEnv>): Promise<{ ok: true; projectId: string } | { ok: false; response: Response }> {
-  const parsed = parseValue(c, projectIdSchema, c.req.param("projectId"));
-  if (!parsed.ok) return parsed;
-  if (!(await canAccessProject(c.env, c.get("user").id, parsed.value))) {
-    return { ok: false, response: apiError(c, 404, "not_found", "no such project") };
-  }
-  return { ok: true, projectId: parsed.value };
-}
 
 /** Routes under /api/projects. */
 export const projectRoutes = new Hono<AuthedEnv>();
@@ -65,7 +53,7 @@ projectRoutes.get("/api/projects", requireUser, async (c) => {
 });
 
 projectRoutes.post("/api/projects/:projectId/sessions", requireUser, async (c) => {
-  const project = await projectParam(c);
+  const project = await projectParam(c, "write");
   if (!project.ok) return project.response;
   const body = await parseJsonBody(c, createSessionSchema);
   if (!body.ok) return body.response;
@@ -82,8 +70,8 @@ projectRoutes.get("/api/projects/:projectId/sessions", requireUser, async (c) =>
 });
 
 /** Resolves project and session; 404 when the session is not in the project. */
-async function sessionParams(c: Context<AuthedEnv>) {
-  const project = await projectParam(c);
+async function sessionParams(c: Context<AuthedEnv>, need: ProjectAccess) {
+  const project = await projectParam(c, need);
   if (!project.ok) return project;
   const session = parseValue(c, sessionIdSchema, c.req.param("sessionId"));
   if (!session.ok) return session;
@@ -95,17 +83,17 @@ async function sessionParams(c: Context<AuthedEnv>) {
 projectRoutes.get("/api/projects/:projectId/sessions/:sessionId/messages", requireUser, async (c) => {
   const query = parseValue(c, messagesQuerySchema, c.req.query());
   if (!query.ok) return query.response;
-  const params = await sessionParams(c);
+  const params = await sessionParams(c, "read");
   if (!params.ok) return params.response;
   return c.json({ messages: await params.actor.listMessages(params.sessionId, query.value.before, query.value.limit) });
 });
 
 projectRoutes.post("/api/projects/:projectId/sessions/:sessionId/messages", requireUser, async (c) => {
-  const params = await sessionParams(c);
+  const params = await sessionParams(c, "write");
   if (!params.ok) return params.response;
   const body = await parseJsonBody(c, postMessageSchema);
   if (!body.ok) return body.response;
-  const stored = await params.actor.postUserMessage(params.sessionId, c.get("user"), body.value.text);
+  const stored = await params.actor.postUserMessage(params.sessionId, { id: c.get("user").id, name: c.get("user").name }, body.value.text);
   if (!stored) return apiError(c, 404, "not_found", "no such session");
   return c.json(stored, 201);
 });
@@ -138,7 +126,7 @@ projectRoutes.get("/api/projects/:projectId", requireUser, async (c) => {
 });
 
 projectRoutes.patch("/api/projects/:projectId", requireUser, async (c) => {
-  const project = await projectParam(c);
+  const project = await projectParam(c, "write");
   if (!project.ok) return project.response;
   const body = await parseJsonBody(c, projectSettingsPatchSchema);
   if (!body.ok) return body.response;
@@ -160,7 +148,7 @@ projectRoutes.get("/api/projects/:projectId/policies", requireUser, async (c) =>
 });
 
 projectRoutes.post("/api/projects/:projectId/policies", requireUser, async (c) => {
-  const project = await projectParam(c);
+  const project = await projectParam(c, "write");
   if (!project.ok) return project.response;
   const body = await parseJsonBody(c, addPolicySchema);
   if (!body.ok) return body.response;

@@ -8,10 +8,9 @@ import { z } from "zod";
 import { taskRequestSchema } from "../../shared/task-spec.ts";
 import { launchTask, LaunchRefusedError } from "../../actors/launch.ts";
 import { taskIdSchema } from "../../ids.ts";
-import { projectOfTaskFor } from "../access.ts";
+import { projectParam, taskParam } from "../guards.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 import { apiError, parseJsonBody, parseValue } from "../http.ts";
-import { projectParam } from "./projects.ts";
 
 const textBodySchema = z.object({ text: z.string().trim().min(1).max(10_000) });
 
@@ -24,7 +23,7 @@ const transcriptQuerySchema = z.object({
 export const taskRoutes = new Hono<AuthedEnv>();
 
 taskRoutes.post("/api/projects/:projectId/tasks", requireUser, async (c) => {
-  const project = await projectParam(c);
+  const project = await projectParam(c, "write");
   if (!project.ok) return project.response;
   const body = await parseJsonBody(c, taskRequestSchema);
   if (!body.ok) return body.response;
@@ -45,15 +44,6 @@ taskRoutes.get("/api/projects/:projectId/tasks", requireUser, async (c) => {
   return c.json({ tasks: await actor.listTasks() });
 });
 
-/** Resolves `:taskId` for the signed-in user: 400 if malformed, 404 if absent or not theirs. */
-async function taskParam(c: Context<AuthedEnv>) {
-  const parsed = parseValue(c, taskIdSchema, c.req.param("taskId"));
-  if (!parsed.ok) return parsed;
-  const projectId = await projectOfTaskFor(c.env, c.get("user").id, parsed.value);
-  if (!projectId) return { ok: false as const, response: apiError(c, 404, "not_found", "no such task") };
-  return { ok: true as const, taskId: parsed.value, actor: await getAgentByName(c.env.TaskAgent, parsed.value) };
-}
-
 taskRoutes.get("/api/tasks/:taskId", requireUser, async (c) => {
   const task = await taskParam(c);
   if (!task.ok) return task.response;
@@ -71,7 +61,7 @@ taskRoutes.get("/api/tasks/:taskId/transcript", requireUser, async (c) => {
 });
 
 taskRoutes.post("/api/tasks/:taskId/cancel", requireUser, async (c) => {
-  const task = await taskParam(c);
+  const task = await taskParam(c, "write");
   if (!task.ok) return task.response;
   return c.json(await task.actor.cancel());
 });
@@ -90,7 +80,7 @@ taskRoutes.get("/api/tasks/:taskId/files/*", requireUser, async (c) => {
 });
 
 taskRoutes.post("/api/tasks/:taskId/answer", requireUser, async (c) => {
-  const task = await taskParam(c);
+  const task = await taskParam(c, "write");
   if (!task.ok) return task.response;
   const body = await parseJsonBody(c, textBodySchema);
   if (!body.ok) return body.response;
@@ -100,7 +90,7 @@ taskRoutes.post("/api/tasks/:taskId/answer", requireUser, async (c) => {
 });
 
 taskRoutes.post("/api/tasks/:taskId/messages", requireUser, async (c) => {
-  const task = await taskParam(c);
+  const task = await taskParam(c, "write");
   if (!task.ok) return task.response;
   const body = await parseJsonBody(c, textBodySchema);
   if (!body.ok) return body.response;

@@ -10,7 +10,7 @@ import { userAgentStub } from "../../models/user-actor.ts";
 import { budgetUpdateSchema, payerModeSchema, projectModelSettingsSchema, usageGroupBySchema } from "../../models/usage.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 import { parseJsonBody, parseValue } from "../http.ts";
-import { projectParam } from "./projects.ts";
+import { projectParam } from "../guards.ts";
 
 /** Days of usage shown when `from` is not given. */
 const DEFAULT_USAGE_DAYS = 30;
@@ -72,7 +72,7 @@ usageRoutes.get("/api/projects/:projectId/model-settings", requireUser, async (c
 });
 
 usageRoutes.put("/api/projects/:projectId/model-settings", requireUser, async (c) => {
-  const project = await projectParam(c);
+  const project = await projectParam(c, "write");
   if (!project.ok) return project.response;
   const body = await parseJsonBody(c, projectModelSettingsSchema.partial().strict());
   if (!body.ok) return body.response;

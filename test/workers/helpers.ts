@@ -77,15 +77,18 @@ export interface TestSocket {
   send(frame: unknown): void;
   /** Resolves with the first received frame matching `predicate` (also ones already received). */
   next(predicate: (frame: ServerFrame) => boolean): Promise<ServerFrame>;
+  /** Settles when the server closes the socket, with the close code and reason. */
+  closed: Promise<{ code: number; reason: string }>;
 }
 
 /** Opens a project WebSocket through the Worker, as a browser would. */
-export async function connect(projectId: string, token: string | null = TOKEN): Promise<TestSocket> {
+export async function connect(projectId: string, token: string | null = TOKEN, headers: Record<string, string> = {}): Promise<TestSocket> {
   const query = token ? `?token=${encodeURIComponent(token)}` : "";
-  const response = await exports.default.fetch(new Request(`http://sam.test/agents/project-agent/${projectId}${query}`, { headers: { upgrade: "websocket" } }));
+  const response = await exports.default.fetch(new Request(`http://sam.test/agents/project-agent/${projectId}${query}`, { headers: { upgrade: "websocket", ...headers } }));
   const ws = response.webSocket;
   if (!ws) throw new Error(`upgrade refused: ${response.status} ${await response.text()}`);
   ws.accept();
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.addEventListener("close", (event: CloseEvent) => resolve({ code: event.code, reason: event.reason })));
   const frames: ServerFrame[] = [];
   const waiters: { predicate: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
   ws.addEventListener("message", (event: MessageEvent) => {
@@ -101,6 +104,7 @@ export async function connect(projectId: string, token: string | null = TOKEN): 
   return {
     ws,
     frames,
+    closed,
     send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)),
     next(predicate) {
       const found = frames.find(predicate);

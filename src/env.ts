@@ -12,13 +12,21 @@ import type { UserAgent } from "./actors/user/user-agent.ts";
 import type { MissionAgent } from "./actors/mission/mission-agent.ts";
 import type { Sandbox } from "@cloudflare/sandbox";
 
+/**
+ * SAM's bindings (the actors' Durable Object namespaces, D1, assets, Workers AI) and its
+ * variables and secrets, each a string as wrangler passes it (absent when unset; each says its
+ * default). Merged into the global `Env` below; modules read `Env`, never this name.
+ */
 export interface SamEnv {
+  /** The actors' namespaces (docs/architecture.md §1), each keyed by its entity's id, and the Sandbox containers'. */
   UserAgent: DurableObjectNamespace<UserAgent>;
   ProjectAgent: DurableObjectNamespace<ProjectAgent>;
   MissionAgent: DurableObjectNamespace<MissionAgent>;
   TaskAgent: DurableObjectNamespace<TaskAgent>;
   Sandbox: DurableObjectNamespace<Sandbox>;
+  /** D1: the global indexes (users, token hashes, membership, task and mission → project; src/indexes.ts, migrations/). */
   DB: D1Database;
+  /** The built UI's static assets (wrangler.jsonc `assets`); absent, the Worker serves no UI. */
   ASSETS?: Fetcher;
   /** Workers AI binding; absent in local mode (it is remote-only). */
   AI?: Ai;
@@ -33,9 +41,11 @@ export interface SamEnv {
   SAM_RUNNER_SECRET?: string;
   /** OpenAI-compatible server for `compat/<name>` models, e.g. http://127.0.0.1:11434/v1. */
   SAM_COMPAT_BASE_URL?: string;
+  /** Secret: the API key sent to that server (`Authorization: Bearer`); absent: none sent. */
   SAM_COMPAT_API_KEY?: string;
   /** Cloudflare account id and AI Gateway id for `openai/...` and `workers-ai/...` models. */
   CF_ACCOUNT_ID?: string;
+  /** See `CF_ACCOUNT_ID`. */
   AI_GATEWAY_ID?: string;
   /** AI Gateway token for unified billing (`cf-aig-authorization`). */
   AI_GATEWAY_TOKEN?: string;
@@ -47,6 +57,14 @@ export interface SamEnv {
   ENCRYPTION_KEY?: string;
   /** Secret: the HMAC key personal access tokens and device codes are stored under (any string; `npm start` makes 32 random bytes, base64, into `.dev.vars`). */
   TOKEN_HASH_KEY?: string;
+  /** GitHub OAuth app for browser sign-in (deployed); without both, only tokens sign in. */
+  GITHUB_CLIENT_ID?: string;
+  /** Secret: the GitHub OAuth app's client secret. */
+  GITHUB_CLIENT_SECRET?: string;
+  /** Where GitHub's OAuth pages live (default https://github.com; tests point it at a fake on loopback). */
+  GITHUB_OAUTH_BASE_URL?: string;
+  /** Where GitHub's REST API lives (default https://api.github.com). */
+  GITHUB_API_BASE_URL?: string;
   /** `1`: a new account is `active` at once; otherwise it is `pending` until an admin approves it (the first account ever is always an active admin). */
   SAM_OPEN_SIGNUP?: string;
   /** A task or mission is refused at start when a USD budget has less than this left (default 0.01). */

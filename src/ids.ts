@@ -14,6 +14,8 @@ export const ID_PREFIXES = {
   mission: "msn",
   task: "tsk",
   token: "tok",
+  /** A browser's sign-in session (its cookie). */
+  signIn: "sgn",
   credential: "crd",
   /** One accounted model call (its reservation and ledger row). */
   usage: "call",
@@ -40,3 +42,4 @@ export const taskIdSchema = idSchema("task");
 export const missionIdSchema = idSchema("mission");
 export const credentialIdSchema = idSchema("credential");
 export const tokenIdSchema = idSchema("token");
+export const signInIdSchema = idSchema("signIn");

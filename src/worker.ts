@@ -6,7 +6,7 @@
 import { routeAgentRequest } from "agents";
 import { projectRole } from "./api/access.ts";
 import { createApiApp } from "./api/app.ts";
-import { authenticate, tokenFromRequest } from "./api/auth.ts";
+import { authenticate, credentialFromRequest } from "./api/auth.ts";
 import { clientAddress } from "./api/people/throttle.ts";
 import { withSecurityHeaders } from "./api/security-headers.ts";
 import { projectIdSchema } from "./ids.ts";
@@ -39,7 +39,7 @@ async function handleAgentRequest(request: Request, env: Env): Promise<Response>
   }
   const origin = request.headers.get("origin");
   if (origin !== null && origin !== url.origin) return jsonError(403, "forbidden", `WebSockets from ${origin} are not allowed`);
-  const auth = await authenticate(env, tokenFromRequest(request, true), clientAddress(request));
+  const auth = await authenticate(env, credentialFromRequest(request, true), clientAddress(request));
   if (!auth.ok) return jsonError(auth.status, auth.code, auth.message, auth.status === 429 ? { "retry-after": String(auth.retryAfterSeconds) } : undefined);
   if (auth.user.status !== "active") return jsonError(403, auth.user.status === "pending" ? "account_pending" : "account_suspended", `your account is ${auth.user.status}`);
   const projectId = projectIdSchema.safeParse(decodeURIComponent(match[1]));

@@ -1,9 +1,11 @@
 /**
  * Authentication: a personal access token (`Authorization: Bearer <token>`, or `?token=` on
- * WebSocket upgrades) is looked up in D1 by its keyed hash (people/secrets.ts), together with its
- * user's role and status, on every request: a deleted token, a suspended account or an expired
- * token is refused from the next request on. Identity always comes from the credential, never
- * from a request body (docs/architecture.md §5).
+ * WebSocket upgrades) or a browser's sign-in cookie (`sam_session`) is looked up in D1 by its
+ * keyed hash (people/secrets.ts), together with its user's role and status, on every request: a
+ * deleted token, an ended sign-in, a suspended account or an expired token is refused from the
+ * next request on. Identity always comes from the credential, never from a request body
+ * (docs/architecture.md §5). A request signed in by cookie that changes something must come from
+ * SAM's own origin (its `Origin` header), so another site cannot make a browser act.
  *
  * Failed attempts are counted per client address; after 20 in a minute the address gets 429
  * `rate_limited` (with `Retry-After`) before its token is even checked (people/throttle.ts).
@@ -17,14 +19,21 @@ import { newId } from "../ids.ts";
 import { apiError } from "./http.ts";
 import { secretDigest, TokenKeyUnavailableError } from "./people/secrets.ts";
 import { clientAddress, failuresStatement, isThrottled, recordFailure, retryAfterSeconds } from "./people/throttle.ts";
+import { SIGN_IN_COOKIE, signInLookupStatement, touchSignIn, type SignInRow } from "./people/sign-ins.ts";
 import { foundToken, tokenDigests, tokenLookupStatement, type TokenRow } from "./people/tokens.ts";
-import type { UserAccount } from "./people/users.ts";
+import { toAccount, type UserAccount } from "./people/users.ts";
+import { parse as parseCookies } from "hono/utils/cookie";
 
-/** The authenticated caller: their account, and the token they came with. */
+/** The authenticated caller: their account, and the credential they came with. */
 export interface AuthUser extends Omit<UserAccount, "createdAt"> {
-  /** The personal access token of this request. */
+  /** The id of this request's personal access token (`tok_...`) or browser sign-in (`sgn_...`). */
   tokenId: string;
+  /** How the caller signed in: a bearer token, or the browser's sign-in cookie. */
+  via: "token" | "signIn";
 }
+
+/** A credential a request carries: a personal access token, or the secret of a sign-in cookie. */
+export type Credential = { kind: "token" | "signIn"; secret: string };
 
 /** Hono environment of authenticated routes. */
 export type AuthedEnv = { Bindings: Env; Variables: { user: AuthUser } };
@@ -39,29 +48,36 @@ export type Authentication =
   | { ok: false; status: 429; code: "rate_limited"; message: string; retryAfterSeconds: number }
   | { ok: false; status: 503; code: "auth_unavailable"; message: string };
 
-/** The bearer token of a request: the Authorization header, else (for upgrades) `?token=`. */
-export function tokenFromRequest(request: Request, allowQuery: boolean): string | null {
+/**
+ * The credential of a request: the Authorization header's bearer token, else (for WebSocket
+ * upgrades, `allowQuery`) `?token=`, else the sign-in cookie; null when it has none.
+ */
+export function credentialFromRequest(request: Request, allowQuery: boolean): Credential | null {
   const header = request.headers.get("authorization");
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  if (match) return match[1];
-  if (allowQuery) return new URL(request.url).searchParams.get("token");
-  return null;
+  if (match) return { kind: "token", secret: match[1] };
+  const query = allowQuery ? new URL(request.url).searchParams.get("token") : null;
+  if (query) return { kind: "token", secret: query };
+  const cookie = parseCookies(request.headers.get("cookie") ?? "", SIGN_IN_COOKIE)[SIGN_IN_COOKIE];
+  return cookie ? { kind: "signIn", secret: cookie } : null;
 }
 
 const UNAUTHORIZED = { ok: false, status: 401, code: "unauthorized", message: "a valid bearer token is required" } as const;
 
 /**
- * Checks `token` for a request from client address `address`: refused while the address is
- * rate-limited, else the token's user (its role and status included), else a 401 that counts as
- * a failure of the address. One D1 round trip on the common path.
+ * Checks `credential` for a request from client address `address`: refused while the address is
+ * rate-limited, else the credential's user (its role and status included), else a 401 that
+ * counts as a failure of the address. One D1 round trip on the common path.
  */
-export async function authenticate(env: Env, token: string | null, address: string): Promise<Authentication> {
+export async function authenticate(env: Env, credential: Credential | null, address: string): Promise<Authentication> {
   const nowMs = Date.now();
   try {
-    if (!token || token.length < 16 || token.length > 512) {
-      if (token) await recordFailure(env, address, nowMs);
+    if (!credential || credential.secret.length < 16 || credential.secret.length > 512) {
+      if (credential) await recordFailure(env, address, nowMs);
       return UNAUTHORIZED;
     }
+    if (credential.kind === "signIn") return await authenticateSignIn(env, credential.secret, address, nowMs);
+    const token = credential.secret;
     const { digest, legacy } = await tokenDigests(env, token);
     const [lookup, failures] = await env.DB.batch<TokenRow | { count: number }>([tokenLookupStatement(env, digest, legacy), failuresStatement(env, address, nowMs)]);
     const count = (failures.results[0] as { count: number } | undefined)?.count;
@@ -83,11 +99,36 @@ export async function authenticate(env: Env, token: string | null, address: stri
       return { ok: false, status: 401, code: "unauthorized", message: "the token has expired" };
     }
     const { createdAt: _created, ...account } = found.user;
-    return { ok: true, user: { ...account, tokenId: found.tokenId } };
+    return { ok: true, user: { ...account, tokenId: found.tokenId, via: "token" } };
   } catch (error) {
     if (error instanceof TokenKeyUnavailableError) return { ok: false, status: 503, code: "auth_unavailable", message: error.message };
     throw error;
   }
+}
+
+/** `authenticate` for a sign-in cookie's secret. */
+async function authenticateSignIn(env: Env, secret: string, address: string, nowMs: number): Promise<Authentication> {
+  const digest = await secretDigest(env, secret);
+  const [lookup, failures] = await env.DB.batch<SignInRow | { count: number }>([signInLookupStatement(env, digest, nowMs), failuresStatement(env, address, nowMs)]);
+  if (isThrottled((failures.results[0] as { count: number } | undefined)?.count)) {
+    const retryAfter = retryAfterSeconds(nowMs);
+    return { ok: false, status: 429, code: "rate_limited", message: `too many failed attempts; try again in ${retryAfter} s`, retryAfterSeconds: retryAfter };
+  }
+  const row = lookup.results[0] as SignInRow | undefined;
+  if (!row) {
+    await recordFailure(env, address, nowMs);
+    return { ok: false, status: 401, code: "unauthorized", message: "you are signed out; sign in again" };
+  }
+  await touchSignIn(env, row, nowMs);
+  const { signInId, expiresAt: _expires, lastSeenAt: _seen, ...user } = row;
+  const { createdAt: _created, ...account } = toAccount(user);
+  return { ok: true, user: { ...account, tokenId: signInId, via: "signIn" } };
+}
+
+/** Whether a request may act on the caller's behalf: a cookie-signed-in change must come from SAM's own origin. */
+export function sameOriginOrSafe(request: Request, via: AuthUser["via"]): boolean {
+  if (via !== "signIn" || ["GET", "HEAD", "OPTIONS"].includes(request.method)) return true;
+  return request.headers.get("origin") === new URL(request.url).origin;
 }
 
 /** Creates the local user (once, atomically; an active admin) and stores the dev token's hash; returns the token's row. */
@@ -116,14 +157,16 @@ export function authFailure(c: Context, failure: Exclude<Authentication, { ok: t
 }
 
 /**
- * Middleware for routes of signed-in users: 401 without a valid token, 429 while the address is
- * rate-limited, and 403 `account_pending` / `account_suspended` for an account that is not
- * active unless `allowInactive` (only `GET /api/me` and sign-out allow it).
+ * Middleware for routes of signed-in users: 401 without a valid token or sign-in, 429 while the
+ * address is rate-limited, 403 `forbidden` for a cookie-signed-in change from another origin, and
+ * 403 `account_pending` / `account_suspended` for an account that is not active unless
+ * `allowInactive` (only `GET /api/me` and sign-out allow it).
  */
 export function userGuard(options: { allowInactive: boolean }): MiddlewareHandler<AuthedEnv> {
   return async (c, next) => {
-    const result = await authenticate(c.env, tokenFromRequest(c.req.raw, false), clientAddress(c.req.raw));
+    const result = await authenticate(c.env, credentialFromRequest(c.req.raw, false), clientAddress(c.req.raw));
     if (!result.ok) return authFailure(c as Context, result);
+    if (!sameOriginOrSafe(c.req.raw, result.user.via)) return apiError(c as Context, 403, "forbidden", "a change made with a sign-in cookie must come from SAM's own pages");
     if (!options.allowInactive && result.user.status !== "active") {
       const code = result.user.status === "pending" ? "account_pending" : "account_suspended";
       return apiError(c as Context, 403, code, result.user.status === "pending" ? "your account waits for an admin's approval" : "your account is suspended");

@@ -12,6 +12,7 @@ export type ModelProvider = "scripted" | "compat" | "workers-ai" | "openai" | "a
 
 /** Providers a user can hold a credential (API key) for; the others never take a user's key. */
 export const CREDENTIAL_PROVIDERS = ["openai", "anthropic"] as const;
+/** `openai` or `anthropic`: a provider a user may hold a key for. */
 export type CredentialProvider = (typeof CREDENTIAL_PROVIDERS)[number];
 
 /** One catalog entry. Prices in USD per 1,000,000 tokens. */

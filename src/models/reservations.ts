@@ -1,8 +1,10 @@
 /**
  * Reservations of calls in flight (docs/architecture.md §2.4): each admitted call holds its estimate
  * against the budgets until it settles or is released. They live in memory only, in the
- * user's actor: admitting a call then writes nothing, so it answers without waiting for a
- * storage commit (it sits in front of every model call). If the actor is evicted while calls
+ * user's actor: holding a reservation writes nothing, so admitting a call answers without
+ * waiting for a storage commit (it sits in front of every model call) unless earlier calls'
+ * settles ride along with it (deferred-settles.ts), which are written to the ledger first.
+ * If the actor is evicted while calls
  * are in flight their reservations are forgotten, which loosens nothing beyond the budgets'
  * guarantee (a budget is overshot by at most the calls in flight); each call is still recorded
  * when it settles.

@@ -8,6 +8,7 @@ import { z } from "zod";
 
 /** Who pays for gateway models: platform credit, or the user's own provider key. */
 export const payerModeSchema = z.enum(["platform", "own-key"]);
+/** `platform` or `own-key`; see {@link payerModeSchema}. */
 export type PayerMode = z.infer<typeof payerModeSchema>;
 
 /** The payer mode of a user who never chose one (an explicit default, documented). */
@@ -22,10 +23,12 @@ export const budgetLimitsSchema = z.object({
   /** USD per UTC calendar month. */
   monthlyUsd: z.number().nonnegative().nullable(),
 });
+/** `{dailyInputTokens, dailyOutputTokens, monthlyUsd}`, each a number or null (no limit). */
 export type BudgetLimits = z.infer<typeof budgetLimitsSchema>;
 
 /** `PUT /api/me/budgets`: any subset of the limits (null removes a limit). */
 export const budgetUpdateSchema = budgetLimitsSchema.partial().strict();
+/** A parsed `PUT /api/me/budgets` body: the limits it names (absent: unchanged; null: removed). */
 export type BudgetUpdate = z.infer<typeof budgetUpdateSchema>;
 
 /** One budget as reported: its limit, what is used (including calls in flight) and what is left. */
@@ -60,6 +63,7 @@ export interface UsageEstimate {
 
 /** How a call ended, as the ledger records it. */
 export const callStatusSchema = z.enum(["ok", "upstream_error", "failed", "aborted"]);
+/** `ok`, `upstream_error` (the upstream answered with an error), `failed` (no answer) or `aborted`. */
 export type CallStatus = z.infer<typeof callStatusSchema>;
 
 /** One accounted call (the ledger row). */
@@ -90,6 +94,7 @@ export type SettleRequest = Omit<UsageEntry, "id" | "userId">;
 
 /** `GET /api/usage` grouping. */
 export const usageGroupBySchema = z.enum(["day", "model", "project", "task", "mission"]);
+/** `day`, `model`, `project`, `task` or `mission`. */
 export type UsageGroupBy = z.infer<typeof usageGroupBySchema>;
 
 /** Totals of a group of calls. */
@@ -113,6 +118,7 @@ export const projectModelSettingsSchema = z.object({
   /** Budget (USD) of tasks created in this project without `budgetUsd`; null: no budget. */
   defaultTaskBudgetUsd: z.number().positive().max(1_000_000).nullable(),
 });
+/** `{payerMode, defaultTaskBudgetUsd}` of a user in one project; see {@link projectModelSettingsSchema}. */
 export type ProjectModelSettings = z.infer<typeof projectModelSettingsSchema>;
 
 /** Start of the UTC day of `now` and of the next one (ISO 8601). */

@@ -8,7 +8,6 @@
  */
 import { getAgentByName } from "agents";
 import type { ModelProvider } from "./catalog.ts";
-import type { PayerRefusal } from "./payer-rules.ts";
 import type { BudgetScope, PayerMode, SettleRequest, UsageEstimate } from "./usage.ts";
 
 /** A finished call to record, sent along with the caller's next `beginCall` (or on its own). */
@@ -50,9 +49,6 @@ export type BeginCallResult =
       credential: SealedCredential | null;
     }
   | { ok: false; code: "budget_exceeded"; scope: BudgetScope; message: string };
-
-/** Refusals of `beginCall` that are not budgets: payer mode and credentials. */
-export type BeginCallRefusal = PayerRefusal;
 
 /**
  * What `UserAgent.admitStart` takes before a task or mission is created: the provider of its

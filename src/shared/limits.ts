@@ -1,7 +1,8 @@
 /**
  * A project's limits on child tasks, concurrency and silence: the one definition that the
  * project actor stores, tasks copy at their start, the API validates and the UI shows.
- * A leaf module (zod only). The defaults are issue 3's.
+ * A leaf module (zod only). The ranges and defaults are documented with the project settings
+ * in docs/api.md (`PATCH /api/projects/:projectId`).
  */
 import { z } from "zod";
 
@@ -32,13 +33,28 @@ export const projectLimitsPatchSchema = z.object(limitFields).partial();
 /** `{maxDepth, maxChildren, maxConcurrentTasks, silenceMs}` (counts; `silenceMs` in ms). */
 export type ProjectLimits = z.infer<typeof projectLimitsSchema>;
 
-/** The project's limits with every default filled in. */
-export const DEFAULT_PROJECT_LIMITS: ProjectLimits = projectLimitsSchema.parse({});
-
 /** The part of the project's limits a task copies when it starts (it never changes after). */
 export const taskLimitsSchema = projectLimitsSchema.pick({ maxDepth: true, maxChildren: true, silenceMs: true });
 /** `{maxDepth, maxChildren, silenceMs}`: see {@link projectLimitsSchema}. */
 export type TaskLimits = z.infer<typeof taskLimitsSchema>;
+
+/** The task limits with every default filled in (depth 3, 5 children, 10 minutes of silence). */
+const DEFAULT_TASK_LIMITS: TaskLimits = taskLimitsSchema.parse({});
+
+/**
+ * The task limits a task stored at its start (`stored`: the parsed JSON of its row, of any
+ * shape), made whole: each field that is in range is kept, and each one missing or invalid
+ * (out of range, not an integer, not a number) takes its default, so a row written by an older
+ * version or with a bad value still gives a task its limits. Never throws.
+ */
+export function taskLimitsFrom(stored: unknown): TaskLimits {
+  const fields: Record<string, unknown> = typeof stored === "object" && stored !== null ? (stored as Record<string, unknown>) : {};
+  const field = <K extends keyof TaskLimits>(key: K): TaskLimits[K] => {
+    const parsed = taskLimitsSchema.shape[key].safeParse(fields[key]);
+    return parsed.success ? (parsed.data as TaskLimits[K]) : DEFAULT_TASK_LIMITS[key];
+  };
+  return { maxDepth: field("maxDepth"), maxChildren: field("maxChildren"), silenceMs: field("silenceMs") };
+}
 
 /** The task limits of a project's limits. */
 export function taskLimitsOf(limits: ProjectLimits): TaskLimits {

@@ -10,9 +10,9 @@ import { missionIdSchema, projectIdSchema, sessionIdSchema, userIdSchema } from 
 import { scriptSchema } from "./script.ts";
 import { MAX_MAX_STEPS, workspaceSeedSchema } from "./task-spec.ts";
 
-/** Tasks a mission runs at once unless it says otherwise (issue 3). */
+/** Tasks a mission runs at once unless its spec gives `maxConcurrent` (docs/api.md, "Routes", `POST .../missions`). */
 export const DEFAULT_MAX_CONCURRENT = 4;
-/** Retries of a failed task unless the mission says otherwise (issue 3). */
+/** Retries of a failed task unless the mission's spec gives `maxRetries` (docs/api.md, "The tech lead and missions"). */
 export const DEFAULT_MAX_RETRIES = 1;
 
 const planKeySchema = z

@@ -7,8 +7,12 @@ import { z } from "zod";
 import { projectLimitsPatchSchema, projectLimitsSchema } from "./limits.ts";
 import { scriptSchema } from "./script.ts";
 
-/** Default and maximum page sizes of message history, in messages (issue 2). */
+/**
+ * Messages in a page of chat history when `GET .../messages` gives no `limit` (docs/api.md,
+ * "Routes": 50, at most {@link MAX_MESSAGE_PAGE}).
+ */
 export const DEFAULT_MESSAGE_PAGE = 50;
+/** Most messages one page of chat history may hold (`?limit=` above it is refused); see {@link DEFAULT_MESSAGE_PAGE}. */
 export const MAX_MESSAGE_PAGE = 200;
 
 /** The tech lead's model: any model id of src/models, with a script for `scripted`. */

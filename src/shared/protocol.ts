@@ -9,8 +9,10 @@ import { sessionIdSchema, taskIdSchema } from "../ids.ts";
 /**
  * Header names the Worker uses to pass the authenticated user to the project actor with a
  * WebSocket upgrade (set by the Worker after it checked the token; never taken from a client).
+ * This one carries the user's id.
  */
 export const USER_ID_HEADER = "x-sam-user-id";
+/** The user's display name (the chat's `author`), set by the Worker like {@link USER_ID_HEADER}. */
 export const USER_NAME_HEADER = "x-sam-user-name";
 /** The user's role in the project (`owner`, `member` or `viewer`), set by the Worker like the user headers. */
 export const USER_ROLE_HEADER = "x-sam-user-role";
@@ -31,6 +33,7 @@ export const toolCardSchema = z.object({
   output: z.unknown(),
   isError: z.boolean(),
 });
+/** A tool call of the tech lead with its result; see {@link toolCardSchema}. */
 export type ToolCard = z.infer<typeof toolCardSchema>;
 
 /** A stored chat message. `seq` counts 1, 2, 3... within its session, with no gaps. */
@@ -48,10 +51,12 @@ export const chatMessageSchema = z.object({
   /** ISO 8601 time. */
   createdAt: z.string(),
 });
+/** A stored chat message; see {@link chatMessageSchema}. */
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
 /** `chat`: people talk, the tech lead answers only to `@lead`; `tech-lead`: it answers every message. */
 export const sessionKindSchema = z.enum(["chat", "tech-lead"]);
+/** `chat` or `tech-lead`; see {@link sessionKindSchema}. */
 export type SessionKind = z.infer<typeof sessionKindSchema>;
 
 /** A chat session of a project. */
@@ -63,9 +68,16 @@ export const chatSessionSchema = z.object({
   /** Number of messages stored so far (the last seq). */
   messageCount: z.number().int().nonnegative(),
 });
+/** A chat session of a project; see {@link chatSessionSchema}. */
 export type ChatSession = z.infer<typeof chatSessionSchema>;
 
+/**
+ * A task's lifecycle (docs/architecture.md §2.2): `queued` until its workspace exists, then
+ * `running` (the loop) and `waiting` (on children or a person; no loop runs) in turn, then an
+ * end: `succeeded`, `failed` or `cancelled` (see {@link TERMINAL_TASK_STATUSES}).
+ */
 export const taskStatusSchema = z.enum(["queued", "running", "waiting", "succeeded", "failed", "cancelled"]);
+/** A task's status; see {@link taskStatusSchema}. */
 export type TaskStatus = z.infer<typeof taskStatusSchema>;
 
 /** Terminal statuses: a task in one of these never changes again. */
@@ -77,6 +89,7 @@ export const usageSchema = z.object({
   outputTokens: z.number().int().nonnegative(),
   costUsd: z.number().nonnegative(),
 });
+/** `{inputTokens, outputTokens, costUsd}`: token counts and USD. */
 export type Usage = z.infer<typeof usageSchema>;
 
 /**
@@ -86,9 +99,11 @@ export type Usage = z.infer<typeof usageSchema>;
  * its mission or its parent), `unexpected_error` (the model or workspace failed, a bad script).
  */
 export const taskFailureCodeSchema = z.enum(["budget_exceeded", "step_limit", "silence", "cancelled", "unexpected_error"]);
+/** Why a task failed or was cancelled; see {@link taskFailureCodeSchema}. */
 export type TaskFailureCode = z.infer<typeof taskFailureCodeSchema>;
 /** `{code, message}`: the code, and the reason in words. */
 export const taskFailureSchema = z.object({ code: taskFailureCodeSchema, message: z.string() });
+/** `{code, message}`; see {@link taskFailureSchema}. */
 export type TaskFailure = z.infer<typeof taskFailureSchema>;
 
 /** A task as the API and the `task.updated` frame show it. Times are ISO 8601. */
@@ -119,10 +134,15 @@ export const taskViewSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+/** A task as the API and `task.updated` show it, defaults filled in; see {@link taskViewSchema}. */
 export type TaskView = z.infer<typeof taskViewSchema>;
 
-/** A mission's lifecycle (issue 3): `planning` until its first scheduling pass, then `running` or `paused`, then an end. */
+/**
+ * A mission's lifecycle (docs/architecture.md §2.3): `planning` until its first scheduling
+ * pass, then `running` or `paused`, then an end (`succeeded`, `failed`, `cancelled`).
+ */
 export const missionStatusSchema = z.enum(["planning", "running", "paused", "succeeded", "failed", "cancelled"]);
+/** A mission's status; see {@link missionStatusSchema}. */
 export type MissionStatus = z.infer<typeof missionStatusSchema>;
 /** Terminal mission statuses: a mission in one of these never changes again. */
 export const TERMINAL_MISSION_STATUSES: readonly MissionStatus[] = ["succeeded", "failed", "cancelled"];
@@ -132,6 +152,7 @@ export const TERMINAL_MISSION_STATUSES: readonly MissionStatus[] = ["succeeded",
  * current attempt's task is active), the task's end state, or `skipped` (a dependency failed for good).
  */
 export const missionTaskStatusSchema = z.enum(["pending", "running", "succeeded", "failed", "cancelled", "skipped"]);
+/** A plan entry's status; see {@link missionTaskStatusSchema}. */
 export type MissionTaskStatus = z.infer<typeof missionTaskStatusSchema>;
 
 /** One task of a mission's plan as the API and `mission.updated` show it. */
@@ -149,6 +170,7 @@ export const missionTaskViewSchema = z.object({
   /** Cost of every finished attempt, in USD and tokens. */
   usage: usageSchema,
 });
+/** One task of a mission's plan as shown; see {@link missionTaskViewSchema}. */
 export type MissionTaskView = z.infer<typeof missionTaskViewSchema>;
 
 /** A mission as the API and the `mission.updated` frame show it. Times are ISO 8601. */
@@ -171,6 +193,7 @@ export const missionViewSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+/** A mission as the API and `mission.updated` show it; see {@link missionViewSchema}. */
 export type MissionView = z.infer<typeof missionViewSchema>;
 
 /**
@@ -233,6 +256,7 @@ export const transcriptEventSchema = z.discriminatedUnion("type", [
     text: z.string(),
   }),
 ]);
+/** One transcript event (a union on `type`); see {@link transcriptEventSchema}. */
 export type TranscriptEvent = z.infer<typeof transcriptEventSchema>;
 
 /** Distributes Omit over a union, so each event kind keeps its own fields. */
@@ -262,6 +286,7 @@ export const clientFrameSchema = z.discriminatedUnion("type", [
     taskIds: z.array(taskIdSchema).max(MAX_WATCHED_TASKS),
   }),
 ]);
+/** A parsed client → ProjectAgent frame; see {@link clientFrameSchema}. */
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 // ---- Frames from ProjectAgent to clients ----
@@ -279,6 +304,7 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("chat.card"), sessionId: z.string(), draftId: z.string(), card: toolCardSchema }),
   z.object({ type: z.literal("error"), code: z.string(), message: z.string() }),
 ]);
+/** A ProjectAgent → client frame; see {@link serverFrameSchema}. */
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 
 /** Error codes sent in `error` frames. */

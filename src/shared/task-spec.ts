@@ -8,7 +8,7 @@ import { missionIdSchema, projectIdSchema, sessionIdSchema, taskIdSchema, userId
 import { taskLimitsSchema } from "./limits.ts";
 import { scriptSchema } from "./script.ts";
 
-/** Steps a task may take when it does not say (issue 2). */
+/** Model steps a task may take when its spec gives no `maxSteps` (docs/api.md, "Task tools": default 30, max {@link MAX_MAX_STEPS}). */
 export const DEFAULT_MAX_STEPS = 30;
 /** Upper bound on `maxSteps`. */
 export const MAX_MAX_STEPS = 1000;
@@ -28,8 +28,6 @@ export const taskRequestSchema = z.object({
   /** USD the task may spend on model calls; absent: the project's default; null: no task budget. */
   budgetUsd: z.number().positive().max(1_000_000).nullable().optional(),
 });
-/** A task request after parsing (defaults filled in). */
-export type TaskRequest = z.infer<typeof taskRequestSchema>;
 /** A task request as a client writes it (`POST /api/projects/:projectId/tasks`; defaults may be left out). */
 export type TaskRequestInput = z.input<typeof taskRequestSchema>;
 

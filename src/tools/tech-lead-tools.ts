@@ -1,5 +1,5 @@
 /**
- * The tech lead's tools (issue 3): missions, tasks, the chat's history, knowledge, policies and
+ * The tech lead's tools (docs/api.md, "The tech lead and missions"): missions, tasks, the chat's history, knowledge, policies and
  * the project's status. Each has a zod input schema; each runs against the project it belongs
  * to (a mission or task of another project is reported as not found). Results are JSON values
  * shown to the model and, as cards, in the chat.

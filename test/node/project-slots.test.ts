@@ -20,6 +20,13 @@ describe("grantSlots", () => {
     expect(grantSlots(["a", "b", "c"], holds, 2, 3)).toEqual({ granted: ["a", "b"], taken: ["a"] });
   });
 
+  it("takes one slot for a task id repeated in one request, and grants each copy", () => {
+    expect(grantSlots(["a", "a", "b"], none, 0, 5)).toEqual({ granted: ["a", "a", "b"], taken: ["a", "b"] });
+    // The repeat does not use up a second slot: "b" still fits under a cap of 2.
+    expect(grantSlots(["a", "a", "b"], none, 0, 2)).toEqual({ granted: ["a", "a", "b"], taken: ["a", "b"] });
+    expect(grantSlots(["a", "a"], none, 1, 1)).toEqual({ granted: [], taken: [] });
+  });
+
   it("grants nothing for no request", () => {
     expect(grantSlots([], none, 0, 5)).toEqual({ granted: [], taken: [] });
   });

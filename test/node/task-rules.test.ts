@@ -14,7 +14,8 @@ import {
   toolResultForModel,
 } from "../../src/actors/task/loop-rules.ts";
 import { decideSilence } from "../../src/actors/task/silence.ts";
-import { failureCodeOfOldRow, failureOf, specOf, toView } from "../../src/actors/task/view.ts";
+import { failureOf, specOf, toView } from "../../src/actors/task/view.ts";
+import { failureCodeOfOldRow } from "../../src/shared/task-failure.ts";
 import type { TaskRow } from "../../src/actors/task/row-store.ts";
 
 function row(overrides: Partial<TaskRow> = {}): TaskRow {

@@ -78,6 +78,11 @@ const ROUTES: { method: string; path: string; need: Need; body?: unknown }[] = [
   { method: "GET", path: "/api/auth/device", need: "user" },
   { method: "POST", path: "/api/auth/device/approve", need: "user", body: { user_code: "BCDF-GHJK" } },
   { method: "POST", path: "/api/auth/device/deny", need: "user", body: { user_code: "BCDF-GHJK" } },
+  { method: "GET", path: "/api/auth/config", need: "public" },
+  { method: "POST", path: "/api/auth/session", need: "public", body: {} },
+  { method: "POST", path: "/api/auth/signout", need: "user" },
+  { method: "GET", path: "/api/auth/github", need: "public" },
+  { method: "GET", path: "/api/auth/callback/github", need: "public" },
 ];
 
 /** The route's path with the fixture's ids (and fresh ids where the fixture has none). */

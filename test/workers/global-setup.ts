@@ -1,12 +1,14 @@
 /**
  * Starts, in Node, what the Workers-runtime tests reach over loopback: the real sandbox runner
- * (bubblewrap) and a fake OpenAI-compatible server standing in for AI Gateway.
+ * (bubblewrap), a fake OpenAI-compatible server standing in for AI Gateway, and a fake GitHub
+ * (OAuth pages and `/user`) for sign-in.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startRunner } from "../../src/sandbox/runner/server.ts";
+import { startFakeGitHub } from "../support/fake-github.ts";
 import { startFakeOpenAI } from "../support/fake-openai.ts";
 
 /** Shared secret of the test runner. */
@@ -16,6 +18,7 @@ declare module "vitest" {
   interface ProvidedContext {
     runnerUrl: string;
     fakeModelUrl: string;
+    fakeGitHubUrl: string;
   }
 }
 
@@ -23,11 +26,14 @@ export default async function setup(project: TestProject) {
   const workspacesDir = mkdtempSync(join(tmpdir(), "sam-test-ws-"));
   const runner = await startRunner({ port: 0, secret: TEST_RUNNER_SECRET, workspacesDir });
   const fake = await startFakeOpenAI();
+  const github = await startFakeGitHub();
   project.provide("runnerUrl", runner.url);
   project.provide("fakeModelUrl", fake.url);
+  project.provide("fakeGitHubUrl", github.url);
   return async () => {
     await runner.close();
     await fake.close();
+    await github.close();
     rmSync(workspacesDir, { recursive: true, force: true });
   };
 }

@@ -18,6 +18,7 @@ import { registerTask, registerTasks } from "../../indexes.ts";
 import type { TaskLimits } from "../../shared/limits.ts";
 import { missionSpecSchema, type MissionSpec } from "../../shared/mission-plan.ts";
 import { TERMINAL_MISSION_STATUSES, TERMINAL_TASK_STATUSES, type MissionView, type TaskView } from "../../shared/protocol.ts";
+import { parseTaskView } from "../../shared/task-failure.ts";
 import { attemptTaskSpec, collectHandoff, type Handoff } from "./handoff.ts";
 import { dependsOn, missionView, type EntryRow, type MissionRow } from "./rows.ts";
 import { attemptOutcome, blockedEntries, missionOutcome, readyEntries } from "./schedule.ts";
@@ -107,9 +108,14 @@ export class MissionAgent extends Agent<Env> {
     return this.view();
   }
 
-  /** A task of this mission reports that it ended (from `TaskAgent`); schedules at once. */
+  /**
+   * A task of this mission reports that it ended (from `TaskAgent`), with its view; schedules at
+   * once. The view is parsed (`parseTaskView`: a view from a task actor older than `failure` gets
+   * its code derived from its message). Safe to call twice: the second report changes nothing.
+   * @throws ZodError when `view` is not a task view (nothing is recorded).
+   */
   async taskEnded(taskId: string, view: TaskView): Promise<void> {
-    await this.settleTask(taskId, view);
+    await this.settleTask(taskId, parseTaskView(view));
     void this.tick();
   }
 
@@ -173,13 +179,25 @@ export class MissionAgent extends Agent<Env> {
     if (outcome && this.store.setStatus(["running", "paused"], outcome.status, outcome.reason)) await this.finishMission();
   }
 
-  /** Asks each running entry's task actor for its state; restarts a start that never arrived. */
+  /**
+   * Asks each running entry's task actor for its state; restarts a start that never arrived. A
+   * view that does not parse is logged and its entry left running (the next reconcile asks again).
+   */
   private async reconcile(): Promise<void> {
     const row = this.store.mustRow();
     for (const entry of this.store.entries()) {
       if (entry.status !== "running" || !entry.task_id) continue;
       const task = await getAgentByName(this.env.TaskAgent, entry.task_id);
-      const view = await task.getView();
+      const reported: unknown = await task.getView();
+      let view: TaskView | null = null;
+      if (reported !== null && reported !== undefined) {
+        try {
+          view = parseTaskView(reported);
+        } catch (error) {
+          console.error(`mission ${row.id}: task ${entry.task_id} sent a view that does not parse: ${String(error)}`);
+          continue;
+        }
+      }
       if (!view) {
         // The start was journaled here but never reached the task (a crash in between).
         await this.startTask(row, entry, undefined, true);

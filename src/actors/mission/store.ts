@@ -1,8 +1,12 @@
 /**
  * A mission's storage in its actor's SQLite: the `mission` row, the plan `entries`, and the
  * `attempts` journal (every task id the mission ever started, so a late report from an old
- * attempt is recognised). Every change is a compare-and-set on the status it expects, so a
- * repeated or late call changes nothing.
+ * attempt is recognised). Every status change, the mission's or an entry's (`setStatus`,
+ * `cancel`, `assignTaskIds`, `markRunning`, `skip`, `settle`), is a compare-and-set on the
+ * status it expects, so a repeated or late call changes nothing. The other writes are not, and
+ * are safe to repeat for their own reasons: `insert` is called only when the actor holds no
+ * mission yet, `setSummary` keeps the first summary, `markSummaryPosted` sets a flag, and
+ * `touch` only moves `updated_at`.
  *
  * The entries are cached in memory: a scheduling pass reads them several times, and a
  * 100-task mission would otherwise read its whole plan again at every task start and end (the

@@ -13,7 +13,7 @@
  *   name in code that holds one ends in `Ms` (`lastActivityAtMs`, `checkedInAtMs`).
  * Stored columns keep their names (migrations are additive only).
  */
-import { taskLimitsSchema, type TaskLimits } from "../../shared/limits.ts";
+import { taskLimitsFrom, type TaskLimits } from "../../shared/limits.ts";
 import type { NewTranscriptEvent, TaskFailure, TaskFailureCode, TaskStatus, TranscriptEvent } from "../../shared/protocol.ts";
 import { scriptSchema, type ScriptStep } from "../../shared/script.ts";
 import { DEFAULT_MAX_STEPS, type taskSpecSchema } from "../../shared/task-spec.ts";
@@ -226,7 +226,7 @@ export class TaskRowStore {
 
   /** The limits the task took from its project at start (the project defaults for what an older task lacks). */
   limits(): TaskLimits {
-    return taskLimitsSchema.parse(JSON.parse(this.mustRow().limits_json));
+    return taskLimitsFrom(JSON.parse(this.mustRow().limits_json));
   }
 
   /** Stores progress at `nowMs` (epoch ms) and clears a check-in. */

@@ -2,24 +2,11 @@
  * What the task's row looks like from outside, as pure functions: its view (the API, the
  * `task.updated` frame, the mission), its failure, and the spec it was started with.
  */
-import type { TaskFailure, TaskFailureCode, TaskStatus, TaskView } from "../../shared/protocol.ts";
+import type { TaskFailure, TaskStatus, TaskView } from "../../shared/protocol.ts";
+import { failureCodeOfOldRow } from "../../shared/task-failure.ts";
 import type { ScriptStep } from "../../shared/script.ts";
 import type { TaskSpec } from "../../shared/task-spec.ts";
 import type { TaskRow } from "./row-store.ts";
-
-/**
- * FOR OLD ROWS ONLY: the failure code of a task that ended before `failure_code` was stored,
- * derived once from its message as those versions wrote it (`budget_exceeded: ...`,
- * `step limit reached ...`, `no progress for ...`). A cancelled task is `cancelled`; any other
- * failure is `unexpected_error`. New rows store their code; nothing else parses messages.
- */
-export function failureCodeOfOldRow(status: "failed" | "cancelled", message: string): TaskFailureCode {
-  if (status === "cancelled") return "cancelled";
-  if (message.startsWith("budget_exceeded")) return "budget_exceeded";
-  if (message.startsWith("step limit reached")) return "step_limit";
-  if (message.startsWith("no progress for")) return "silence";
-  return "unexpected_error";
-}
 
 /** The failure of a failed or cancelled task (`{code, message}`); null for any other status or a row without a message. */
 export function failureOf(row: Pick<TaskRow, "status" | "error" | "failure_code">): TaskFailure | null {

@@ -14,7 +14,9 @@
  * in flight and reserves the call's estimate; `settle` replaces the reservation with the
  * upstream's reported usage. A call is admitted while something of each budget is left, so a
  * budget is overshot by at most the calls in flight when it ran out. Reservations live in
- * memory, so `beginCall` writes nothing and answers without waiting for a storage commit.
+ * memory, so admitting a call writes nothing of its own; the only writes in `beginCall` are the
+ * earlier calls' settles that ride along with it (`settles`: ledger rows and counters), and a
+ * `beginCall` without them answers without waiting for a storage commit.
  */
 import { Agent } from "agents";
 import { newId } from "../../ids.ts";
@@ -22,7 +24,7 @@ import { budgetRefusal, budgetStatus, startRefusal, type BudgetReadings } from "
 import type { CredentialProvider, ModelProvider } from "../../models/catalog.ts";
 import { payerCheck, type PayerApproval, type PayerRefusal } from "../../models/payer-rules.ts";
 import { Reservations } from "../../models/reservations.ts";
-import type { BeginCall, BeginCallRefusal, BeginCallResult, PendingSettle, SealedCredential, StartCheck, StartRequest } from "../../models/user-actor.ts";
+import type { BeginCall, BeginCallResult, PendingSettle, SealedCredential, StartCheck, StartRequest } from "../../models/user-actor.ts";
 import type { BudgetLimits, BudgetStatus, BudgetUpdate, PayerMode, ProjectModelSettings, SettleRequest, UsageGroup, UsageGroupBy, UsageTotals } from "../../models/usage.ts";
 import { CredentialStore, type CredentialInfo, type NewCredential } from "./credential-store.ts";
 import { dayPeriod, Ledger, monthPeriod } from "./ledger.ts";
@@ -144,10 +146,12 @@ export class UserAgent extends Agent<Env> {
    * payer mode (and the credential it needs), then every budget that applies — daily input and
    * output tokens, monthly USD, the task's and the mission's USD — against settled usage plus
    * the reservations of calls in flight (budget-rules.ts `budgetRefusal`), and reserves the
-   * call's estimate. Returns the reservation (to settle) with the payer mode and the sealed key
-   * to use.
+   * call's estimate (in memory). Returns the reservation (to settle) with the payer mode and the
+   * sealed key to use, a budget refusal (`budget_exceeded` with its scope), or a payer refusal
+   * (`credential_missing`, `payer_mode_conflict`; payer-rules.ts). The settles sent along are
+   * recorded even when the call is refused.
    */
-  async beginCall(request: BeginCall): Promise<BeginCallResult | BeginCallRefusal> {
+  async beginCall(request: BeginCall): Promise<BeginCallResult | PayerRefusal> {
     // Earlier calls of the same caller, settled in this same round trip, count first.
     for (const s of request.settles ?? []) this.applySettle(s.reservationId, s.entry);
     const payer = this.payerCheck(request.provider, request.projectId);

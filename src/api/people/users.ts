@@ -40,21 +40,28 @@ export function toAccount(row: UserRow): UserAccount {
  * are `member`s, `active` when `status` says so (an admin adding someone, open signup), else
  * `pending`. Returns the account.
  */
-export async function createAccount(env: Env, input: { name: string; status: "active" | "pending"; avatarUrl?: string; isLocal?: boolean }): Promise<UserAccount> {
+export async function createAccount(env: Env, input: { name: string; status: "active" | "pending"; avatarUrl?: string; githubId?: string }): Promise<UserAccount> {
   const id = newId("user");
   const now = new Date().toISOString();
-  // One statement, so two first sign-ups at once cannot both become the admin.
+  // One statement, so two first sign-ups at once cannot both become the admin; OR IGNORE, so a
+  // second sign-up of the same GitHub user at once leaves the first account (found below).
   await env.DB.prepare(
-    `INSERT INTO users (id, name, is_local, created_at, avatar_url, role, status)
-     SELECT ?, ?, ?, ?, ?,
+    `INSERT OR IGNORE INTO users (id, name, is_local, created_at, avatar_url, github_id, role, status)
+     SELECT ?, ?, 0, ?, ?, ?,
        CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'admin' END,
        CASE WHEN EXISTS (SELECT 1 FROM users) THEN ? ELSE 'active' END`,
   )
-    .bind(id, input.name, input.isLocal ? 1 : 0, now, input.avatarUrl ?? null, input.status)
+    .bind(id, input.name, now, input.avatarUrl ?? null, input.githubId ?? null, input.status)
     .run();
-  const account = await getAccount(env, id);
+  const account = input.githubId ? await accountOfGitHub(env, input.githubId) : await getAccount(env, id);
   if (!account) throw new Error(`account ${id} was not stored`);
   return account;
+}
+
+/** The account linked to GitHub user `githubId` (GitHub's numeric id, as a string), or null. */
+export async function accountOfGitHub(env: Env, githubId: string): Promise<UserAccount | null> {
+  const row = await env.DB.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.github_id = ?`).bind(githubId).first<UserRow>();
+  return row ? toAccount(row) : null;
 }
 
 /** The account `userId`, or null. */

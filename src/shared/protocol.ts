@@ -36,13 +36,30 @@ export const toolCardSchema = z.object({
 /** A tool call of the tech lead with its result; see {@link toolCardSchema}. */
 export type ToolCard = z.infer<typeof toolCardSchema>;
 
+/**
+ * Who wrote a chat message: a person (`user`, their user id), the project's tech lead
+ * (`tech-lead`, id `tech-lead`), a task (`task`, its task id: its questions) or SAM itself
+ * (`system`, id `sam`).
+ */
+export const chatAuthorSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(["user", "tech-lead", "task", "system"]),
+});
+export type ChatAuthor = z.infer<typeof chatAuthorSchema>;
+
+/** The tech lead as the author of its replies and of the project's notices. */
+export const TECH_LEAD_AUTHOR: ChatAuthor = { id: "tech-lead", name: "tech lead", kind: "tech-lead" };
+/** SAM itself as the author of its own notes in the chat (errors, help). */
+export const SYSTEM_AUTHOR: ChatAuthor = { id: "sam", name: "SAM", kind: "system" };
+
 /** A stored chat message. `seq` counts 1, 2, 3... within its session, with no gaps. */
 export const chatMessageSchema = z.object({
   id: z.string(),
   sessionId: z.string(),
   seq: z.number().int().positive(),
   role: z.enum(["user", "assistant", "system"]),
-  author: z.string(),
+  author: chatAuthorSchema,
   text: z.string(),
   /** Tool calls the tech lead made while writing this message, in order. */
   cards: z.array(toolCardSchema).default([]),
@@ -96,9 +113,11 @@ export type Usage = z.infer<typeof usageSchema>;
  * Why a task failed or was cancelled, as a code that the mission, the UI and clients read
  * (never parsed out of the message): `budget_exceeded` (a budget ran out), `step_limit`
  * (`maxSteps` reached), `silence` (no progress after a check-in), `cancelled` (by a person,
- * its mission or its parent), `unexpected_error` (the model or workspace failed, a bad script).
+ * its mission or its parent), `unexpected_error` (the model or workspace failed, a bad script),
+ * `transcript_limit` (its transcript reached the most a task may store, MAX_TRANSCRIPT_BYTES in
+ * src/actors/task/transcript-limits.ts).
  */
-export const taskFailureCodeSchema = z.enum(["budget_exceeded", "step_limit", "silence", "cancelled", "unexpected_error"]);
+export const taskFailureCodeSchema = z.enum(["budget_exceeded", "step_limit", "silence", "cancelled", "unexpected_error", "transcript_limit"]);
 /** Why a task failed or was cancelled; see {@link taskFailureCodeSchema}. */
 export type TaskFailureCode = z.infer<typeof taskFailureCodeSchema>;
 /** `{code, message}`: the code, and the reason in words. */
@@ -299,7 +318,7 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("task.event"), taskId: z.string(), event: transcriptEventSchema }),
   z.object({ type: z.literal("mission.updated"), mission: missionViewSchema }),
   /** A piece of the tech lead's reply as it streams; `draftId` names the reply until it is stored. */
-  z.object({ type: z.literal("chat.delta"), sessionId: z.string(), draftId: z.string(), author: z.string(), delta: z.string() }),
+  z.object({ type: z.literal("chat.delta"), sessionId: z.string(), draftId: z.string(), author: chatAuthorSchema, delta: z.string() }),
   /** A tool call of a streaming reply, with its result. */
   z.object({ type: z.literal("chat.card"), sessionId: z.string(), draftId: z.string(), card: toolCardSchema }),
   z.object({ type: z.literal("error"), code: z.string(), message: z.string() }),
@@ -307,5 +326,9 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
 /** A ProjectAgent → client frame; see {@link serverFrameSchema}. */
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 
-/** Error codes sent in `error` frames. */
-export type FrameErrorCode = "invalid_json" | "invalid_frame" | "not_found" | "forbidden" | "internal";
+/**
+ * Error codes sent in `error` frames. `rate_limited`: the connection sent more frames than its
+ * window allows (FRAME_RATE_LIMIT in src/actors/project/frames.ts); that frame was dropped and the
+ * connection stays open.
+ */
+export type FrameErrorCode = "invalid_json" | "invalid_frame" | "not_found" | "forbidden" | "internal" | "rate_limited";

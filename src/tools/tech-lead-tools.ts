@@ -7,26 +7,11 @@
 import { getAgentByName } from "agents";
 import { tool, type ToolSet } from "ai";
 import { z } from "zod";
+import type { KnowledgeEntry, Policy } from "../shared/knowledge.ts";
 import { missionRequestSchema, type MissionRequest } from "../shared/mission-plan.ts";
 import { taskStatusSchema, type ChatMessage, type MissionView, type TaskView } from "../shared/protocol.ts";
 import { taskRequestSchema, type TaskSpec } from "../shared/task-spec.ts";
 import { missionIdSchema, taskIdSchema } from "../ids.ts";
-
-/** A piece of project knowledge. */
-export interface KnowledgeEntry {
-  id: number;
-  title: string;
-  text: string;
-  createdAt: string;
-}
-
-/** A project policy: a rule every task's instructions include. */
-export interface Policy {
-  id: number;
-  text: string;
-  createdBy: string;
-  createdAt: string;
-}
 
 /** A task request as the tools start it: everything but the ids and the place in a tree, which the launcher fills in. */
 export type LaunchTaskRequest = Omit<TaskSpec, "id" | "projectId" | "userId" | "missionId" | "parentTaskId" | "depth">;

@@ -1,7 +1,7 @@
 /** The chat's pure rules: the size of a page of history, and how a message answers a task with `@tsk_…`. */
 import { describe, expect, it } from "vitest";
 import { newId } from "../../src/ids.ts";
-import { messagePageSize } from "../../src/actors/project/chat-store.ts";
+import { authorOf, messagePageSize } from "../../src/actors/project/chat-store.ts";
 import { taskMention } from "../../src/actors/project/task-mention.ts";
 import { DEFAULT_MESSAGE_PAGE, MAX_MESSAGE_PAGE } from "../../src/shared/project-settings.ts";
 
@@ -49,5 +49,18 @@ describe("taskMention", () => {
   it("takes the first of several mentions", () => {
     const other = newId("task");
     expect(taskMention(`@${taskId} then @${other}`)?.taskId).toBe(taskId);
+  });
+});
+
+describe("authorOf (a stored message's author)", () => {
+  it("reads the stored id, name and kind", () => {
+    expect(authorOf({ role: "user", author: "ada", author_id: "usr_1", author_kind: "user" })).toEqual({ id: "usr_1", name: "ada", kind: "user" });
+    expect(authorOf({ role: "assistant", author: "task tsk_1", author_id: "tsk_1", author_kind: "task" })).toEqual({ id: "tsk_1", name: "task tsk_1", kind: "task" });
+  });
+
+  it("gives a message stored before authors had ids the kind of its role", () => {
+    expect(authorOf({ role: "assistant", author: "tech lead", author_id: null, author_kind: null })).toEqual({ id: "tech-lead", name: "tech lead", kind: "tech-lead" });
+    expect(authorOf({ role: "system", author: "SAM", author_id: null, author_kind: null })).toEqual({ id: "sam", name: "SAM", kind: "system" });
+    expect(authorOf({ role: "user", author: "local", author_id: null, author_kind: null })).toEqual({ id: "", name: "local", kind: "user" });
   });
 });

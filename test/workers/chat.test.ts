@@ -14,7 +14,7 @@ describe("project chat over WebSockets", () => {
     expect(atBob).toEqual(atAlice);
     if (atBob.type !== "chat.message") throw new Error("unreachable");
     expect(atBob.message.seq).toBe(1);
-    expect(atBob.message.author).toBe("local");
+    expect(atBob.message.author).toMatchObject({ name: "local", kind: "user" });
     // HTTP posts reach socket clients too.
     await apiJson(`/api/projects/${projectId}/sessions/${sessionId}/messages`, { method: "POST", json: { text: "from http" } }, 201);
     const viaHttp = await alice.next((f) => f.type === "chat.message" && f.message.text === "from http");
@@ -64,7 +64,7 @@ describe("project chat over WebSockets", () => {
       }),
     );
     ws.send(JSON.stringify({ type: "chat.send", sessionId, text: "who am i" }));
-    expect((await received).author).toBe("local");
+    expect((await received).author).toMatchObject({ name: "local", kind: "user" });
     ws.close();
   });
 

@@ -32,7 +32,7 @@ async function waitForMission(missionId: string, statuses: MissionView["status"]
 async function waitForMessage(projectId: string, sessionId: string, what: string, match: (m: ChatMessage) => boolean): Promise<ChatMessage> {
   const seen = await pollUntil(what, () => messages(projectId, sessionId), (all) => all.some(match), {
     timeoutMs: 5_000,
-    show: (all) => all.map((m) => `${m.author}: ${m.text}`),
+    show: (all) => all.map((m) => `${m.author.name}: ${m.text}`),
   });
   return seen.find(match) as ChatMessage;
 }
@@ -128,7 +128,7 @@ describe("missions", () => {
     expect(await (await api(`/api/tasks/${c.id}/files/greeting.txt`)).text()).toBe("hello world\n");
     expect(mission.usage.inputTokens).toBe(a.usage.inputTokens + b.usage.inputTokens + c.usage.inputTokens);
     // The tech lead's summary arrives in the mission's session.
-    const summary = await waitForMessage(projectId, sessionId, "the tech lead's summary", (m) => m.author === "tech lead" && m.text.includes("build the greeting"));
+    const summary = await waitForMessage(projectId, sessionId, "the tech lead's summary", (m) => m.author.name === "tech lead" && m.text.includes("build the greeting"));
     expect(summary?.text).toContain("succeeded: 3 of 3 tasks succeeded");
     expect(summary?.text).toContain("Cost: $");
     const listed = await apiJson<{ missions: MissionView[] }>(`/api/projects/${projectId}/missions`);

@@ -23,7 +23,7 @@ async function messages(projectId: string, sessionId: string): Promise<ChatMessa
 }
 
 /** What a timeout error shows of a session's messages. */
-const showMessages = (all: ChatMessage[]) => all.map((m) => `${m.author}: ${m.text}`);
+const showMessages = (all: ChatMessage[]) => all.map((m) => `${m.author.name}: ${m.text}`);
 
 /** Polls the session's messages until `done(messages)` holds and returns them; throws after `timeoutMs` (default 5 s) with the messages seen. */
 async function waitForMessages(projectId: string, sessionId: string, what: string, done: (all: ChatMessage[]) => boolean, timeoutMs = 5_000): Promise<ChatMessage[]> {
@@ -74,7 +74,7 @@ describe("the tech lead", () => {
     const bob = await connect(projectId);
     await say(projectId, sessionId, "Please ship the readme");
     for (const client of [alice, bob]) {
-      const final = await client.next((f) => f.type === "chat.message" && f.message.author === "tech lead");
+      const final = await client.next((f) => f.type === "chat.message" && f.message.author.name === "tech lead");
       if (final.type !== "chat.message") throw new Error("unreachable");
       const deltas = client.frames.filter((f): f is Extract<ServerFrame, { type: "chat.delta" }> => f.type === "chat.delta");
       expect(deltas.length).toBeGreaterThan(3);
@@ -93,7 +93,7 @@ describe("the tech lead", () => {
       expect(client.frames.indexOf(final)).toBeGreaterThan(client.frames.indexOf(deltas.at(-1) as ServerFrame));
     }
     const history = await messages(projectId, sessionId);
-    const reply = history.find((m) => m.author === "tech lead" && m.cards.length > 0);
+    const reply = history.find((m) => m.author.name === "tech lead" && m.cards.length > 0);
     expect(reply?.cards.map((c) => c.toolName)).toEqual(["create_mission", "add_policy", "get_mission"]);
     expect(String(reply?.cards[2]?.output)).toContain("no mission msn_00000000000000000000000000 in this project");
     const missionId = (reply?.cards[0]?.output as { id: string }).id;
@@ -107,7 +107,7 @@ describe("the tech lead", () => {
     expect(mission.status).toBe("succeeded");
     const isSummary = (m: ChatMessage) => m.text.startsWith('Mission "ship the readme" succeeded');
     const summary = (await waitForMessages(projectId, sessionId, "the mission's summary", (all) => all.some(isSummary))).find(isSummary);
-    expect(summary?.author).toBe("tech lead");
+    expect(summary?.author.name).toBe("tech lead");
     const policies = await apiJson<{ policies: { text: string }[] }>(`/api/projects/${projectId}/policies`);
     expect(policies.policies.map((p) => p.text)).toEqual(["Always run the tests."]);
   });
@@ -122,7 +122,7 @@ describe("the tech lead", () => {
     await say(projectId, sessionId, "people talking among themselves");
     await say(projectId, sessionId, "hey @lead, status?");
     history = await waitForMessages(projectId, sessionId, "the tech lead's answer to @lead", (all) => all.length >= 5);
-    expect(history.slice(2).map((m) => [m.author, m.text])).toEqual([
+    expect(history.slice(2).map((m) => [m.author.name, m.text])).toEqual([
       ["local", "people talking among themselves"],
       ["local", "hey @lead, status?"],
       ["tech lead", "Here."],
@@ -153,7 +153,7 @@ describe("the tech lead", () => {
       },
     });
     await say(projectId, sessionId, "@lead what do we know?");
-    const reply = (await waitForMessages(projectId, sessionId, "the tech lead's reply", (all) => all.some((m) => m.author === "tech lead"))).find((m) => m.author === "tech lead");
+    const reply = (await waitForMessages(projectId, sessionId, "the tech lead's reply", (all) => all.some((m) => m.author.name === "tech lead"))).find((m) => m.author.name === "tech lead");
     const outputs = Object.fromEntries((reply?.cards ?? []).map((c) => [c.toolName, c.output]));
     expect(outputs.search_knowledge).toMatchObject([{ title: "Database", text: "We use SQLite in every actor" }]);
     const found = outputs.search_messages as { text: string }[];

@@ -6,13 +6,13 @@
  */
 import { newId } from "../../ids.ts";
 import { DEFAULT_MESSAGE_PAGE, MAX_MESSAGE_PAGE } from "../../shared/project-settings.ts";
-import { chatMessageSchema, type ChatMessage, type ChatSession, type SessionKind, type ToolCard } from "../../shared/protocol.ts";
+import { chatAuthorSchema, chatMessageSchema, type ChatAuthor, type ChatMessage, type ChatSession, type SessionKind, type ToolCard } from "../../shared/protocol.ts";
 import { ftsQuery } from "./fts.ts";
 
 /** A message to store: who says what. */
 export interface NewMessage {
   role: ChatMessage["role"];
-  author: string;
+  author: ChatAuthor;
   text: string;
 }
 
@@ -37,6 +37,8 @@ type MessageRow = {
   seq: number;
   role: string;
   author: string;
+  author_id: string | null;
+  author_kind: string | null;
   text: string;
   cards_json: string;
   draft_id: string | null;
@@ -113,7 +115,9 @@ export class ChatStore {
         session_id: sessionId,
         seq: session.last_seq + 1,
         role: message.role,
-        author: message.author,
+        author: message.author.name,
+        author_id: message.author.id,
+        author_kind: message.author.kind,
         text: message.text,
         cards_json: JSON.stringify(extras.cards ?? []),
         draft_id: extras.draftId ?? null,
@@ -122,12 +126,14 @@ export class ChatStore {
       const sql = this.storage.sql;
       sql.exec(`UPDATE sessions SET last_seq = ? WHERE id = ?`, row.seq, sessionId);
       sql.exec(
-        `INSERT INTO messages (session_id, seq, id, role, author, text, cards_json, draft_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO messages (session_id, seq, id, role, author, author_id, author_kind, text, cards_json, draft_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         row.session_id,
         row.seq,
         row.id,
         row.role,
         row.author,
+        row.author_id,
+        row.author_kind,
         row.text,
         row.cards_json,
         row.draft_id,
@@ -170,10 +176,23 @@ function toMessage(row: MessageRow): ChatMessage {
     sessionId: row.session_id,
     seq: row.seq,
     role: row.role as ChatMessage["role"],
-    author: row.author,
+    author: authorOf(row),
     text: row.text,
     cards: JSON.parse(row.cards_json ?? "[]") as ToolCard[],
     draftId: row.draft_id ?? null,
     createdAt: row.created_at,
   };
+}
+
+/**
+ * The author of a stored message. A message stored before authors had an id and a kind (only a
+ * name) gets them from its role: a person's (`user`, id unknown: ""), the tech lead's
+ * (`assistant`) or SAM's (`system`).
+ */
+export function authorOf(row: { role: string; author: string; author_id: string | null; author_kind: string | null }): ChatAuthor {
+  const stored = chatAuthorSchema.safeParse({ id: row.author_id, name: row.author, kind: row.author_kind });
+  if (stored.success) return stored.data;
+  if (row.role === "assistant") return { id: "tech-lead", name: row.author, kind: "tech-lead" };
+  if (row.role === "system") return { id: "sam", name: row.author, kind: "system" };
+  return { id: "", name: row.author, kind: "user" };
 }

@@ -2,7 +2,7 @@
  * The project's policies (rules every task's instructions include) and knowledge (facts the tech
  * lead keeps, searchable through an FTS5 index kept in step with the table).
  */
-import type { KnowledgeEntry, Policy } from "../../tools/tech-lead-tools.ts";
+import type { KnowledgeEntry, Policy } from "../../shared/knowledge.ts";
 import { ftsQuery } from "./fts.ts";
 
 /** The project's policies, oldest first. */

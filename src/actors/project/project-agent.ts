@@ -11,8 +11,9 @@
 import { Agent, getAgentByName, type Connection, type ConnectionContext, type WSMessage } from "agents";
 import { taskLimitsOf, type TaskLimits } from "../../shared/limits.ts";
 import type { ProjectSettings, ProjectSettingsPatch } from "../../shared/project-settings.ts";
-import { TERMINAL_TASK_STATUSES, type ChatMessage, type ChatSession, type MissionView, type SessionKind, type TaskView, type TranscriptEvent } from "../../shared/protocol.ts";
-import { techLeadToolSet, type Policy } from "../../tools/tech-lead-tools.ts";
+import { TERMINAL_TASK_STATUSES, type ChatMessage, type ChatSession, type MissionView, type SessionKind, type TaskView, type TranscriptEvent, SYSTEM_AUTHOR, TECH_LEAD_AUTHOR, type ChatAuthor } from "../../shared/protocol.ts";
+import type { Policy } from "../../shared/knowledge.ts";
+import { techLeadToolSet } from "../../tools/tech-lead-tools.ts";
 import { ChatStore, type MessageExtras, type NewMessage } from "./chat-store.ts";
 import { addPolicy, listPolicies } from "./knowledge.ts";
 import { leadHost } from "./lead-host.ts";
@@ -22,7 +23,7 @@ import { acquireSlots, releaseSlot, wakeMissions } from "./slots.ts";
 import { ProjectSocket, type ConnectionFilter } from "./socket.ts";
 import { taskMention } from "./task-mention.ts";
 import { listMissionViews, listTaskViews, readTaskView, storeMissionView, storeTaskView } from "./views.ts";
-import { leadAnswers, TECH_LEAD_AUTHOR } from "../tech-lead/mention.ts";
+import { leadAnswers } from "../tech-lead/mention.ts";
 import { replyInSession, type LeadReplyContext } from "../tech-lead/reply.ts";
 import { TurnQueue } from "../tech-lead/turn-queue.ts";
 
@@ -81,12 +82,12 @@ export class ProjectAgent extends Agent<Env> {
    * reply. Returns the stored message, or null when the session does not exist.
    */
   async postUserMessage(sessionId: string, user: { id: string; name: string }, text: string): Promise<ChatMessage | null> {
-    const stored = await this.post(sessionId, { role: "user", author: user.name, text });
+    const stored = await this.post(sessionId, { role: "user", author: { id: user.id, name: user.name, kind: "user" }, text });
     if (!stored) return null;
     const mention = taskMention(text);
     if (mention && readTaskView(this.ctx.storage.sql, mention.taskId)?.status === "waiting") {
       const result = await (await getAgentByName(this.env.TaskAgent, mention.taskId)).answer(mention.answer, user.name);
-      if (!result.ok) await this.post(sessionId, { role: "system", author: "SAM", text: `Task ${mention.taskId}: ${result.message}.` });
+      if (!result.ok) await this.post(sessionId, { role: "system", author: SYSTEM_AUTHOR, text: `Task ${mention.taskId}: ${result.message}.` });
     }
     const session = this.chat.session(sessionId);
     if (session && leadAnswers(session.kind, text)) {
@@ -96,15 +97,15 @@ export class ProjectAgent extends Agent<Env> {
   }
 
   /**
-   * Posts a notice (a mission's summary, a task's question) as the tech lead, once per `key`: a
-   * repeat posts nothing and returns null. Goes to `sessionId` when it is this project's, else
+   * Posts a notice (a mission's summary, a task's question) as `author` (default: the tech
+   * lead), once per `key`: a repeat posts nothing and returns null. Goes to `sessionId` when it is this project's, else
    * to the newest session (an "Activity" session is created when the project has none). Returns
    * the stored message.
    */
-  async postNotice(key: string, sessionId: string | null, text: string): Promise<ChatMessage | null> {
+  async postNotice(key: string, sessionId: string | null, text: string, author: ChatAuthor = TECH_LEAD_AUTHOR): Promise<ChatMessage | null> {
     if (this.chat.hasNotice(key)) return null;
     const target = (sessionId && this.chat.session(sessionId) ? sessionId : null) ?? this.chat.newestSessionId() ?? this.chat.createSession("Activity", "chat").id;
-    const stored = await this.post(target, { role: "assistant", author: TECH_LEAD_AUTHOR, text });
+    const stored = await this.post(target, { role: "assistant", author, text });
     if (stored) this.chat.recordNotice(key, stored.id);
     return stored;
   }

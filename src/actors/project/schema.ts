@@ -18,7 +18,8 @@ export function createProjectTables(sql: SqlStorage): void {
       session_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
       author TEXT NOT NULL, text TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (session_id, seq))`);
   ensureColumns(sql, "sessions", { kind: "TEXT NOT NULL DEFAULT 'chat'" });
-  ensureColumns(sql, "messages", { cards_json: "TEXT NOT NULL DEFAULT '[]'", draft_id: "TEXT" });
+  // `author` is the author's name; their id and kind were added later (older rows: see chat-store.ts).
+  ensureColumns(sql, "messages", { cards_json: "TEXT NOT NULL DEFAULT '[]'", draft_id: "TEXT", author_id: "TEXT", author_kind: "TEXT" });
   const hadMessageIndex = sql.exec(`SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'`).toArray().length > 0;
   sql.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(text, message_id UNINDEXED)`);
   if (!hadMessageIndex) sql.exec(`INSERT INTO messages_fts (text, message_id) SELECT text, id FROM messages`);

@@ -83,6 +83,7 @@ export class TaskAttention {
         `question:${row.id}:${toolCallId}`,
         row.session_id,
         `Task ${row.id} asks: ${question}\n(Answer in the task's answer box, or reply with @${row.id} followed by your answer.)`,
+        { id: row.id, name: `task ${row.id}`, kind: "task" },
       );
     } catch (error) {
       // The question is on the task (its view and transcript) even when the chat post fails.

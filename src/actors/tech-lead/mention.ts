@@ -1,11 +1,8 @@
 /**
- * Who the tech lead is in the chat: the author name it posts under, and when a person's message
- * is addressed to it. Pure.
+ * When a person's message is addressed to the tech lead. Pure. (The tech lead's author in the
+ * chat is `TECH_LEAD_AUTHOR` of src/shared/protocol.ts.)
  */
 import type { SessionKind } from "../../shared/protocol.ts";
-
-/** The name the tech lead speaks under in the chat (its replies and the project's notices). */
-export const TECH_LEAD_AUTHOR = "tech lead";
 
 /** Whether `text` addresses the tech lead: `@lead` (any case) at the start or after whitespace, as a whole word. */
 export function mentionsLead(text: string): boolean {

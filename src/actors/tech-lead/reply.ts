@@ -7,10 +7,9 @@
 import type { ModelMessage, ToolSet } from "ai";
 import { newId } from "../../ids.ts";
 import type { TechLeadSettings } from "../../shared/project-settings.ts";
-import type { ServerFrame } from "../../shared/protocol.ts";
+import { SYSTEM_AUTHOR, TECH_LEAD_AUTHOR, type ServerFrame } from "../../shared/protocol.ts";
 import type { MessageExtras, NewMessage } from "../project/chat-store.ts";
 import { appendConversation, readConversation } from "./conversation.ts";
-import { TECH_LEAD_AUTHOR } from "./mention.ts";
 import { runTechLeadTurn } from "./turn.ts";
 
 /** Where the reply happens: the project, as read when the turn starts. */
@@ -37,7 +36,7 @@ export const NO_LEAD_MODEL_TEXT = "The tech lead has no model yet. Set one in th
 /** The tech lead's reply to `user`'s `text` in `sessionId`. Resolves when it is stored (or its failure posted). */
 export async function replyInSession(ctx: LeadReplyContext, sessionId: string, user: { id: string; name: string }, text: string): Promise<void> {
   if (!ctx.techLead) {
-    await ctx.post(sessionId, { role: "system", author: "SAM", text: NO_LEAD_MODEL_TEXT });
+    await ctx.post(sessionId, { role: "system", author: SYSTEM_AUTHOR, text: NO_LEAD_MODEL_TEXT });
     return;
   }
   const draftId = `draft_${newId("message")}`;
@@ -60,6 +59,6 @@ export async function replyInSession(ctx: LeadReplyContext, sessionId: string, u
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`project ${ctx.label}: tech lead turn failed: ${message}`);
-    await ctx.post(sessionId, { role: "system", author: "SAM", text: `The tech lead could not answer: ${message}` }, { draftId });
+    await ctx.post(sessionId, { role: "system", author: SYSTEM_AUTHOR, text: `The tech lead could not answer: ${message}` }, { draftId });
   }
 }

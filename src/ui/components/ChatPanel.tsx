@@ -5,7 +5,7 @@
  * with `chat.send` (over HTTP when the socket is not open).
  */
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { ChatMessage } from "../../shared/protocol.ts";
+import { TECH_LEAD_AUTHOR, type ChatMessage } from "../../shared/protocol.ts";
 import { errorMessage, listMessages, postMessage } from "../lib/api.ts";
 import { applyCard, applyDelta, dropFinished, type Draft } from "../lib/drafts.ts";
 import { mergeMessages } from "../lib/merge.ts";
@@ -15,8 +15,6 @@ import { MessageList } from "./MessageList.tsx";
 import { FormError } from "./FormError.tsx";
 
 const PAGE_SIZE = 50;
-/** Who a draft that starts with a card (before any text) is shown from; the server names its lead so. */
-const LEAD_AUTHOR = "tech lead";
 
 type Props = { projectId: string; sessionId: string; title: string | null };
 
@@ -66,7 +64,7 @@ export function ChatPanel({ projectId, sessionId, title }: Props) {
       } else if (frame.type === "chat.delta" && frame.sessionId === sessionId) {
         if (!finishedDrafts.current.has(frame.draftId)) setDrafts((current) => applyDelta(current, frame));
       } else if (frame.type === "chat.card" && frame.sessionId === sessionId) {
-        if (!finishedDrafts.current.has(frame.draftId)) setDrafts((current) => applyCard(current, frame, LEAD_AUTHOR));
+        if (!finishedDrafts.current.has(frame.draftId)) setDrafts((current) => applyCard(current, frame, TECH_LEAD_AUTHOR));
       } else if (frame.type === "error") {
         setNotice(`${frame.code}: ${frame.message}`);
       }

@@ -79,7 +79,7 @@ export function MessageList({ messages, drafts, loaded, hasEarlier, loadingEarli
           data-draft-id={message.draftId ?? undefined}
         >
           <header className="message-meta">
-            <span className="message-author">{message.author}</span>
+            <span className="message-author">{message.author.name}</span>
             <time dateTime={message.createdAt}>{formatTime(message.createdAt)}</time>
           </header>
           <div className="message-text">{message.text}</div>
@@ -89,7 +89,7 @@ export function MessageList({ messages, drafts, loaded, hasEarlier, loadingEarli
       {drafts.map((draft) => (
         <article key={draft.draftId} className="message message-assistant message-draft" data-testid="chat-draft" data-draft-id={draft.draftId}>
           <header className="message-meta">
-            <span className="message-author">{draft.author}</span>
+            <span className="message-author">{draft.author.name}</span>
             <span className="typing">writing…</span>
           </header>
           <div className="message-text" data-testid="chat-draft-text">

@@ -3,13 +3,13 @@
  * frames add tool cards to it, and the stored `chat.message` carrying the same `draftId`
  * replaces it. Pure helpers over a list of drafts, in arrival order.
  */
-import type { ChatMessage, ToolCard } from "../../shared/protocol.ts";
+import type { ChatAuthor, ChatMessage, ToolCard } from "../../shared/protocol.ts";
 
 /** A reply being written: what has streamed so far. */
-export type Draft = { draftId: string; sessionId: string; author: string; text: string; cards: ToolCard[] };
+export type Draft = { draftId: string; sessionId: string; author: ChatAuthor; text: string; cards: ToolCard[] };
 
 /** Adds `delta` to the draft `draftId` (creating it on its first piece). */
-export function applyDelta(drafts: readonly Draft[], piece: { sessionId: string; draftId: string; author: string; delta: string }): Draft[] {
+export function applyDelta(drafts: readonly Draft[], piece: { sessionId: string; draftId: string; author: ChatAuthor; delta: string }): Draft[] {
   const index = drafts.findIndex((d) => d.draftId === piece.draftId);
   if (index < 0) return [...drafts, { draftId: piece.draftId, sessionId: piece.sessionId, author: piece.author, text: piece.delta, cards: [] }];
   const next = drafts.slice();
@@ -18,7 +18,7 @@ export function applyDelta(drafts: readonly Draft[], piece: { sessionId: string;
 }
 
 /** Adds (or, for the same tool call, replaces) a card of the draft `draftId`. */
-export function applyCard(drafts: readonly Draft[], frame: { sessionId: string; draftId: string; card: ToolCard }, author: string): Draft[] {
+export function applyCard(drafts: readonly Draft[], frame: { sessionId: string; draftId: string; card: ToolCard }, author: ChatAuthor): Draft[] {
   const index = drafts.findIndex((d) => d.draftId === frame.draftId);
   if (index < 0) return [...drafts, { draftId: frame.draftId, sessionId: frame.sessionId, author, text: "", cards: [frame.card] }];
   const draft = drafts[index];

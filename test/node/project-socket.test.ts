@@ -119,7 +119,7 @@ describe("ProjectSocket", () => {
     socket.connect(asConnection(member), upgrade({ [USER_ID_HEADER]: "usr_1", [USER_NAME_HEADER]: "ada" }));
     expect(stranger.closed).toEqual({ code: UNAUTHENTICATED_CLOSE_CODE, reason: "unauthenticated" });
     expect(member.closed).toBeNull();
-    expect(member.state).toEqual({ userId: "usr_1", userName: "ada" });
+    expect(member.state).toEqual({ userId: "usr_1", userName: "ada", role: "member" });
   });
 
   it("sends a task's events, in order, only to the connections watching it", async () => {
@@ -130,7 +130,7 @@ describe("ProjectSocket", () => {
     for (const c of [a, b]) socket.connect(asConnection(c), upgrade({ [USER_ID_HEADER]: `usr_${c.id}`, [USER_NAME_HEADER]: c.id }));
     await socket.receive(asConnection(a), JSON.stringify({ type: "task.watch", taskIds: [watched, watched] }));
     await socket.receive(asConnection(b), JSON.stringify({ type: "task.watch", taskIds: [other] }));
-    expect(a.state).toEqual({ userId: "usr_a", userName: "a", watching: [watched] });
+    expect(a.state).toEqual({ userId: "usr_a", userName: "a", role: "member", watching: [watched] });
 
     socket.sendTaskEvents(watched, [event(1), event(2)]);
     expect(a.sent).toEqual([

@@ -4,21 +4,51 @@
  *
  * Its position in the script is the number of assistant messages already in the prompt, so a
  * task that resumes after a crash replays from the right step without any hidden state.
+ *
+ * It reports usage as a provider does for one call: input tokens are the prompt it was given
+ * for this call (instructions and messages, measured as estimate.ts measures a step's input, one
+ * token per CHARS_PER_TOKEN characters), output tokens what it produced in this call. Like a
+ * provider, it refuses a prompt larger than its context window (the catalog's), so a task whose
+ * conversation outgrows it fails instead of booking millions of tokens per step.
  */
 import type {
   LanguageModelV4,
   LanguageModelV4CallOptions,
   LanguageModelV4Content,
   LanguageModelV4GenerateResult,
+  LanguageModelV4Prompt,
   LanguageModelV4StreamPart,
   LanguageModelV4StreamResult,
   LanguageModelV4Usage,
 } from "@ai-sdk/provider";
 import { SCRIPT_FINISHED_TEXT, type ScriptStep } from "../shared/script.ts";
+import { findCatalogModel } from "./catalog.ts";
+import { CHARS_PER_TOKEN } from "./estimate.ts";
 
-/** Rough token count of a string: 1 token per 4 characters, rounded up (no tokenizer offline). */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+/** The scripted model's context window in tokens: the catalog's entry (1,000,000). */
+export const SCRIPTED_CONTEXT_WINDOW = findCatalogModel("scripted")?.contextWindow ?? 1_000_000;
+
+/** Tokens of `chars` characters: one per CHARS_PER_TOKEN, rounded up (no tokenizer offline; as estimate.ts counts). */
+function tokensOf(chars: number): number {
+  return Math.ceil(chars / CHARS_PER_TOKEN);
+}
+
+/**
+ * Input tokens of one call's `prompt`: its instructions (the text of system messages) plus every
+ * other message as JSON, one token per CHARS_PER_TOKEN characters, rounded up: what the call was
+ * given, as `stepInputChars` (estimate.ts) measures a step's input before it is admitted.
+ */
+export function promptTokens(prompt: LanguageModelV4Prompt): number {
+  let chars = 0;
+  for (const message of prompt) chars += message.role === "system" ? message.content.length : JSON.stringify(message).length;
+  return tokensOf(chars);
+}
+
+/** Output tokens of a scripted step: its text, and each tool call's name and input as JSON. */
+function outputTokens(step: ScriptStep): number {
+  let chars = step.text?.length ?? 0;
+  for (const call of step.toolCalls ?? []) chars += call.toolName.length + JSON.stringify(call.input ?? {}).length;
+  return tokensOf(chars);
 }
 
 function usageOf(inputTokens: number, outputTokens: number): LanguageModelV4Usage {
@@ -31,10 +61,15 @@ function usageOf(inputTokens: number, outputTokens: number): LanguageModelV4Usag
 /**
  * Creates a scripted model for `script`. Each call returns the step at index
  * (number of assistant messages in the prompt); past the end it returns {@link SCRIPT_FINISHED_TEXT}.
- * Tool call ids are `call_<step>_<index>`, stable across replays.
+ * Tool call ids are `call_<step>_<index>`, stable across replays. Usage: see the module's comment.
+ * A call throws (as a provider answers 400) when its prompt has more than SCRIPTED_CONTEXT_WINDOW tokens.
  */
 export function createScriptedModel(script: readonly ScriptStep[]): LanguageModelV4 {
   const generate = (options: LanguageModelV4CallOptions): LanguageModelV4GenerateResult => {
+    const inputTokens = promptTokens(options.prompt);
+    if (inputTokens > SCRIPTED_CONTEXT_WINDOW) {
+      throw new Error(`context length exceeded: the prompt has ${inputTokens} tokens; the scripted model's context window is ${SCRIPTED_CONTEXT_WINDOW} tokens`);
+    }
     const position = options.prompt.filter((m) => m.role === "assistant").length;
     const step: ScriptStep = script[position] ?? { text: SCRIPT_FINISHED_TEXT };
     const content: LanguageModelV4Content[] = [];
@@ -48,11 +83,10 @@ export function createScriptedModel(script: readonly ScriptStep[]): LanguageMode
       });
     });
     const hasToolCalls = (step.toolCalls?.length ?? 0) > 0;
-    const outputText = (step.text ?? "") + JSON.stringify(step.toolCalls ?? []);
     return {
       content,
       finishReason: { unified: hasToolCalls ? "tool-calls" : "stop", raw: undefined },
-      usage: usageOf(estimateTokens(JSON.stringify(options.prompt)), estimateTokens(outputText)),
+      usage: usageOf(inputTokens, outputTokens(step)),
       warnings: [],
     };
   };

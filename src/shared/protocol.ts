@@ -322,6 +322,11 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
   /** A tool call of a streaming reply, with its result. */
   z.object({ type: z.literal("chat.card"), sessionId: z.string(), draftId: z.string(), card: toolCardSchema }),
   z.object({ type: z.literal("error"), code: z.string(), message: z.string() }),
+  /**
+   * Who is online in the project: every member with at least one open socket, sent to a new
+   * connection and to everyone whenever that set changes.
+   */
+  z.object({ type: z.literal("presence"), users: z.array(z.object({ id: z.string(), name: z.string() })) }),
 ]);
 /** A ProjectAgent → client frame; see {@link serverFrameSchema}. */
 export type ServerFrame = z.infer<typeof serverFrameSchema>;

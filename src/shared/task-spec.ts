@@ -13,10 +13,51 @@ export const DEFAULT_MAX_STEPS = 30;
 /** Upper bound on `maxSteps`. */
 export const MAX_MAX_STEPS = 1000;
 
-/** Seed files `{files?: {path: content}}`: at most 1,000 files, paths up to 1,024 characters. */
+/** Longest name of one path segment of a seed file, in UTF-8 bytes (Linux's NAME_MAX). */
+export const MAX_SEED_SEGMENT_BYTES = 255;
+
+/**
+ * What is wrong with a workspace seed file's `path`, in words naming it, or null when it is
+ * fine. A seed path is relative to the workspace and plain: not empty, no NUL or other control
+ * character (U+0000–U+001F, U+007F), not absolute (`/etc/x`), no empty segment (`a//b`, `a/`), no
+ * `.` or `..` segment (`.`, `../x`), and no segment longer than MAX_SEED_SEGMENT_BYTES. Refusing
+ * these when a task is created (400) replaces a failure later, when its workspace is made.
+ */
+export function seedPathProblem(path: string): string | null {
+  const shown = JSON.stringify(path);
+  if (path.length === 0) return "a seed file path may not be empty";
+  if (/[\u0000-\u001f\u007f]/.test(path)) return `seed file path ${shown} contains a NUL or control character`;
+  if (path.startsWith("/")) return `seed file path ${shown} is absolute; seed paths are relative to the workspace`;
+  for (const segment of path.split("/")) {
+    if (segment === "") return `seed file path ${shown} has an empty segment`;
+    if (segment === "." || segment === "..") return `seed file path ${shown} has a '${segment}' segment; seed paths name files inside the workspace`;
+    if (new TextEncoder().encode(segment).length > MAX_SEED_SEGMENT_BYTES) return `seed file path ${shown} has a segment longer than ${MAX_SEED_SEGMENT_BYTES} bytes`;
+  }
+  return null;
+}
+
+/** Most problems with seed paths one refusal lists (a seed may name 1,000 files). */
+const MAX_SEED_PROBLEMS_LISTED = 5;
+
+/**
+ * Seed files `{files?: {path: content}}`: at most 1,000 files, paths up to 1,024 characters, each
+ * path as `seedPathProblem` allows, and no path that is also the folder of another (`a` and `a/b`).
+ */
 export const workspaceSeedSchema = z
   .object({ files: z.record(z.string().min(1).max(1024), z.string()).optional() })
-  .refine((w) => Object.keys(w.files ?? {}).length <= 1000, { message: "at most 1000 seed files" });
+  .refine((w) => Object.keys(w.files ?? {}).length <= 1000, { message: "at most 1000 seed files" })
+  .superRefine((w, ctx) => {
+    const paths = Object.keys(w.files ?? {});
+    const folders = new Set(paths.flatMap((path) => path.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
+    let listed = 0;
+    for (const path of paths) {
+      if (listed >= MAX_SEED_PROBLEMS_LISTED) break;
+      const problem = seedPathProblem(path) ?? (folders.has(path) ? `seed file path ${JSON.stringify(path)} is also the folder of another seed file` : null);
+      if (!problem) continue;
+      ctx.addIssue({ code: "custom", message: problem, path: ["files", path] });
+      listed++;
+    }
+  });
 
 /** What a caller gives to start a task (the API adds ids). */
 export const taskRequestSchema = z.object({

@@ -1,7 +1,8 @@
 /**
- * What the project's socket decides about a client's frame before acting on it, and the rules
- * for a connection's stored state (who it is, which tasks it watches). Pure: no `agents` import,
- * no storage; socket.ts applies these decisions to connections.
+ * What the project's socket decides about a client's frame before acting on it (how many frames
+ * a connection may send, what a frame is), and the rules for a connection's stored state (who it
+ * is, which tasks it watches). Pure: no `agents` import, no storage; socket.ts applies these
+ * decisions to connections.
  */
 import { z } from "zod";
 import { clientFrameSchema, TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, type ClientFrame, type FrameErrorCode } from "../../shared/protocol.ts";
@@ -78,4 +79,46 @@ export function watchState(user: ConnectionUser, taskIds: readonly string[]): Co
 export function watchedIn(state: unknown): ReadonlySet<string> {
   const parsed = connectionStateSchema.safeParse(state);
   return new Set(parsed.success ? parsed.data.watching : []);
+}
+
+/**
+ * How many frames one connection may send per window: 300 per 10 s (30 a second sustained). A
+ * person sends far fewer (a chat message every few seconds at most, a `task.watch` per task they
+ * open, a burst of a few when a page reconnects), and a program posting to the chat (an embed,
+ * a bot, the chat benchmark's senders: 220 frames each in one burst) stays under it; a flood —
+ * thousands a second — is cut to this. Every frame a client sends counts, the
+ * Agents SDK's own (`rpc`, `cf_agent_*`) included: each is work for the project's one thread, and
+ * a failed RPC also writes a log line.
+ */
+export const FRAME_RATE_LIMIT = { maxFrames: 300, windowMs: 10_000 } as const;
+
+/** A connection's frames in its current window: when the window began (epoch ms) and how many came in it. */
+export interface FrameWindow {
+  startedAtMs: number;
+  frames: number;
+}
+
+/**
+ * What to do with a frame: `allowed` (act on it) or not (answer `rate_limited` and drop it);
+ * `flood` is true for the first dropped frame of a window only (the one to log).
+ */
+export interface FrameCount {
+  /** The connection's window after this frame (keep it for the next). */
+  window: FrameWindow;
+  allowed: boolean;
+  flood: boolean;
+}
+
+/**
+ * Counts a connection's frame arriving at `nowMs` (epoch ms) against `limit`, in fixed windows:
+ * a window begins with the first frame after the previous one ended (`windowMs` after it began)
+ * and holds `maxFrames` frames; the frames after those, until it ends, are refused. A clock that
+ * went back starts a new window. `window` is the connection's window so far (none before its first frame).
+ */
+export function countFrame(window: FrameWindow | undefined, nowMs: number, limit: { maxFrames: number; windowMs: number } = FRAME_RATE_LIMIT): FrameCount {
+  if (!window || nowMs - window.startedAtMs >= limit.windowMs || nowMs < window.startedAtMs) {
+    return { window: { startedAtMs: nowMs, frames: 1 }, allowed: true, flood: false };
+  }
+  const frames = window.frames + 1;
+  return { window: { startedAtMs: window.startedAtMs, frames }, allowed: frames <= limit.maxFrames, flood: frames === limit.maxFrames + 1 };
 }

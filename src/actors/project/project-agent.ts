@@ -43,6 +43,12 @@ export class ProjectAgent extends Agent<Env> {
       broadcast: (message) => this.broadcast(message),
       chatSend: async (user, sessionId, text) => (await this.postUserMessage(sessionId, user, text)) !== null,
     });
+    // Every frame is counted against the socket's rate limit before anything acts on it, the
+    // Agents SDK's own included (`rpc`, `cf_agent_*`: its wrapper, set up by `super`, handles them before `onMessage`).
+    const sdkOnMessage = this.onMessage.bind(this);
+    this.onMessage = async (connection, raw) => {
+      if (this.socket.admit(connection)) await sdkOnMessage(connection, raw);
+    };
     this.leadTurns = new TurnQueue((work) => ctx.waitUntil(work));
   }
 

@@ -3,10 +3,16 @@
  * which tasks (`task.watch`), and the frames sent out (to every client, to a task's watchers, or
  * an `error` frame to one). The decisions themselves are pure (frames.ts); this module applies
  * them to the Agents SDK's connections.
+ *
+ * Every frame a connection sends is first counted against FRAME_RATE_LIMIT (`admit`): one over
+ * it gets a `rate_limited` error frame and is dropped, the connection stays open, and a flood is
+ * logged once per connection per window. The counts live in memory only (a connection's state is
+ * persisted, and a write per frame would cost more than the frame); they start afresh when the
+ * actor wakes from hibernation, which a flood keeps it from doing.
  */
 import type { Connection, ConnectionContext, WSMessage } from "agents";
 import type { FrameErrorCode, ServerFrame, TranscriptEvent } from "../../shared/protocol.ts";
-import { connectionStateSchema, parseClientFrame, userFromHeaders, watchedIn, watchState } from "./frames.ts";
+import { connectionStateSchema, countFrame, FRAME_RATE_LIMIT, parseClientFrame, userFromHeaders, watchedIn, watchState, type FrameWindow } from "./frames.ts";
 
 /** WebSocket close code for an upgrade that did not come through the Worker's authentication. */
 export const UNAUTHENTICATED_CLOSE_CODE = 4001;
@@ -34,6 +40,10 @@ export interface SocketHost {
 export class ProjectSocket {
   /** Connection id → the tasks it watches, as in its state (see `watchedBy`). */
   private readonly watching = new Map<string, ReadonlySet<string>>();
+  /** Connection id → its frames in the current rate-limit window (see `admit`). */
+  private readonly frameWindows = new Map<string, FrameWindow>();
+  /** The time now, epoch ms, for the rate limit's windows: `Date.now`; a test moves it to end a window without waiting. */
+  clock: () => number = Date.now;
 
   private readonly host: SocketHost;
 
@@ -54,9 +64,30 @@ export class ProjectSocket {
     connection.setState(user);
   }
 
-  /** Forgets what a closed connection watched. */
+  /** Forgets what a closed connection watched, and its frame count. */
   close(connection: Connection): void {
     this.watching.delete(connection.id);
+    this.frameWindows.delete(connection.id);
+  }
+
+  /**
+   * Counts a frame `connection` sent (any frame, before anything acts on it; see `countFrame`
+   * and FRAME_RATE_LIMIT). Returns true when it may be acted on; otherwise answers it with a
+   * `rate_limited` error frame, logs the first one of the window, and returns false (drop it).
+   */
+  admit(connection: Connection): boolean {
+    const nowMs = this.clock();
+    const count = countFrame(this.frameWindows.get(connection.id), nowMs);
+    this.frameWindows.set(connection.id, count.window);
+    if (count.allowed) return true;
+    const { maxFrames, windowMs } = FRAME_RATE_LIMIT;
+    if (count.flood) {
+      const user = connectionStateSchema.safeParse(connection.state);
+      console.warn(`project socket: connection ${connection.id} (user ${user.success ? user.data.userId : "unknown"}) sent more than ${maxFrames} frames in ${windowMs / 1000} s; dropping its frames until the window ends`);
+    }
+    const retryInSeconds = Math.max(1, Math.ceil((count.window.startedAtMs + windowMs - nowMs) / 1000));
+    sendError(connection, "rate_limited", `too many frames: at most ${maxFrames} per ${windowMs / 1000} s per connection; this frame was dropped, send again in ${retryInSeconds} s`);
+    return false;
   }
 
   /**
@@ -100,6 +131,7 @@ export class ProjectSocket {
       if (!matches) continue;
       connection.close(ACCESS_CHANGED_CLOSE_CODE, reason);
       this.watching.delete(connection.id);
+      this.frameWindows.delete(connection.id);
       closed++;
     }
     return closed;

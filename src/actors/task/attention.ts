@@ -95,6 +95,7 @@ export class TaskAttention {
   /**
    * Puts a message (from the tech lead or a person) in the inbox and journals it. Returns the
    * event, or null once the task has ended.
+   * @throws TranscriptLimitError, storing nothing, when the transcript has no room for it.
    */
   message(text: string, from: string): TranscriptEvent | null {
     const { store, journal } = this.host;

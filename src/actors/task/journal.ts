@@ -4,8 +4,13 @@
  *
  * Each model step and each tool result is journaled before the next begins, so after an
  * eviction the loop resumes from the last finished step and never runs a finished tool call
- * again. Kept in memory while the actor lives: the last seq (one SELECT saved per event) and the
- * conversation (one SELECT saved per step); both are dropped when a transaction rolls back.
+ * again. Kept in memory while the actor lives: the last seq and the transcript's size in bytes
+ * (one SELECT saved per event; both read together, once) and the conversation (one SELECT saved
+ * per step); all are dropped when a transaction rolls back.
+ *
+ * The transcript holds at most MAX_TRANSCRIPT_BYTES (transcript-limits.ts): an event that would
+ * pass it is refused with TranscriptLimitError, and a page of events stops at
+ * MAX_TRANSCRIPT_PAGE_BYTES.
  */
 import type { ModelMessage } from "ai";
 import type { GatedStepResult } from "../../models/gate.ts";
@@ -14,6 +19,7 @@ import { transcriptEventSchema, type NewTranscriptEvent, type TranscriptEvent } 
 import type { ToolOutcome } from "../../tools/workspace-tools.ts";
 import { toolResultForModel, storedToolOutput } from "./loop-rules.ts";
 import type { TaskRow, TaskRowStore } from "./row-store.ts";
+import { isCappedEvent, MAX_TRANSCRIPT_BYTES, MAX_TRANSCRIPT_PAGE_BYTES, pageTakes, TranscriptLimitError, utf8Length } from "./transcript-limits.ts";
 
 /**
  * How stale the stored `last_activity_at` may get while the loop runs, ms. The silence check
@@ -23,7 +29,7 @@ import type { TaskRow, TaskRowStore } from "./row-store.ts";
  */
 export const ACTIVITY_WRITE_MS = 1000;
 
-/** Most transcript events one `events` call returns. */
+/** Most transcript events one `events` call returns (fewer when they pass MAX_TRANSCRIPT_PAGE_BYTES). */
 export const MAX_TRANSCRIPT_PAGE = 1000;
 
 /** Creates the journal's tables: `transcript` (events by seq) and `conversation` (model messages by index). */
@@ -37,6 +43,13 @@ export function createJournalTables(sql: SqlStorage): void {
 export class TaskJournal {
   /** The transcript's last seq as stored (null: not read yet). */
   private lastSeq: number | null = null;
+  /** The transcript's size as stored, UTF-8 bytes of its events (null: not read yet). */
+  private storedBytes: number | null = null;
+  /**
+   * Most bytes the transcript may hold (see `isCappedEvent` for what is refused past it).
+   * MAX_TRANSCRIPT_BYTES; a test lowers it on a live actor to reach it quickly.
+   */
+  maxBytes = MAX_TRANSCRIPT_BYTES;
   /** The conversation as journaled, without the prompt (null: not read yet). */
   private conversationCache: ModelMessage[] | null = null;
   /** When the task last made progress, epoch ms; stored at most every ACTIVITY_WRITE_MS. */
@@ -48,6 +61,7 @@ export class TaskJournal {
     this.store = store;
     store.onRollback(() => {
       this.lastSeq = null;
+      this.storedBytes = null;
       this.conversationCache = null;
     });
   }
@@ -56,15 +70,27 @@ export class TaskJournal {
    * Appends an event with the next seq and the time now; returns it. Any event but a check-in
    * is progress: it moves `lastActivityAtMs` and clears a check-in (stored now and then, see
    * ACTIVITY_WRITE_MS).
+   * @throws TranscriptLimitError, storing nothing, when the event is one `isCappedEvent` refuses
+   *   and it would take the transcript past `maxBytes`.
    */
   append(event: NewTranscriptEvent): TranscriptEvent {
     const sql = this.store.sql;
-    this.lastSeq ??= sql.exec<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM transcript`).one().seq ?? 0;
+    if (this.lastSeq === null || this.storedBytes === null) {
+      const stored = sql
+        .exec<{ seq: number | null; bytes: number }>(`SELECT MAX(seq) AS seq, COALESCE(SUM(length(CAST(data AS BLOB))), 0) AS bytes FROM transcript`)
+        .one();
+      this.lastSeq = stored.seq ?? 0;
+      this.storedBytes = stored.bytes;
+    }
     // Built here from typed parts, so it is not re-validated; reads from storage are.
     const full = { ...event, seq: this.lastSeq + 1, at: new Date().toISOString() } as TranscriptEvent;
+    const data = JSON.stringify(full);
+    const bytes = utf8Length(data);
+    if (isCappedEvent(event) && this.storedBytes + bytes > this.maxBytes) throw new TranscriptLimitError(this.maxBytes);
     const toolCallId = "toolCallId" in full ? full.toolCallId : null;
-    sql.exec(`INSERT INTO transcript (seq, type, tool_call_id, data) VALUES (?, ?, ?, ?)`, full.seq, full.type, toolCallId, JSON.stringify(full));
+    sql.exec(`INSERT INTO transcript (seq, type, tool_call_id, data) VALUES (?, ?, ?, ?)`, full.seq, full.type, toolCallId, data);
     this.lastSeq = full.seq;
+    this.storedBytes += bytes;
     if (full.type !== "message" || full.kind !== "check_in") {
       const nowMs = Date.now();
       this.lastActivityAtMs = nowMs;
@@ -74,12 +100,25 @@ export class TaskJournal {
     return full;
   }
 
-  /** Events with seq > `after`, oldest first, at most `limit` (clamped to 1..MAX_TRANSCRIPT_PAGE). */
+  /**
+   * Events with seq > `after`, oldest first: at most `limit` (clamped to 1..MAX_TRANSCRIPT_PAGE),
+   * and fewer when they pass MAX_TRANSCRIPT_PAGE_BYTES (see `pageTakes`; at least one). A client
+   * reads on with `after` = the last seq returned until a page comes back empty.
+   */
   events(after: number, limit: number): TranscriptEvent[] {
-    return this.store.sql
-      .exec<{ data: string }>(`SELECT data FROM transcript WHERE seq > ? ORDER BY seq LIMIT ?`, after, Math.min(Math.max(limit, 1), MAX_TRANSCRIPT_PAGE))
-      .toArray()
-      .map((r) => transcriptEventSchema.parse(JSON.parse(r.data)));
+    const rows = this.store.sql.exec<{ data: string; bytes: number }>(
+      `SELECT data, length(CAST(data AS BLOB)) AS bytes FROM transcript WHERE seq > ? ORDER BY seq LIMIT ?`,
+      after,
+      Math.min(Math.max(limit, 1), MAX_TRANSCRIPT_PAGE),
+    );
+    const page: TranscriptEvent[] = [];
+    let pageBytes = 0;
+    for (const row of rows) {
+      if (!pageTakes(page.length, pageBytes, row.bytes, MAX_TRANSCRIPT_PAGE_BYTES)) break;
+      page.push(transcriptEventSchema.parse(JSON.parse(row.data)));
+      pageBytes += row.bytes;
+    }
+    return page;
   }
 
   /** Appends a message to the model conversation. */
@@ -121,9 +160,20 @@ export class TaskJournal {
    * Journals a finished model step atomically: its messages, the `model_step` event, one
    * `tool_call` event per requested call (journaled before any runs), the step count and usage.
    * `row` is the row as it was before the step. Returns the events, in order.
+   * @throws TranscriptLimitError when the step does not fit in the transcript: nothing of it is
+   *   journaled but its count and usage (the call was made and paid for).
    */
   recordStep(row: TaskRow, step: GatedStepResult): TranscriptEvent[] {
     const usage = { inputTokens: step.inputTokens, outputTokens: step.outputTokens, costUsd: step.costUsd };
+    try {
+      return this.journalStep(row, step, usage);
+    } catch (error) {
+      if (error instanceof TranscriptLimitError) this.store.addStep(row.id, usage);
+      throw error;
+    }
+  }
+
+  private journalStep(row: TaskRow, step: GatedStepResult, usage: { inputTokens: number; outputTokens: number; costUsd: number }): TranscriptEvent[] {
     return this.store.tx(() => {
       for (const message of step.responseMessages) this.appendMessage(message);
       this.store.addStep(row.id, usage);
@@ -146,6 +196,7 @@ export class TaskJournal {
   /**
    * Journals a tool call's result atomically: the `tool` message for the model and the
    * `tool_result` event (output capped, see `storedToolOutput`). Returns the event.
+   * @throws TranscriptLimitError, journaling nothing, when the result does not fit in the transcript.
    */
   recordToolResult(call: RequestedToolCall, step: number, outcome: ToolOutcome, durationMs: number): TranscriptEvent {
     const output = storedToolOutput(outcome.output);

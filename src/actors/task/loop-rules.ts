@@ -9,6 +9,7 @@ import { EXEC_DEFAULT_MAX_OUTPUT_BYTES } from "../../sandbox/workspace.ts";
 import type { TaskFailure } from "../../shared/protocol.ts";
 import { isPlatformTool } from "../../tools/task-platform-tools.ts";
 import type { ToolOutcome } from "../../tools/workspace-tools.ts";
+import { transcriptLimitMessage } from "./transcript-limits.ts";
 
 /** The task model's instructions before the project's policies. */
 export const TASK_INSTRUCTIONS = `You are a coding agent working in an isolated workspace mounted at /workspace.
@@ -67,18 +68,23 @@ export function shouldAdmitAhead(steps: number, maxSteps: number, calls: readonl
  * - `budget`: the gate refused a step (`message` says which budget).
  * - `stopped`: the task left `running` meanwhile (cancelled, or failed by the silence check).
  * - `wait`: a tool call made the task wait (children or a person); a wake restarts the loop.
+ * - `transcript_limit`: the transcript had no room for a step or a tool result (`maxBytes`, bytes).
  */
 export type LoopExit =
   | { kind: "finished"; summary: string }
   | { kind: "step_limit"; maxSteps: number }
   | { kind: "budget"; message: string }
+  | { kind: "transcript_limit"; maxBytes: number }
   | { kind: "stopped" }
   | { kind: "wait" };
 
 /** What an exit does to the task: its end state and outcome, or null when it leaves the task as it is. */
 export type TaskEnding = { status: "succeeded"; summary: string; failure: null } | { status: "failed"; summary: null; failure: TaskFailure };
 
-/** The ending of a loop exit (`finished` succeeds; `step_limit` and `budget` fail with their code); null for `stopped` and `wait`. */
+/**
+ * The ending of a loop exit (`finished` succeeds; `step_limit`, `budget` and `transcript_limit`
+ * fail with their code); null for `stopped` and `wait`.
+ */
 export function endingOf(exit: LoopExit): TaskEnding | null {
   switch (exit.kind) {
     case "finished":
@@ -87,6 +93,8 @@ export function endingOf(exit: LoopExit): TaskEnding | null {
       return { status: "failed", summary: null, failure: { code: "step_limit", message: `step limit reached (maxSteps ${exit.maxSteps})` } };
     case "budget":
       return { status: "failed", summary: null, failure: { code: "budget_exceeded", message: `budget_exceeded: ${exit.message}` } };
+    case "transcript_limit":
+      return { status: "failed", summary: null, failure: { code: "transcript_limit", message: transcriptLimitMessage(exit.maxBytes) } };
     case "stopped":
     case "wait":
       return null;

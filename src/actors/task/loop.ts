@@ -4,7 +4,8 @@
  * storage or actor code itself; it returns how it ended (`LoopExit`) and the caller acts on it.
  *
  * At every boundary (before a step, after it, before each tool call) it re-reads the status: a
- * task cancelled or failed meanwhile stops there. While a step's tool calls run, the next step's
+ * task cancelled or failed meanwhile stops there. A step or tool result the transcript has no
+ * room for (TranscriptLimitError) ends it as `transcript_limit`. While a step's tool calls run, the next step's
  * admission is asked for ahead (one round trip to the gate less per step).
  */
 import type { ModelMessage } from "ai";
@@ -14,6 +15,7 @@ import { SCRIPT_FINISHED_TEXT } from "../../shared/script.ts";
 import type { ToolOutcome } from "../../tools/workspace-tools.ts";
 import { shouldAdmitAhead, type LoopExit } from "./loop-rules.ts";
 import type { TaskRow } from "./row-store.ts";
+import { TranscriptLimitError } from "./transcript-limits.ts";
 
 /** The journal as the loop sees it. */
 export interface LoopJournal {
@@ -25,9 +27,15 @@ export interface LoopJournal {
   deliverInbox(): void;
   /** The conversation for the next step: the prompt, then every journaled message. */
   conversation(prompt: string): ModelMessage[];
-  /** Journals a finished step (and publishes it); `row` is the row before it. */
+  /**
+   * Journals a finished step (and publishes it); `row` is the row before it.
+   * @throws TranscriptLimitError when the transcript has no room for it (the loop then exits).
+   */
   recordStep(row: TaskRow, step: GatedStepResult): void;
-  /** Journals a tool call's result (and publishes it); `step` is the step that asked for it. */
+  /**
+   * Journals a tool call's result (and publishes it); `step` is the step that asked for it.
+   * @throws TranscriptLimitError when the transcript has no room for it (the loop then exits).
+   */
   recordToolResult(call: RequestedToolCall, step: number, outcome: ToolOutcome, durationMs: number): void;
 }
 
@@ -59,7 +67,10 @@ export interface LoopDeps {
   setAbort(controller: AbortController | null): void;
 }
 
-/** Runs the loop of a `running` task until it exits; returns how. Throws what the model throws. */
+/**
+ * Runs the loop of a `running` task until it exits; returns how. Throws what the model throws
+ * (a TranscriptLimitError from the journal is an exit, `transcript_limit`, not thrown).
+ */
 export async function runTaskLoop({ journal, model, tools, setAbort }: LoopDeps): Promise<LoopExit> {
   // The next step's admission, asked for while this step's tools run; released if unused.
   let ahead: StepAdmission | null = null;
@@ -102,6 +113,9 @@ export async function runTaskLoop({ journal, model, tools, setAbort }: LoopDeps)
       }
       pending = [];
     }
+  } catch (error) {
+    if (error instanceof TranscriptLimitError) return { kind: "transcript_limit", maxBytes: error.maxBytes };
+    throw error;
   } finally {
     if (ahead) model.release(ahead);
   }

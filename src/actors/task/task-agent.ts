@@ -25,6 +25,7 @@ import { endingOf, taskInstructions } from "./loop-rules.ts";
 import { TaskOutbox } from "./outbox.ts";
 import { createTaskTable, TaskRowStore, type TransitionFields } from "./row-store.ts";
 import { runTaskTool } from "./tools.ts";
+import { TranscriptLimitError } from "./transcript-limits.ts";
 import { specOf, toView } from "./view.ts";
 
 /** The task actor. Keyed by task id. */
@@ -97,7 +98,10 @@ export class TaskAgent extends Agent<Env> {
     return row ? toView(row) : null;
   }
 
-  /** Transcript events with seq > `after`, oldest first, at most `limit` (clamped to 1..MAX_TRANSCRIPT_PAGE). */
+  /**
+   * Transcript events with seq > `after`, oldest first, at most `limit` (clamped to
+   * 1..MAX_TRANSCRIPT_PAGE) and fewer past MAX_TRANSCRIPT_PAGE_BYTES (see `TaskJournal.events`).
+   */
   async getTranscript(after = 0, limit = 1000): Promise<TranscriptEvent[]> {
     return this.journal.events(after, limit);
   }
@@ -134,10 +138,17 @@ export class TaskAgent extends Agent<Env> {
 
   /**
    * Gives the task's model a message (from the tech lead or a person): journaled now, added to
-   * the conversation before the next model step. Refused once the task has ended.
+   * the conversation before the next model step. Refused once the task has ended, and when its
+   * transcript has no room for it (MAX_TRANSCRIPT_BYTES).
    */
   async sendMessage(text: string, from: string): Promise<{ ok: true } | { ok: false; message: string }> {
-    const event = this.attention.message(text, from);
+    let event: TranscriptEvent | null;
+    try {
+      event = this.attention.message(text, from);
+    } catch (error) {
+      if (error instanceof TranscriptLimitError) return { ok: false, message: error.message };
+      throw error;
+    }
     if (!event) return { ok: false, message: "the task has ended" };
     await this.outbox.publish([event], false, true);
     return { ok: true };

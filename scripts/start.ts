@@ -167,6 +167,11 @@ async function main(): Promise<void> {
     "AI_GATEWAY_ID",
     "SAM_MIN_START_USD",
     "SAM_MIN_START_TOKENS",
+    "SAM_OPEN_SIGNUP",
+    "GITHUB_CLIENT_ID",
+    "GITHUB_CLIENT_SECRET",
+    "GITHUB_OAUTH_BASE_URL",
+    "GITHUB_API_BASE_URL",
   ];
   for (const name of passed) if (process.env[name]) vars[name] = process.env[name];
   const envFile = resolve(stateDir, "worker.env");

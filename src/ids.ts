@@ -16,6 +16,8 @@ export const ID_PREFIXES = {
   token: "tok",
   /** A browser's sign-in session (its cookie). */
   signIn: "sgn",
+  /** An embed token (another app's visitor on one project's socket). */
+  embedToken: "emb",
   credential: "crd",
   /** One accounted model call (its reservation and ledger row). */
   usage: "call",
@@ -43,3 +45,4 @@ export const missionIdSchema = idSchema("mission");
 export const credentialIdSchema = idSchema("credential");
 export const tokenIdSchema = idSchema("token");
 export const signInIdSchema = idSchema("signIn");
+export const embedTokenIdSchema = idSchema("embedToken");

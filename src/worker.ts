@@ -7,9 +7,11 @@ import { routeAgentRequest } from "agents";
 import { projectRole } from "./api/access.ts";
 import { createApiApp } from "./api/app.ts";
 import { authenticate, credentialFromRequest } from "./api/auth.ts";
-import { clientAddress } from "./api/people/throttle.ts";
 import { withSecurityHeaders } from "./api/security-headers.ts";
 import { projectIdSchema } from "./ids.ts";
+import { findEmbedToken } from "./api/people/embed-tokens.ts";
+import { clientAddress, recordFailure, retryAfterSeconds, throttled } from "./api/people/throttle.ts";
+import { EMBED_HEADER, EMBED_TOKEN_PREFIX, type EmbedGrant } from "./shared/embed.ts";
 import { TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER } from "./shared/protocol.ts";
 
 export { MissionAgent } from "./actors/mission/mission-agent.ts";
@@ -25,11 +27,11 @@ function jsonError(status: number, code: string, message: string, headers?: Head
 }
 
 /**
- * Only `/agents/project-agent/<projectId>` WebSocket upgrades are public. The caller must hold a
- * valid token of an active account and be a member of the project; a browser (one that sends
- * `Origin`) must come from SAM's own origin. The actor then learns who it is, their role and
- * their token's id from headers the Worker sets (any client-sent copies are dropped) and never
- * sees the token.
+ * Only `/agents/project-agent/<projectId>` WebSocket upgrades are public. The caller holds either
+ * a token or sign-in of an active account that is a member of the project — and a browser (one
+ * that sends `Origin`) must then come from SAM's own origin — or an embed token of that project,
+ * live, used from one of its origins. The actor learns who it is from headers the Worker sets
+ * (client-sent copies are dropped) and never sees the secret.
  */
 async function handleAgentRequest(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
@@ -37,23 +39,51 @@ async function handleAgentRequest(request: Request, env: Env): Promise<Response>
   if (!match || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return jsonError(404, "not_found", "only project WebSockets are served under /agents");
   }
-  const origin = request.headers.get("origin");
-  if (origin !== null && origin !== url.origin) return jsonError(403, "forbidden", `WebSockets from ${origin} are not allowed`);
-  const auth = await authenticate(env, credentialFromRequest(request, true), clientAddress(request));
-  if (!auth.ok) return jsonError(auth.status, auth.code, auth.message, auth.status === 429 ? { "retry-after": String(auth.retryAfterSeconds) } : undefined);
-  if (auth.user.status !== "active") return jsonError(403, auth.user.status === "pending" ? "account_pending" : "account_suspended", `your account is ${auth.user.status}`);
   const projectId = projectIdSchema.safeParse(decodeURIComponent(match[1]));
-  const role = projectId.success ? await projectRole(env, auth.user.id, projectId.data) : null;
-  if (!role) return jsonError(404, "not_found", "no such project");
-  url.searchParams.delete("token");
+  if (!projectId.success) return jsonError(404, "not_found", "no such project");
+  const credential = credentialFromRequest(request, true);
   const headers = new Headers(request.headers);
+  for (const name of [USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, TOKEN_ID_HEADER, EMBED_HEADER]) headers.delete(name);
+  if (credential?.kind === "token" && credential.secret.startsWith(EMBED_TOKEN_PREFIX)) {
+    const embed = await embedUpgrade(env, request, credential.secret, projectId.data);
+    if (embed instanceof Response) return embed;
+    headers.set(EMBED_HEADER, JSON.stringify(embed));
+  } else {
+    const origin = request.headers.get("origin");
+    if (origin !== null && origin !== url.origin) return jsonError(403, "forbidden", `WebSockets from ${origin} are not allowed`);
+    const auth = await authenticate(env, credential, clientAddress(request));
+    if (!auth.ok) return jsonError(auth.status, auth.code, auth.message, auth.status === 429 ? { "retry-after": String(auth.retryAfterSeconds) } : undefined);
+    if (auth.user.status !== "active") return jsonError(403, auth.user.status === "pending" ? "account_pending" : "account_suspended", `your account is ${auth.user.status}`);
+    const role = await projectRole(env, auth.user.id, projectId.data);
+    if (!role) return jsonError(404, "not_found", "no such project");
+    headers.set(USER_ID_HEADER, auth.user.id);
+    headers.set(USER_NAME_HEADER, auth.user.name);
+    headers.set(USER_ROLE_HEADER, role);
+    headers.set(TOKEN_ID_HEADER, auth.user.tokenId);
+  }
+  url.searchParams.delete("token");
   headers.delete("authorization");
-  headers.set(USER_ID_HEADER, auth.user.id);
-  headers.set(USER_NAME_HEADER, auth.user.name);
-  headers.set(USER_ROLE_HEADER, role);
-  headers.set(TOKEN_ID_HEADER, auth.user.tokenId);
   const forwarded = new Request(url, { method: request.method, headers });
   return (await routeAgentRequest(forwarded, env)) ?? jsonError(404, "not_found", "no such agent");
+}
+
+/**
+ * Checks an embed token's upgrade: the token must exist (a wrong one counts as a failed attempt
+ * of the address), belong to this project, be live, and be used from one of its origins.
+ * Returns what the actor needs to know of it, or the refusal.
+ */
+async function embedUpgrade(env: Env, request: Request, token: string, projectId: string): Promise<EmbedGrant | Response> {
+  const address = clientAddress(request);
+  if (await throttled(env, address)) return jsonError(429, "rate_limited", "too many failed attempts", { "retry-after": String(retryAfterSeconds(Date.now())) });
+  const found = await findEmbedToken(env, token);
+  if (!found || found.projectId !== projectId) {
+    await recordFailure(env, address);
+    return jsonError(401, "unauthorized", "a valid token is required");
+  }
+  if (found.expired) return jsonError(401, "unauthorized", "the embed token has expired");
+  const origin = request.headers.get("origin");
+  if (!origin || !found.origins.includes(origin)) return jsonError(403, "forbidden", `this embed token may not be used from ${origin ?? "a page without an origin"}`);
+  return { id: found.id, name: found.name, capabilities: found.capabilities, sessionId: found.sessionId, expiresAt: found.expiresAt, payerId: found.createdBy };
 }
 
 /** Whether every percent-escape of `pathname` decodes (a malformed one, `%ZZ`, is a 400 up front). */

@@ -14,6 +14,7 @@ import { proxyRoutes } from "./routes/proxy.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { deviceRoutes } from "./routes/device.ts";
+import { embedTokenRoutes } from "./routes/embed-tokens.ts";
 import { memberRoutes } from "./routes/members.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
@@ -33,6 +34,7 @@ export function createApiApp(): Hono<AuthedEnv> {
   app.route("/", memberRoutes);
   app.route("/", deviceRoutes);
   app.route("/", signInRoutes);
+  app.route("/", embedTokenRoutes);
   app.notFound((c) => apiError(c, 404, "not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {
     console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}: ${error.message}`);

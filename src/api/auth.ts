@@ -16,6 +16,7 @@
 import { getAgentByName } from "agents";
 import type { Context, MiddlewareHandler } from "hono";
 import { newId } from "../ids.ts";
+import { EMBED_TOKEN_PREFIX } from "../shared/embed.ts";
 import { apiError } from "./http.ts";
 import { secretDigest, TokenKeyUnavailableError } from "./people/secrets.ts";
 import { clientAddress, failuresStatement, isThrottled, recordFailure, retryAfterSeconds } from "./people/throttle.ts";
@@ -77,6 +78,9 @@ export async function authenticate(env: Env, credential: Credential | null, addr
       return UNAUTHORIZED;
     }
     if (credential.kind === "signIn") return await authenticateSignIn(env, credential.secret, address, nowMs);
+    if (credential.secret.startsWith(EMBED_TOKEN_PREFIX)) {
+      return { ok: false, status: 401, code: "unauthorized", message: "an embed token works only on its project's WebSocket" };
+    }
     const token = credential.secret;
     const { digest, legacy } = await tokenDigests(env, token);
     const [lookup, failures] = await env.DB.batch<TokenRow | { count: number }>([tokenLookupStatement(env, digest, legacy), failuresStatement(env, address, nowMs)]);

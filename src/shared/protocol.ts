@@ -304,6 +304,12 @@ export const clientFrameSchema = z.discriminatedUnion("type", [
     type: z.literal("task.watch"),
     taskIds: z.array(taskIdSchema).max(MAX_WATCHED_TASKS),
   }),
+  /** Answers the question a task waits on (as `POST /api/tasks/:taskId/answer` does). */
+  z.object({
+    type: z.literal("task.answer"),
+    taskId: taskIdSchema,
+    text: z.string().trim().min(1).max(10_000),
+  }),
 ]);
 /** A parsed client → ProjectAgent frame; see {@link clientFrameSchema}. */
 export type ClientFrame = z.infer<typeof clientFrameSchema>;

@@ -64,7 +64,7 @@ class FakeConnection {
 
 function socketAt(connections: FakeConnection[]) {
   let nowMs = 1_000_000;
-  const socket = new ProjectSocket({ connections: () => connections as unknown as Connection[], broadcast: () => {}, chatSend: async () => true });
+  const socket = new ProjectSocket({ connections: () => connections as unknown as Connection[], broadcast: () => {}, chatSend: async () => true, taskAnswer: async () => ({ ok: true }), scheduleExpiry: () => {} });
   socket.clock = () => nowMs;
   for (const c of connections) {
     socket.connect(c as unknown as Connection, { request: new Request("http://sam.test/", { headers: { [USER_ID_HEADER]: `usr_${c.id}`, [USER_NAME_HEADER]: c.id } }) } as ConnectionContext);

@@ -98,10 +98,12 @@ function socketWith(connections: FakeConnection[], sessions: string[] = []) {
   const host: SocketHost = {
     connections: () => connections as unknown as Connection[],
     broadcast: (message) => broadcasts.push(JSON.parse(message)),
-    chatSend: async (user, sessionId, text) => {
-      chatSends.push({ user, sessionId, text });
+    chatSend: async (writer, sessionId, text) => {
+      chatSends.push({ user: writer.author, sessionId, text });
       return sessions.includes(sessionId);
     },
+    taskAnswer: async () => ({ ok: true }),
+    scheduleExpiry: () => {},
   };
   return { socket: new ProjectSocket(host), broadcasts, chatSends };
 }
@@ -119,7 +121,7 @@ describe("ProjectSocket", () => {
     socket.connect(asConnection(member), upgrade({ [USER_ID_HEADER]: "usr_1", [USER_NAME_HEADER]: "ada" }));
     expect(stranger.closed).toEqual({ code: UNAUTHENTICATED_CLOSE_CODE, reason: "unauthenticated" });
     expect(member.closed).toBeNull();
-    expect(member.state).toEqual({ userId: "usr_1", userName: "ada", role: "member" });
+    expect(member.state).toEqual({ userId: "usr_1", userName: "ada", role: "member", watching: [] });
   });
 
   it("sends a task's events, in order, only to the connections watching it", async () => {

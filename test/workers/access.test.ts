@@ -19,6 +19,7 @@ interface Fixture {
   taskId: string;
   missionId: string;
   userId: string;
+  embedTokenId: string;
 }
 
 /** Every route: its method and path as registered, what it needs, and a body to send. */
@@ -78,6 +79,9 @@ const ROUTES: { method: string; path: string; need: Need; body?: unknown }[] = [
   { method: "GET", path: "/api/auth/device", need: "user" },
   { method: "POST", path: "/api/auth/device/approve", need: "user", body: { user_code: "BCDF-GHJK" } },
   { method: "POST", path: "/api/auth/device/deny", need: "user", body: { user_code: "BCDF-GHJK" } },
+  { method: "POST", path: "/api/projects/:projectId/embed-tokens", need: "write", body: { name: "e", capabilities: ["chat:read"], origins: ["https://app.example"], expiresInMinutes: 5 } },
+  { method: "GET", path: "/api/projects/:projectId/embed-tokens", need: "write" },
+  { method: "DELETE", path: "/api/projects/:projectId/embed-tokens/:embedTokenId", need: "write" },
   { method: "GET", path: "/api/auth/config", need: "public" },
   { method: "POST", path: "/api/auth/session", need: "public", body: {} },
   { method: "POST", path: "/api/auth/signout", need: "user" },
@@ -95,6 +99,7 @@ function fill(path: string, f: Fixture): string {
     .replace(":userId", f.userId)
     .replace(":credentialId", newId("credential"))
     .replace(":tokenId", newId("token"))
+    .replace(":embedTokenId", f.embedTokenId)
     .replace("*", "notes.txt");
 }
 
@@ -129,7 +134,8 @@ describe("access, route by route", () => {
     for (const [who, role] of [[viewer, "viewer"], [member, "member"], [target, "member"]] as const) {
       await apiJson(`/api/projects/${owned.projectId}/members`, { method: "POST", json: { userId: who.id, role } }, 201);
     }
-    const fixture: Fixture = { ...owned, taskId: task.id, missionId: mission.id, userId: target.id };
+    const embed = await apiJson<{ id: string }>(`/api/projects/${owned.projectId}/embed-tokens`, { method: "POST", json: { name: "e", capabilities: ["chat:read"], origins: ["https://app.example"], expiresInMinutes: 5 } }, 201);
+    const fixture: Fixture = { ...owned, taskId: task.id, missionId: mission.id, userId: target.id, embedTokenId: embed.id };
     const problems: string[] = [];
     const expectStatus = (route: (typeof ROUTES)[number], who: string, got: number, ok: (s: number) => boolean, want: string) => {
       if (!ok(got)) problems.push(`${route.method} ${route.path} as ${who}: got ${got}, want ${want}`);

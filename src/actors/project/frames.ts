@@ -5,18 +5,21 @@
  * decisions to connections.
  */
 import { z } from "zod";
-import { clientFrameSchema, TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, type ClientFrame, type FrameErrorCode } from "../../shared/protocol.ts";
+import { EMBED_HEADER, embedGrantSchema, type EmbedCapability } from "../../shared/embed.ts";
+import { clientFrameSchema, TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, type ClientFrame, type FrameErrorCode, type ServerFrame } from "../../shared/protocol.ts";
 
 /**
  * Who is on a connection, their role in the project (a connection from before roles existed was
  * its project's owner's: `member` rights) and the token it was opened with; kept in the
- * connection's attachment so it survives hibernation.
+ * connection's attachment so it survives hibernation. A socket of an embed token has `embed`
+ * (what the token allows); its `userId` and `tokenId` are the token's id, `userName` its name.
  */
 export const connectionUserSchema = z.object({
   userId: z.string(),
   userName: z.string(),
   role: z.enum(["owner", "member", "viewer"]).default("member"),
   tokenId: z.string().optional(),
+  embed: embedGrantSchema.optional(),
 });
 /** A connection's stored state: who it is, and the tasks whose events it receives (`task.watch`). */
 export const connectionStateSchema = connectionUserSchema.extend({ watching: z.array(z.string()).default([]) });
@@ -53,10 +56,21 @@ export function parseClientFrame(raw: string | ArrayBuffer | ArrayBufferView): F
 }
 
 /**
- * The user an upgrade request names in the headers only the Worker sets (USER_ID_HEADER,
- * USER_NAME_HEADER; it strips client-sent copies), or null when either is missing.
+ * Who an upgrade request is, from the headers only the Worker sets (it strips client-sent
+ * copies): an embed token's socket (EMBED_HEADER), else a user (USER_ID_HEADER, USER_NAME_HEADER,
+ * USER_ROLE_HEADER, TOKEN_ID_HEADER); null when they are missing or malformed.
  */
 export function userFromHeaders(headers: Headers): ConnectionUser | null {
+  const embedJson = headers.get(EMBED_HEADER);
+  if (embedJson !== null) {
+    let grant;
+    try {
+      grant = embedGrantSchema.safeParse(JSON.parse(embedJson));
+    } catch {
+      return null;
+    }
+    return grant.success ? { userId: grant.data.id, userName: grant.data.name, role: "viewer", tokenId: grant.data.id, embed: grant.data } : null;
+  }
   const user = connectionUserSchema.safeParse({
     userId: headers.get(USER_ID_HEADER),
     userName: headers.get(USER_NAME_HEADER),
@@ -121,4 +135,69 @@ export function countFrame(window: FrameWindow | undefined, nowMs: number, limit
   }
   const frames = window.frames + 1;
   return { window: { startedAtMs: window.startedAtMs, frames }, allowed: frames <= limit.maxFrames, flood: frames === limit.maxFrames + 1 };
+}
+
+/** Whether an embed `grant` allows `capability` (in `sessionId`, when the grant is bound to one session). */
+function embedAllows(user: ConnectionUser, capability: EmbedCapability, sessionId?: string): boolean {
+  const grant = user.embed;
+  if (!grant) return true;
+  if (!grant.capabilities.includes(capability)) return false;
+  return sessionId === undefined || grant.sessionId === null || grant.sessionId === sessionId;
+}
+
+/**
+ * Whether a connection may act on `frame`, or the error frame's code and message when not:
+ * `chat.send` needs a writer (not a viewer; an embed with `chat:write`, in its session);
+ * `task.watch` an embed with `tasks:read`; `task.answer` a writer (an embed with `tasks:write`).
+ * Pure.
+ */
+export function mayAct(user: ConnectionUser, frame: ClientFrame): { ok: true } | { ok: false; code: FrameErrorCode; message: string } {
+  const refuse = (message: string) => ({ ok: false as const, code: "forbidden" as const, message });
+  switch (frame.type) {
+    case "chat.send":
+      if (user.embed) return embedAllows(user, "chat:write", frame.sessionId) ? { ok: true } : refuse("this embed token may not write to this chat");
+      return user.role === "viewer" ? refuse("viewers may only read") : { ok: true };
+    case "task.watch":
+      return embedAllows(user, "tasks:read") ? { ok: true } : refuse("this embed token may not read tasks");
+    case "task.answer":
+      if (user.embed) return embedAllows(user, "tasks:write") ? { ok: true } : refuse("this embed token may not act on tasks");
+      return user.role === "viewer" ? refuse("viewers may only read") : { ok: true };
+  }
+}
+
+/**
+ * Whether a connection may receive `frame`: a person's socket gets everything; an embed's gets
+ * the chat (`chat.message`, `chat.delta`, `chat.card`, `presence`) only with `chat:read` (and of
+ * its session only, when bound to one), and tasks and missions (`task.updated`, `task.event`,
+ * `mission.updated`) only with `tasks:read`; `error` frames always. Pure.
+ */
+export function mayReceive(user: ConnectionUser, frame: ServerFrame): boolean {
+  if (!user.embed) return true;
+  switch (frame.type) {
+    case "chat.message":
+      return embedAllows(user, "chat:read", frame.message.sessionId);
+    case "chat.delta":
+    case "chat.card":
+      return embedAllows(user, "chat:read", frame.sessionId);
+    case "presence":
+      return embedAllows(user, "chat:read");
+    case "task.updated":
+    case "task.event":
+    case "mission.updated":
+      return embedAllows(user, "tasks:read");
+    case "error":
+      return true;
+  }
+}
+
+/** Whether an embed socket's token has expired at `nowMs` (epoch ms); a person's socket never expires. */
+export function embedExpired(user: ConnectionUser, nowMs: number): boolean {
+  return user.embed !== undefined && Date.parse(user.embed.expiresAt) <= nowMs;
+}
+
+/** Who is online: the distinct people (not embeds) among `users`, in first-seen order. Pure. */
+export function presentUsers(users: Iterable<ConnectionUser>): { id: string; name: string }[] {
+  const seen = new Map<string, string>();
+  for (const user of users) if (!user.embed && !seen.has(user.userId)) seen.set(user.userId, user.userName);
+  return [...seen].map(([id, name]) => ({ id, name }));
 }

@@ -41,7 +41,9 @@ export class ProjectAgent extends Agent<Env> {
     this.socket = new ProjectSocket({
       connections: () => this.getConnections(),
       broadcast: (message) => this.broadcast(message),
-      chatSend: async (user, sessionId, text) => (await this.postUserMessage(sessionId, user, text)) !== null,
+      chatSend: async (writer, sessionId, text) => (await this.postUserMessage(sessionId, writer.author, text, writer.payer)) !== null,
+      taskAnswer: (taskId, text, from) => this.answerTask(taskId, text, from),
+      scheduleExpiry: (at) => void this.schedule(at, "closeExpiredEmbeds", undefined, { idempotent: true }),
     });
     // Every frame is counted against the socket's rate limit before anything acts on it, the
     // Agents SDK's own included (`rpc`, `cf_agent_*`: its wrapper, set up by `super`, handles them before `onMessage`).
@@ -85,9 +87,10 @@ export class ProjectAgent extends Agent<Env> {
   /**
    * Stores a person's message and acts on it: `@tsk_...` answers that task's question (when it
    * waits for one), and a message to the tech lead (a tech-lead session, or `@lead`) queues its
-   * reply. Returns the stored message, or null when the session does not exist.
+   * reply, paid by `payer` (the writer themselves; an embed's visitor: who minted the token).
+   * Returns the stored message, or null when the session does not exist.
    */
-  async postUserMessage(sessionId: string, user: { id: string; name: string }, text: string): Promise<ChatMessage | null> {
+  async postUserMessage(sessionId: string, user: { id: string; name: string }, text: string, payer: { id: string; name: string } = user): Promise<ChatMessage | null> {
     const stored = await this.post(sessionId, { role: "user", author: { id: user.id, name: user.name, kind: "user" }, text });
     if (!stored) return null;
     const mention = taskMention(text);
@@ -97,7 +100,7 @@ export class ProjectAgent extends Agent<Env> {
     }
     const session = this.chat.session(sessionId);
     if (session && leadAnswers(session.kind, text)) {
-      this.leadTurns.enqueue(sessionId, () => replyInSession(this.leadContext(sessionId, user), sessionId, user, text));
+      this.leadTurns.enqueue(sessionId, () => replyInSession(this.leadContext(sessionId, payer), sessionId, payer, text));
     }
     return stored;
   }
@@ -203,6 +206,11 @@ export class ProjectAgent extends Agent<Env> {
     await this.socket.receive(connection, raw);
   }
 
+  /** Alarm callback at an embed token's expiry: closes the sockets of expired embed tokens. Idempotent. */
+  async closeExpiredEmbeds(): Promise<void> {
+    this.socket.closeExpired();
+  }
+
   /**
    * Closes the open sockets of a user (removed, role changed, suspended) or of a token
    * (revoked) at once. Returns how many it closed.
@@ -227,6 +235,13 @@ export class ProjectAgent extends Agent<Env> {
     const stored = this.chat.append(sessionId, message, extras);
     if (stored) this.socket.send({ type: "chat.message", message: stored });
     return stored;
+  }
+
+  /** Answers the question task `taskId` of this project waits on, as `from`; the refusal when it is not this project's or not waiting. */
+  private async answerTask(taskId: string, text: string, from: string): Promise<{ ok: true } | { ok: false; message: string }> {
+    if (!readTaskView(this.ctx.storage.sql, taskId)) return { ok: false, message: `no task ${taskId} in this project` };
+    const result = await (await getAgentByName(this.env.TaskAgent, taskId)).answer(text, from);
+    return result.ok ? { ok: true } : { ok: false, message: result.message };
   }
 
   private settings(): ProjectSettings {

@@ -12,7 +12,20 @@
  */
 import type { Connection, ConnectionContext, WSMessage } from "agents";
 import type { FrameErrorCode, ServerFrame, TranscriptEvent } from "../../shared/protocol.ts";
-import { connectionStateSchema, countFrame, FRAME_RATE_LIMIT, parseClientFrame, userFromHeaders, watchedIn, watchState, type FrameWindow } from "./frames.ts";
+import {
+  connectionStateSchema,
+  countFrame,
+  embedExpired,
+  FRAME_RATE_LIMIT,
+  mayAct,
+  mayReceive,
+  parseClientFrame,
+  presentUsers,
+  userFromHeaders,
+  watchState,
+  type ConnectionState,
+  type FrameWindow,
+} from "./frames.ts";
 
 /** WebSocket close code for an upgrade that did not come through the Worker's authentication. */
 export const UNAUTHENTICATED_CLOSE_CODE = 4001;
@@ -26,20 +39,30 @@ export const ACCESS_CHANGED_CLOSE_CODE = 4003;
 /** Which connections to close: all of a user's, or those opened with one token. */
 export type ConnectionFilter = { userId: string } | { tokenId: string };
 
-/** What the socket needs from its actor: its connections, and how to act on a `chat.send`. */
+/** Who writes on a socket: the author shown in the chat, and who pays for the tech lead's turns it starts. */
+export interface SocketWriter {
+  author: { id: string; name: string };
+  payer: { id: string; name: string };
+}
+
+/** What the socket needs from its actor: its connections, and how to act on a client's frames. */
 export interface SocketHost {
   /** The actor's open connections (`Agent.getConnections`). */
   connections(): Iterable<Connection<unknown>>;
   /** Sends `message` to every open connection (`Agent.broadcast`). */
   broadcast(message: string): void;
-  /** Acts on a person's `chat.send`; returns false when the session does not exist in this project. */
-  chatSend(user: { id: string; name: string }, sessionId: string, text: string): Promise<boolean>;
+  /** Acts on a `chat.send`; returns false when the session does not exist in this project. */
+  chatSend(writer: SocketWriter, sessionId: string, text: string): Promise<boolean>;
+  /** Acts on a `task.answer` (`from` names who answers); the refusal's message when the task is not this project's or not waiting for an answer. */
+  taskAnswer(taskId: string, text: string, from: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  /** Asks for `closeExpired` to run at `at` (an embed token's expiry). */
+  scheduleExpiry(at: Date): void;
 }
 
-/** One project's socket. Keeps, per connection, a cache of the tasks it watches (its state is the record). */
+/** One project's socket. Keeps, per connection, a cache of its parsed state (its stored state is the record). */
 export class ProjectSocket {
-  /** Connection id → the tasks it watches, as in its state (see `watchedBy`). */
-  private readonly watching = new Map<string, ReadonlySet<string>>();
+  /** Connection id → its state as stored, parsed once per instance (see `stateOf`). */
+  private readonly states = new Map<string, ConnectionState>();
   /** Connection id → its frames in the current rate-limit window (see `admit`). */
   private readonly frameWindows = new Map<string, FrameWindow>();
   /** The time now, epoch ms, for the rate limit's windows: `Date.now`; a test moves it to end a window without waiting. */
@@ -61,13 +84,30 @@ export class ProjectSocket {
       connection.close(UNAUTHENTICATED_CLOSE_CODE, "unauthenticated");
       return;
     }
-    connection.setState(user);
+    const state: ConnectionState = { ...user, watching: [] };
+    connection.setState(state);
+    this.states.set(connection.id, state);
+    if (user.embed) this.host.scheduleExpiry(new Date(user.embed.expiresAt));
+    this.sendPresence();
   }
 
-  /** Forgets what a closed connection watched, and its frame count. */
+  /** Forgets a closed connection (its state and frame count) and tells the others who is still online. */
   close(connection: Connection): void {
-    this.watching.delete(connection.id);
-    this.frameWindows.delete(connection.id);
+    this.forget(connection.id);
+    this.sendPresence(connection.id);
+  }
+
+  /** Closes the embed sockets whose token has expired by `nowMs` (an alarm runs it at each expiry). Returns how many. */
+  closeExpired(nowMs = this.clock()): number {
+    let closed = 0;
+    for (const connection of this.host.connections()) {
+      const state = this.stateOf(connection);
+      if (!state || !embedExpired(state, nowMs)) continue;
+      connection.close(ACCESS_CHANGED_CLOSE_CODE, "embed token expired");
+      this.forget(connection.id);
+      closed++;
+    }
+    return closed;
   }
 
   /**
@@ -91,28 +131,42 @@ export class ProjectSocket {
   }
 
   /**
-   * Acts on a client's message (see `parseClientFrame`): `task.watch` replaces the connection's
-   * watch set; `chat.send` posts the message as the connection's user (`not_found` when the
-   * session is not this project's). Problems are answered with an `error` frame, never thrown.
+   * Acts on a client's message (see `parseClientFrame`) if the connection may (`mayAct`):
+   * `task.watch` replaces the connection's watch set; `chat.send` posts the message as the
+   * connection's user, or an embed's visitor (`not_found` when the session is not this
+   * project's); `task.answer` answers a waiting task. An expired embed's socket is closed.
+   * Problems are answered with an `error` frame, never thrown.
    */
   async receive(connection: Connection, raw: WSMessage): Promise<void> {
     const decision = parseClientFrame(raw);
     if (decision.kind === "ignore") return;
     if (decision.kind === "error") return sendError(connection, decision.code, decision.message);
-    const user = connectionStateSchema.safeParse(connection.state);
-    if (!user.success) return sendError(connection, "internal", "connection has no user");
+    const user = this.stateOf(connection);
+    if (!user) return sendError(connection, "internal", "connection has no user");
+    if (embedExpired(user, this.clock())) {
+      connection.close(ACCESS_CHANGED_CLOSE_CODE, "embed token expired");
+      return;
+    }
     const frame = decision.frame;
+    const allowed = mayAct(user, frame);
+    if (!allowed.ok) return sendError(connection, allowed.code, allowed.message);
     switch (frame.type) {
       case "task.watch": {
-        const state = watchState(user.data, frame.taskIds);
+        const state = watchState(user, frame.taskIds);
         connection.setState(state);
-        this.watching.set(connection.id, new Set(state.watching));
+        this.states.set(connection.id, state);
         return;
       }
       case "chat.send": {
-        if (user.data.role === "viewer") return sendError(connection, "forbidden", "viewers may only read");
-        const found = await this.host.chatSend({ id: user.data.userId, name: user.data.userName }, frame.sessionId, frame.text);
+        const author = { id: user.userId, name: user.userName };
+        const payer = user.embed ? { id: user.embed.payerId, name: user.userName } : author;
+        const found = await this.host.chatSend({ author, payer }, frame.sessionId, frame.text);
         if (!found) sendError(connection, "not_found", `no session ${frame.sessionId} in this project`);
+        return;
+      }
+      case "task.answer": {
+        const answered = await this.host.taskAnswer(frame.taskId, frame.text, user.userName);
+        if (!answered.ok) sendError(connection, "not_found", answered.message);
         return;
       }
     }
@@ -125,42 +179,70 @@ export class ProjectSocket {
   closeWhere(filter: ConnectionFilter, reason: string): number {
     let closed = 0;
     for (const connection of this.host.connections()) {
-      const user = connectionStateSchema.safeParse(connection.state);
-      if (!user.success) continue;
-      const matches = "userId" in filter ? user.data.userId === filter.userId : user.data.tokenId === filter.tokenId;
+      const user = this.stateOf(connection);
+      if (!user) continue;
+      const matches = "userId" in filter ? user.userId === filter.userId : user.tokenId === filter.tokenId;
       if (!matches) continue;
       connection.close(ACCESS_CHANGED_CLOSE_CODE, reason);
-      this.watching.delete(connection.id);
-      this.frameWindows.delete(connection.id);
+      this.forget(connection.id);
       closed++;
     }
+    if (closed > 0) this.sendPresence();
     return closed;
   }
 
-  /** Sends `frame` to every client of the project. */
+  /**
+   * Sends `frame` to every client of the project that may receive it (`mayReceive`): all of them
+   * at once while no embed is connected (the common case), else connection by connection.
+   */
   send(frame: ServerFrame): void {
-    this.host.broadcast(JSON.stringify(frame));
+    const message = JSON.stringify(frame);
+    const connections = [...this.host.connections()];
+    const states = connections.map((c) => this.stateOf(c));
+    if (!states.some((s) => s?.embed)) {
+      this.host.broadcast(message);
+      return;
+    }
+    connections.forEach((connection, i) => {
+      const state = states[i];
+      if (state && mayReceive(state, frame)) connection.send(message);
+    });
   }
 
-  /** Sends each of `events` as a `task.event` frame, in order, to the connections watching `taskId` only. */
+  /** Sends each of `events` as a `task.event` frame, in order, to the connections watching `taskId` only (and allowed to read tasks). */
   sendTaskEvents(taskId: string, events: readonly TranscriptEvent[]): void {
     if (events.length === 0) return;
-    const watchers = [...this.host.connections()].filter((c) => this.watchedBy(c).has(taskId));
+    const watchers = [...this.host.connections()].filter((c) => this.stateOf(c)?.watching.includes(taskId));
     if (watchers.length === 0) return;
     for (const event of events) {
-      const frame = JSON.stringify({ type: "task.event", taskId, event } satisfies ServerFrame);
-      for (const connection of watchers) connection.send(frame);
+      const frame = { type: "task.event", taskId, event } satisfies ServerFrame;
+      const message = JSON.stringify(frame);
+      for (const connection of watchers) {
+        const state = this.stateOf(connection);
+        if (state && mayReceive(state, frame)) connection.send(message);
+      }
     }
   }
 
-  /** The tasks `connection` watches; read from its stored state once per instance (it survives hibernation there). */
-  private watchedBy(connection: Connection<unknown>): ReadonlySet<string> {
-    let watched = this.watching.get(connection.id);
-    if (!watched) {
-      watched = watchedIn(connection.state);
-      this.watching.set(connection.id, watched);
-    }
-    return watched;
+  /** Tells every client who is online (`presence`), leaving out the connection `closingId` that is closing. */
+  private sendPresence(closingId?: string): void {
+    const users = presentUsers([...this.host.connections()].filter((c) => c.id !== closingId).flatMap((c) => this.stateOf(c) ?? []));
+    this.send({ type: "presence", users });
+  }
+
+  /** A connection's state; parsed from its stored state once per instance (it survives hibernation there). Null when missing or malformed. */
+  private stateOf(connection: Connection<unknown>): ConnectionState | null {
+    const cached = this.states.get(connection.id);
+    if (cached) return cached;
+    const parsed = connectionStateSchema.safeParse(connection.state);
+    if (!parsed.success) return null;
+    this.states.set(connection.id, parsed.data);
+    return parsed.data;
+  }
+
+  private forget(connectionId: string): void {
+    this.states.delete(connectionId);
+    this.frameWindows.delete(connectionId);
   }
 }
 

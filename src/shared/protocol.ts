@@ -150,6 +150,8 @@ export const taskViewSchema = z.object({
   depth: z.number().int().nonnegative().default(0),
   /** The question the task waits on (`ask_human`), while it waits. */
   question: z.string().nullable().default(null),
+  /** Who started it (their user id): its costs land on their usage and budgets. Empty in views stored before it was recorded. */
+  createdBy: z.string().default(""),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -209,6 +211,8 @@ export const missionViewSchema = z.object({
   error: z.string().nullable(),
   /** Totals over the tasks' finished attempts. */
   usage: usageSchema,
+  /** Who started it (their user id): its tasks' costs land on their usage and budgets. Empty in views stored before it was recorded. */
+  createdBy: z.string().default(""),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

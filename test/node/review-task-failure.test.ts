@@ -12,7 +12,7 @@ function view(overrides: Partial<TaskView> = {}): TaskView {
   return {
     id: "tsk_1", projectId: "prj_1", status: "failed", prompt: "do it", model: "scripted", steps: 3, summary: null,
     error: "budget_exceeded: task budget exhausted", failure: null, usage: { inputTokens: 1, outputTokens: 2, costUsd: 0.01 },
-    changedFiles: [], missionId: "msn_1", parentTaskId: null, depth: 0, question: null,
+    changedFiles: [], missionId: "msn_1", parentTaskId: null, depth: 0, question: null, createdBy: "usr_1",
     createdAt: "2025-01-01T00:00:00.000Z", updatedAt: "2025-01-01T00:01:00.000Z", ...overrides,
   };
 }

@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
 import type { ProjectAgent } from "../../src/actors/project/project-agent.ts";
 import { ACCESS_CHANGED_CLOSE_CODE } from "../../src/actors/project/socket.ts";
 import { newId } from "../../src/ids.ts";
-import { addUser, api, apiJson, connect, projectWithSession, TOKEN } from "./helpers.ts";
+import { pollUntil } from "../support/poll.ts";
+import { addUser, api, apiJson, connect, projectWithSession, TOKEN, waitForTask } from "./helpers.ts";
 
 type Me = { user: { id: string; name: string; role: string; status: string } };
 type Token = { id: string; name: string; token: string; createdAt: string; expiresAt: string | null };
@@ -257,5 +258,28 @@ describe("hardening", () => {
     const stub = await getAgentByName(env.ProjectAgent, projectId);
     const state = await runInDurableObject(stub, (instance: ProjectAgent) => instance.state);
     expect(JSON.stringify(state ?? null)).not.toContain("xxxxxxxx");
+  });
+});
+
+describe("who started it", () => {
+  it("tasks and missions record who started them, and the calls land on that person's usage", async () => {
+    const { projectId } = await projectWithSession();
+    const me = await apiJson<Me>("/api/me");
+    const eve = await addUser("eve-starter");
+    await apiJson(`/api/projects/${projectId}/members`, { method: "POST", json: { userId: eve.id, role: "member" } }, 201);
+    const task = await apiJson<{ id: string }>(`/api/projects/${projectId}/tasks`, { method: "POST", token: eve.token, json: { prompt: "p", script: [{ text: "done" }] } }, 201);
+    const mission = await apiJson<{ id: string }>(`/api/projects/${projectId}/missions`, { method: "POST", json: { goal: "g", tasks: [{ key: "a", prompt: "p", script: [{ text: "done" }] }] } }, 201);
+    const ended = await waitForTask(task.id);
+    expect(ended.createdBy).toBe(eve.id);
+    expect((await apiJson<{ createdBy: string }>(`/api/missions/${mission.id}`)).createdBy).toBe(me.user.id);
+    // A step's usage is settled shortly after the step (it may ride along with the next call).
+    const calls = await pollUntil(
+      "the task's call on eve's usage",
+      async () => (await apiJson<{ groups: { key: string; calls: number }[] }>("/api/usage?groupBy=task", { token: eve.token })).groups.find((g) => g.key === task.id)?.calls,
+      (n) => n !== undefined,
+    );
+    expect(calls).toBe(1);
+    const mine = await apiJson<{ groups: { key: string }[] }>("/api/usage?groupBy=task");
+    expect(mine.groups.map((g) => g.key)).not.toContain(task.id);
   });
 });

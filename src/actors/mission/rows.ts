@@ -89,6 +89,7 @@ export function missionView(row: MissionRow, entries: readonly EntryRow[]): Miss
     summary: row.summary,
     error: row.error,
     usage: totalUsage(entries),
+    createdBy: row.user_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -33,6 +33,7 @@ export function toView(row: TaskRow): TaskView {
     parentTaskId: row.parent_task_id,
     depth: row.depth,
     question: row.status === "waiting" ? row.question : null,
+    createdBy: row.user_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -5,6 +5,7 @@
  */
 import type { Connection, ConnectionContext } from "agents";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { FakeConnection } from "./fakes.ts";
 import { countFrame, FRAME_RATE_LIMIT, type FrameWindow } from "../../src/actors/project/frames.ts";
 import { ProjectSocket } from "../../src/actors/project/socket.ts";
 import { USER_ID_HEADER, USER_NAME_HEADER } from "../../src/shared/protocol.ts";
@@ -43,24 +44,6 @@ describe("countFrame", () => {
     expect(allowed).toBe(300);
   });
 });
-
-/** A connection that records what it is sent and keeps its state. */
-class FakeConnection {
-  state: unknown = null;
-  sent: { type: string; code?: string; message?: string }[] = [];
-  readonly id: string;
-  constructor(id: string) {
-    this.id = id;
-  }
-  setState(state: unknown) {
-    this.state = state;
-    return state;
-  }
-  send(message: string) {
-    this.sent.push(JSON.parse(message));
-  }
-  close() {}
-}
 
 function socketAt(connections: FakeConnection[]) {
   let nowMs = 1_000_000;

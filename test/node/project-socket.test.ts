@@ -5,6 +5,7 @@
  */
 import type { Connection, ConnectionContext } from "agents";
 import { describe, expect, it } from "vitest";
+import { FakeConnection } from "./fakes.ts";
 import { newId } from "../../src/ids.ts";
 import { parseClientFrame, userFromHeaders, watchedIn, watchState } from "../../src/actors/project/frames.ts";
 import { ProjectSocket, UNAUTHENTICATED_CLOSE_CODE, type SocketHost } from "../../src/actors/project/socket.ts";
@@ -70,27 +71,6 @@ describe("watch-set rules", () => {
     expect(userFromHeaders(new Headers())).toBeNull();
   });
 });
-
-/** A connection that records what it is sent and keeps its state, like the SDK's (state in the attachment). */
-class FakeConnection {
-  readonly id: string;
-  state: unknown = null;
-  sent: unknown[] = [];
-  closed: { code: number; reason: string } | null = null;
-  constructor(id: string) {
-    this.id = id;
-  }
-  setState(state: unknown) {
-    this.state = state;
-    return state;
-  }
-  send(message: string) {
-    this.sent.push(JSON.parse(message));
-  }
-  close(code: number, reason: string) {
-    this.closed = { code, reason };
-  }
-}
 
 function socketWith(connections: FakeConnection[], sessions: string[] = []) {
   const broadcasts: unknown[] = [];

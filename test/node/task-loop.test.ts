@@ -4,22 +4,13 @@
  * asked for ahead.
  */
 import { describe, expect, it } from "vitest";
+import { taskRow as row } from "./fakes.ts";
 import type { ModelMessage } from "ai";
 import type { GatedStepResult, StepAdmission } from "../../src/models/gate.ts";
 import type { RequestedToolCall } from "../../src/models/step.ts";
 import { runTaskLoop, type LoopDeps } from "../../src/actors/task/loop.ts";
 import type { TaskRow } from "../../src/actors/task/row-store.ts";
 import type { ToolOutcome } from "../../src/tools/workspace-tools.ts";
-
-function row(overrides: Partial<TaskRow> = {}): TaskRow {
-  return {
-    id: "task_1", project_id: "p", user_id: "u", prompt: "do it", model: "scripted", max_steps: 10, status: "running", steps: 0,
-    summary: null, error: null, failure_code: null, input_tokens: 0, output_tokens: 0, cost_usd: 0, budget_usd: null,
-    mission_budget_usd: null, changed_files_json: "[]", mission_id: null, parent_task_id: null, depth: 0, session_id: null,
-    policies_json: "[]", limits_json: "{}", wait_kind: null, question: null, last_activity_at: 0, checked_in_at: null,
-    created_at: "2025-01-01T00:00:00.000Z", updated_at: "2025-01-01T00:00:00.000Z", ...overrides,
-  };
-}
 
 function step(text: string, toolCalls: RequestedToolCall[] = []): GatedStepResult {
   return { text, toolCalls, responseMessages: [{ role: "assistant", content: text }], finishReason: toolCalls.length ? "tool-calls" : "stop",

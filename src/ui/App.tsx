@@ -1,4 +1,10 @@
-/** The app shell: sign-in gate and the route switch. */
+/**
+ * The app shell: the sign-in gate (signed out: the sign-in page on any address; an account
+ * pending approval or suspended: its status page) and the route switch.
+ */
+import { AccountStatusPage } from "./components/AccountStatusPage.tsx";
+import { AdminUsersPage } from "./components/AdminUsersPage.tsx";
+import { DevicePage } from "./components/DevicePage.tsx";
 import { LoginPage } from "./components/LoginPage.tsx";
 import { NotFound } from "./components/NotFound.tsx";
 import { ProjectPage } from "./components/ProjectPage.tsx";
@@ -7,9 +13,12 @@ import { Shell } from "./components/Shell.tsx";
 import { SettingsPage } from "./components/SettingsPage.tsx";
 import { SignedOutPage } from "./components/SignedOutPage.tsx";
 import { TaskPage } from "./components/TaskPage.tsx";
-import { lazy, Suspense } from "react";
-import { useToken } from "./lib/auth.ts";
-import { matchRoute, usePath } from "./lib/router.tsx";
+import { TokensPage } from "./components/TokensPage.tsx";
+import { lazy, Suspense, useEffect } from "react";
+import type { User } from "./lib/api.ts";
+import { takeReturnPath } from "./lib/returnTo.ts";
+import { matchRoute, navigate, usePath, type Route } from "./lib/router.tsx";
+import { loadSession, useSession } from "./lib/session.ts";
 
 /** The usage page and its charting library load only when it is opened. */
 const UsagePage = lazy(() => import("./components/UsagePage.tsx").then((m) => ({ default: m.UsagePage })));
@@ -17,35 +26,63 @@ const UsagePage = lazy(() => import("./components/UsagePage.tsx").then((m) => ({
 /** Renders the page for the current path, or the sign-in page when signed out. */
 export function App() {
   const path = usePath();
-  const token = useToken();
+  const session = useSession();
   const route = matchRoute(path);
+  const activeUser = session.status === "signedIn" && session.user.status === "active" ? session.user : null;
+
+  // Back from GitHub (the server always lands on `/`): go on to the page remembered before signing in.
+  useEffect(() => {
+    if (!activeUser || route.name === "login") return;
+    const back = takeReturnPath();
+    if (back && back !== window.location.pathname + window.location.search) navigate(back, { replace: true });
+  }, [activeUser?.id]);
 
   if (route.name === "login") return <LoginPage />;
-  if (!token) return <SignedOutPage />;
+  switch (session.status) {
+    case "loading":
+      return <p className="muted center">Loading…</p>;
+    case "unreachable":
+      return (
+        <div className="signin">
+          <div className="card signin-card" role="alert">
+            <p className="form-error">SAM could not be reached: {session.message}</p>
+            <button type="button" onClick={() => void loadSession()}>
+              Try again
+            </button>
+          </div>
+        </div>
+      );
+    case "signedOut":
+      return <SignedOutPage problem={session.problem} />;
+  }
+  if (!activeUser) return <AccountStatusPage user={session.user} />;
+  return <Shell user={activeUser}>{page(route, activeUser)}</Shell>;
+}
 
-  let page;
+/** The page of `route` for the signed-in, active `user`. */
+function page(route: Route, user: User) {
   switch (route.name) {
     case "projects":
-      page = <ProjectsPage />;
-      break;
+      return <ProjectsPage />;
     case "project":
-      page = <ProjectPage key={route.projectId} projectId={route.projectId} sessionId={route.sessionId} />;
-      break;
+      return <ProjectPage key={route.projectId} projectId={route.projectId} sessionId={route.sessionId} me={user} />;
     case "task":
-      page = <TaskPage key={route.taskId} taskId={route.taskId} />;
-      break;
+      return <TaskPage key={route.taskId} taskId={route.taskId} me={user} />;
     case "usage":
-      page = (
+      return (
         <Suspense fallback={<p className="muted">Loading…</p>}>
           <UsagePage />
         </Suspense>
       );
-      break;
     case "settings":
-      page = <SettingsPage />;
-      break;
+      return <SettingsPage />;
+    case "tokens":
+      return <TokensPage user={user} />;
+    case "device":
+      return <DevicePage />;
+    case "adminUsers":
+      return <AdminUsersPage user={user} />;
     default:
-      page = <NotFound />;
+      return <NotFound />;
   }
-  return <Shell>{page}</Shell>;
 }

@@ -1,7 +1,8 @@
 /**
  * Headless Chromium for the browser tests (RUNBOOK: the system's chromium through
  * playwright-core, with the flags that keep it off the closed network), and a page signed in
- * to a started stack through its login link.
+ * to a started stack through its login link (the UI swaps the link's token for an HttpOnly
+ * sign-in cookie of that browser context; no token is kept in the page's storage).
  */
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { Stack } from "./stack.ts";
@@ -14,11 +15,14 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A new browser context (its own storage) with a page signed in to `stack` as its local user. */
-export async function signedInPage(browser: Browser, stack: Stack, viewport = { width: 1280, height: 860 }): Promise<Page> {
+/**
+ * A new browser context (its own cookies and storage) with a page signed in to `stack` through
+ * the login link of `token` (default: the stack's local admin), landed on the projects page.
+ */
+export async function signedInPage(browser: Browser, stack: Stack, viewport = { width: 1280, height: 860 }, token = stack.token): Promise<Page> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
-  await page.goto(`${stack.url}/login#token=${stack.token}`);
+  await page.goto(`${stack.url}/login#token=${token}`);
   await page.waitForURL(`${stack.url}/`);
   return page;
 }

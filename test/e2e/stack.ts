@@ -102,16 +102,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
-/** Calls the stack's API with the token; returns parsed JSON and throws on an unexpected status. */
-export async function call<T>(stack: Stack, path: string, init: { method?: string; json?: unknown } = {}, expected = [200, 201]): Promise<T> {
+/**
+ * Calls the stack's API with a bearer token (`init.token`, default the stack's local admin's);
+ * returns parsed JSON (null for an empty body) and throws on a status not in `expected`.
+ */
+export async function call<T>(stack: Stack, path: string, init: { method?: string; json?: unknown; token?: string } = {}, expected = [200, 201]): Promise<T> {
   const response = await fetch(`${stack.url}${path}`, {
     method: init.method ?? (init.json === undefined ? "GET" : "POST"),
-    headers: { authorization: `Bearer ${stack.token}`, ...(init.json === undefined ? {} : { "content-type": "application/json" }) },
+    headers: { authorization: `Bearer ${init.token ?? stack.token}`, ...(init.json === undefined ? {} : { "content-type": "application/json" }) },
     body: init.json === undefined ? undefined : JSON.stringify(init.json),
   });
   const text = await response.text();
   if (!expected.includes(response.status)) throw new Error(`${init.method ?? "GET"} ${path} → ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
+  return (text ? JSON.parse(text) : null) as T;
 }
 
 /** Polls a task until it ends and returns its view; throws after `timeoutMs` (default 60 s) with the status last seen. */

@@ -9,10 +9,12 @@ import { TECH_LEAD_AUTHOR, type ChatMessage } from "../../shared/protocol.ts";
 import { errorMessage, listMessages, postMessage } from "../lib/api.ts";
 import { applyCard, applyDelta, dropFinished, type Draft } from "../lib/drafts.ts";
 import { mergeMessages } from "../lib/merge.ts";
+import { useCanWrite } from "../lib/projectAccess.tsx";
 import { useProjectConnection, useProjectFrames } from "../lib/socketContext.tsx";
 import { Composer } from "./Composer.tsx";
 import { MessageList } from "./MessageList.tsx";
 import { FormError } from "./FormError.tsx";
+import { ReadOnlyNotice } from "./ReadOnlyNotice.tsx";
 
 const PAGE_SIZE = 50;
 
@@ -30,6 +32,7 @@ export function ChatPanel({ projectId, sessionId, title }: Props) {
   const [loadingEarlier, setLoadingEarlier] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [stickToBottom, setStickToBottom] = useState(0);
+  const canWrite = useCanWrite();
 
   /** Stores messages and retires the drafts they replace. */
   const receive = useCallback((incoming: ChatMessage[]) => {
@@ -132,7 +135,7 @@ export function ChatPanel({ projectId, sessionId, title }: Props) {
           </button>
         </p>
       )}
-      <Composer onSend={sendText} />
+      {canWrite ? <Composer onSend={sendText} /> : <ReadOnlyNotice what="write in the chat" />}
     </div>
   );
 }

@@ -1,27 +1,26 @@
-/** `/login#token=<token>`: checks the token from the hash, stores it and goes home. */
+/**
+ * `/login#token=<token>` (local mode's login link): takes the token out of the address bar at
+ * once, swaps it for this browser's sign-in cookie (`POST /api/auth/session`) and goes home (or
+ * back to the page remembered before signing in). Without a token in the hash it is the sign-in
+ * page.
+ */
 import { useEffect, useState } from "react";
-import { setToken, useToken } from "../lib/auth.ts";
+import { tokenFromHash } from "../lib/peopleRules.ts";
+import { takeReturnPath } from "../lib/returnTo.ts";
 import { navigate, paths } from "../lib/router.tsx";
+import { signInWithToken, useSession } from "../lib/session.ts";
 import { SignedOutPage } from "./SignedOutPage.tsx";
-import { verifyToken } from "./TokenForm.tsx";
 
-function tokenFromHash(): string | null {
-  const hash = window.location.hash.replace(/^#/, "");
-  if (!hash) return null;
-  const token = new URLSearchParams(hash).get("token");
-  return token && token.trim() ? token.trim() : null;
-}
-
-/** The login page: signs in with the hash token, or shows the sign-in help. */
+/** The login page: signs in with the hash token, or shows the sign-in page. */
 export function LoginPage() {
-  const existing = useToken();
-  const [hashToken, setHashToken] = useState(tokenFromHash);
+  const session = useSession();
+  const [hashToken, setHashToken] = useState(() => tokenFromHash(window.location.hash));
   const [problem, setProblem] = useState<string | null>(null);
 
   // A new login link opened in this same tab only changes the hash: pick it up.
   useEffect(() => {
     const onHashChange = () => {
-      const token = tokenFromHash();
+      const token = tokenFromHash(window.location.hash);
       if (token) {
         setProblem(null);
         setHashToken(token);
@@ -31,27 +30,28 @@ export function LoginPage() {
     return () => window.removeEventListener("hashchange", onHashChange);
   }, []);
 
+  const signedIn = session.status === "signedIn";
   useEffect(() => {
     if (!hashToken) {
-      if (existing) navigate(paths.projects(), { replace: true });
+      if (signedIn) navigate(takeReturnPath() ?? paths.projects(), { replace: true });
       return;
     }
     let live = true;
     // Take the token out of the address bar (and history) right away.
     window.history.replaceState(null, "", "/login");
-    verifyToken(hashToken).then((error) => {
+    signInWithToken(hashToken).then((error) => {
       if (!live) return;
       if (error) {
         setProblem(`This login link did not work: ${error}`);
+        setHashToken(null);
         return;
       }
-      setToken(hashToken);
-      navigate(paths.projects(), { replace: true });
+      navigate(takeReturnPath() ?? paths.projects(), { replace: true });
     });
     return () => {
       live = false;
     };
-    // Runs once per page load; `existing` only matters without a hash token.
+    // Runs once per token; `signedIn` only matters without a hash token.
   }, [hashToken]);
 
   if (hashToken && !problem) {

@@ -1,12 +1,16 @@
 /**
- * The scrollable list of chat messages, then the replies still streaming (drafts). Keeps the
- * view pinned to the bottom when new messages arrive or a draft grows (if the reader was at
- * the bottom), and keeps the reader's place when earlier ones load.
+ * The scrollable list of chat messages, then the replies still streaming (drafts). Each shows
+ * who wrote it: a person's name and picture (from the project's members, by author id), or the
+ * initials of the tech lead, a task or SAM; one's own messages are marked. Keeps the view pinned
+ * to the bottom when new messages arrive or a draft grows (if the reader was at the bottom), and
+ * keeps the reader's place when earlier ones load.
  */
-import { useLayoutEffect, useRef } from "react";
+import { useLayoutEffect, useMemo, useRef } from "react";
 import type { ChatMessage } from "../../shared/protocol.ts";
 import type { Draft } from "../lib/drafts.ts";
 import { formatTime } from "../lib/format.ts";
+import { useOptionalProjectAccess } from "../lib/projectAccess.tsx";
+import { Avatar } from "./Avatar.tsx";
 import { ChatToolCards } from "./ChatToolCard.tsx";
 
 type Props = {
@@ -28,6 +32,9 @@ export function MessageList({ messages, drafts, loaded, hasEarlier, loadingEarli
   const boxRef = useRef<HTMLDivElement>(null);
   const nearBottom = useRef(true);
   const prev = useRef({ firstId: "", lastId: "", scrollHeight: 0, scrollTop: 0 });
+  const access = useOptionalProjectAccess();
+  const myId = access?.me.id ?? null;
+  const pictures = useMemo(() => new Map((access?.members ?? []).map((m) => [m.userId, m.avatarUrl])), [access?.members]);
 
   useLayoutEffect(() => {
     nearBottom.current = true;
@@ -73,13 +80,24 @@ export function MessageList({ messages, drafts, loaded, hasEarlier, loadingEarli
       {messages.map((message) => (
         <article
           key={message.id}
-          className={`message message-${message.role}`}
+          className={`message message-${message.role}${message.author.kind === "user" && message.author.id === myId ? " message-mine" : ""}`}
           data-testid="chat-message"
           data-seq={message.seq}
           data-draft-id={message.draftId ?? undefined}
+          data-author-id={message.author.id}
+          data-author-kind={message.author.kind}
         >
           <header className="message-meta">
-            <span className="message-author">{message.author.name}</span>
+            <Avatar
+              name={message.author.name}
+              url={message.author.kind === "user" ? pictures.get(message.author.id) : undefined}
+              kind={message.author.kind}
+              size="small"
+            />
+            <span className="message-author" data-testid="chat-message-author">
+              {message.author.name}
+            </span>
+            {message.author.kind === "user" && message.author.id === myId && <span className="muted small">(you)</span>}
             <time dateTime={message.createdAt}>{formatTime(message.createdAt)}</time>
           </header>
           <div className="message-text">{message.text}</div>
@@ -89,6 +107,7 @@ export function MessageList({ messages, drafts, loaded, hasEarlier, loadingEarli
       {drafts.map((draft) => (
         <article key={draft.draftId} className="message message-assistant message-draft" data-testid="chat-draft" data-draft-id={draft.draftId}>
           <header className="message-meta">
+            <Avatar name={draft.author.name} kind={draft.author.kind} size="small" />
             <span className="message-author">{draft.author.name}</span>
             <span className="typing">writing…</span>
           </header>

@@ -2,6 +2,7 @@
 import type { MissionView, TaskView } from "../../shared/protocol.ts";
 import { formatTime, formatUsage } from "../lib/format.ts";
 import { liveMissionUsage } from "../lib/missions.ts";
+import { useCanWrite } from "../lib/projectAccess.tsx";
 import { MissionControls } from "./MissionControls.tsx";
 import { MissionPlan } from "./MissionPlan.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
@@ -12,8 +13,9 @@ type Props = {
   onChanged: (mission: MissionView) => void;
 };
 
-/** The selected mission, live; `onChanged` receives the mission returned by a control action. */
+/** The selected mission, live; `onChanged` receives the mission returned by a control action (controls not for viewers). */
 export function MissionDetails({ mission, tasks, onChanged }: Props) {
+  const canWrite = useCanWrite();
   return (
     <div className="mission-details" data-testid="mission-details" data-mission-id={mission.id}>
       <div className="mission-title-row">
@@ -34,7 +36,7 @@ export function MissionDetails({ mission, tasks, onChanged }: Props) {
           {mission.error}
         </p>
       )}
-      <MissionControls mission={mission} onChanged={onChanged} />
+      {canWrite && <MissionControls mission={mission} onChanged={onChanged} />}
       <MissionPlan mission={mission} tasks={tasks} />
     </div>
   );

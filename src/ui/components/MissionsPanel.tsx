@@ -6,6 +6,7 @@ import { useMemo, useState } from "react";
 import type { TaskView } from "../../shared/protocol.ts";
 import { getMission } from "../lib/api.ts";
 import { tasksById } from "../lib/missions.ts";
+import { useCanWrite } from "../lib/projectAccess.tsx";
 import type { ProjectMissions } from "../lib/useProjectMissions.ts";
 import { FormError } from "./FormError.tsx";
 import { MissionDetails } from "./MissionDetails.tsx";
@@ -23,6 +24,7 @@ type Props = {
 /** Missions of `projectId`, live. */
 export function MissionsPanel({ projectId, live, tasks }: Props) {
   const [chosenId, setChosenId] = useState<string | null>(null);
+  const canWrite = useCanWrite();
   const byId = useMemo(() => tasksById(tasks), [tasks]);
   const missions = live.items ?? [];
   const selected = missions.find((m) => m.id === chosenId) ?? missions[0] ?? null;
@@ -48,10 +50,12 @@ export function MissionsPanel({ projectId, live, tasks }: Props) {
           <MissionDetails mission={selected} tasks={byId} onChanged={live.upsert} />
         </div>
       )}
-      <details className="card">
-        <summary data-testid="new-mission-toggle">New mission</summary>
-        <NewMissionForm projectId={projectId} onCreated={created} />
-      </details>
+      {canWrite && (
+        <details className="card">
+          <summary data-testid="new-mission-toggle">New mission</summary>
+          <NewMissionForm projectId={projectId} onCreated={created} />
+        </details>
+      )}
     </div>
   );
 }

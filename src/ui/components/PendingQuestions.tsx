@@ -3,12 +3,14 @@
  * task, the question and an answer box. Renders nothing while no task waits on a person.
  */
 import type { TaskView } from "../../shared/protocol.ts";
+import { useCanWrite } from "../lib/projectAccess.tsx";
 import { Link, paths } from "../lib/router.tsx";
 import { AnswerForm } from "./AnswerForm.tsx";
 
 /** The waiting tasks among `tasks` with their questions; `onAnswered` gets the task after an answer. */
 export function PendingQuestions({ tasks, onAnswered }: { tasks: TaskView[] | undefined; onAnswered: (task: TaskView) => void }) {
   const waiting = (tasks ?? []).filter((t) => t.status === "waiting" && t.question !== null);
+  const canWrite = useCanWrite();
   if (waiting.length === 0) return null;
   return (
     <section className="card pending-questions" data-testid="pending-questions" aria-label="Questions waiting for you">
@@ -28,7 +30,7 @@ export function PendingQuestions({ tasks, onAnswered }: { tasks: TaskView[] | un
               </Link>{" "}
               · {task.prompt.length > 120 ? `${task.prompt.slice(0, 120)}…` : task.prompt}
             </p>
-            <AnswerForm taskId={task.id} onAnswered={onAnswered} />
+            {canWrite && <AnswerForm taskId={task.id} onAnswered={onAnswered} />}
           </li>
         ))}
       </ul>

@@ -1,11 +1,14 @@
 /**
  * `/projects/:id` and `/projects/:id/sessions/:sid`: questions waiting for an answer (on top),
  * sessions (sidebar), the chat of the selected session, and the project's tasks or missions,
- * all live over one project socket; settings open from the header.
+ * all live over one project socket; who is online, the members and the settings are in the
+ * header. A viewer sees it all read-only; someone removed while the page is open is told they no
+ * longer have access.
  */
 import { useState } from "react";
 import type { ChatSession } from "../../shared/protocol.ts";
-import { listProjects, listSessions } from "../lib/api.ts";
+import { listProjects, listSessions, type User } from "../lib/api.ts";
+import { ProjectAccessProvider, useProjectAccess } from "../lib/projectAccess.tsx";
 import { Link, navigate, paths } from "../lib/router.tsx";
 import { ProjectSocketProvider, useProjectFrames } from "../lib/socketContext.tsx";
 import { useLoader } from "../lib/useLoader.ts";
@@ -13,14 +16,28 @@ import { useProjectMissions } from "../lib/useProjectMissions.ts";
 import { useProjectTasks } from "../lib/useProjectTasks.ts";
 import { ChatPanel } from "./ChatPanel.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
+import { LostAccess } from "./LostAccess.tsx";
+import { MembersPanel } from "./MembersPanel.tsx";
 import { MissionsPanel } from "./MissionsPanel.tsx";
 import { PendingQuestions } from "./PendingQuestions.tsx";
+import { PresenceList } from "./PresenceList.tsx";
 import { ProjectSettings } from "./ProjectSettings.tsx";
 import { SessionList } from "./SessionList.tsx";
 import { TasksPanel } from "./TasksPanel.tsx";
 
-/** The project page, with its live socket. */
-export function ProjectPage({ projectId, sessionId }: { projectId: string; sessionId: string | null }) {
+/** The project page of `me`, with their access to it and its live socket. */
+export function ProjectPage({ projectId, sessionId, me }: { projectId: string; sessionId: string | null; me: User }) {
+  return (
+    <ProjectAccessProvider projectId={projectId} me={me}>
+      <ProjectGate projectId={projectId} sessionId={sessionId} />
+    </ProjectAccessProvider>
+  );
+}
+
+/** The page while one has access; the "no longer have access" notice (and no socket) once it is lost. */
+function ProjectGate({ projectId, sessionId }: { projectId: string; sessionId: string | null }) {
+  const { lost } = useProjectAccess();
+  if (lost) return <LostAccess projectId={projectId} />;
   return (
     <ProjectSocketProvider projectId={projectId}>
       <ProjectView projectId={projectId} sessionId={sessionId} />
@@ -33,6 +50,8 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
   const sessions = useLoader(() => listSessions(projectId), [projectId]);
   const [sidebarOpen, setSidebarOpen] = useState(sessionId === null);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [membersOpen, setMembersOpen] = useState(false);
+  const access = useProjectAccess();
   const [tab, setTab] = useState<"tasks" | "missions">("tasks");
   const tasks = useProjectTasks(projectId);
   const missions = useProjectMissions(projectId);
@@ -75,19 +94,37 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
         <h1 className="page-title" title={projectId}>
           {title}
         </h1>
+        {access.role && (
+          <span className="chip" data-testid="project-role" title="Your role in this project">
+            {access.role}
+          </span>
+        )}
         <span className="topbar-spacer" />
+        <PresenceList />
         <button
           type="button"
           className="secondary"
-          data-testid="settings-toggle"
-          aria-expanded={settingsOpen}
-          onClick={() => setSettingsOpen((open) => !open)}
+          data-testid="members-toggle"
+          aria-expanded={membersOpen}
+          onClick={() => setMembersOpen((open) => !open)}
         >
-          Settings
+          Members{access.members ? ` (${access.members.length})` : ""}
         </button>
+        {access.canWrite && (
+          <button
+            type="button"
+            className="secondary"
+            data-testid="settings-toggle"
+            aria-expanded={settingsOpen}
+            onClick={() => setSettingsOpen((open) => !open)}
+          >
+            Settings
+          </button>
+        )}
         <ConnectionStatus />
       </div>
-      {settingsOpen && <ProjectSettings projectId={projectId} />}
+      {membersOpen && <MembersPanel />}
+      {settingsOpen && access.canWrite && <ProjectSettings projectId={projectId} />}
       <PendingQuestions tasks={tasks.items} onAnswered={tasks.upsert} />
       {project.data === null && !project.loading && (
         <p className="form-error" role="alert">

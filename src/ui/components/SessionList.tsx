@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from "react";
 import type { ChatSession, SessionKind } from "../../shared/protocol.ts";
 import { createSession, errorMessage } from "../lib/api.ts";
+import { useCanWrite } from "../lib/projectAccess.tsx";
 import { Link, paths } from "../lib/router.tsx";
 import { FormError } from "./FormError.tsx";
 
@@ -14,12 +15,13 @@ type Props = {
   onSelect: () => void;
 };
 
-/** Lists sessions (the selected one highlighted, tech-lead ones tagged) with a create form on top. */
+/** Lists sessions (the selected one highlighted, tech-lead ones tagged) with a create form on top (not for viewers). */
 export function SessionList({ projectId, sessions, error, selectedId, onCreated, onSelect }: Props) {
   const [title, setTitle] = useState("");
   const [kind, setKind] = useState<SessionKind>("chat");
   const [busy, setBusy] = useState(false);
   const [createError, setCreateError] = useState<string | null>(null);
+  const canWrite = useCanWrite();
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
@@ -40,28 +42,30 @@ export function SessionList({ projectId, sessions, error, selectedId, onCreated,
   return (
     <div className="sessions">
       <h2>Sessions</h2>
-      <form className="session-create" onSubmit={create}>
-        <input
-          aria-label="New session title (optional)"
-          data-testid="session-title-input"
-          placeholder="Title (optional)"
-          value={title}
-          maxLength={200}
-          onChange={(e) => setTitle(e.target.value)}
-        />
-        <select
-          aria-label="Session kind"
-          data-testid="session-kind-select"
-          value={kind}
-          onChange={(e) => setKind(e.target.value === "tech-lead" ? "tech-lead" : "chat")}
-        >
-          <option value="chat" title="The tech lead answers messages with @lead">Chat</option>
-          <option value="tech-lead" title="The tech lead answers every message">Tech lead</option>
-        </select>
-        <button type="submit" data-testid="session-create-button" disabled={busy}>
-          {busy ? "…" : "New session"}
-        </button>
-      </form>
+      {canWrite && (
+        <form className="session-create" onSubmit={create}>
+          <input
+            aria-label="New session title (optional)"
+            data-testid="session-title-input"
+            placeholder="Title (optional)"
+            value={title}
+            maxLength={200}
+            onChange={(e) => setTitle(e.target.value)}
+          />
+          <select
+            aria-label="Session kind"
+            data-testid="session-kind-select"
+            value={kind}
+            onChange={(e) => setKind(e.target.value === "tech-lead" ? "tech-lead" : "chat")}
+          >
+            <option value="chat" title="The tech lead answers messages with @lead">Chat</option>
+            <option value="tech-lead" title="The tech lead answers every message">Tech lead</option>
+          </select>
+          <button type="submit" data-testid="session-create-button" disabled={busy}>
+            {busy ? "…" : "New session"}
+          </button>
+        </form>
+      )}
       <FormError message={createError} />
       <FormError message={error} prefix="Could not load sessions" />
       {sessions && sessions.length === 0 && <p className="muted small">No sessions yet.</p>}

@@ -1,26 +1,12 @@
-/** The signed-in frame: top bar (home link, navigation, user, sign out) around the page. */
-import { useEffect, useState, type ReactNode } from "react";
-import { getMe, type User } from "../lib/api.ts";
-import { signOut } from "../lib/auth.ts";
+/** The signed-in frame: top bar (home link, navigation, who is signed in, sign out) around the page. */
+import type { ReactNode } from "react";
+import type { User } from "../lib/api.ts";
 import { Link, paths } from "../lib/router.tsx";
+import { signOut } from "../lib/session.ts";
+import { Avatar } from "./Avatar.tsx";
 
-/** Wraps a signed-in page with the top bar. */
-export function Shell({ children }: { children: ReactNode }) {
-  const [user, setUser] = useState<User | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    // Also checks the stored token: a 401 here signs out.
-    getMe()
-      .then((u) => {
-        if (live) setUser(u);
-      })
-      .catch(() => {});
-    return () => {
-      live = false;
-    };
-  }, []);
-
+/** Wraps a signed-in page with the top bar; the People link is there for admins only. */
+export function Shell({ user, children }: { user: User; children: ReactNode }) {
   return (
     <div className="app">
       <header className="topbar">
@@ -37,10 +23,21 @@ export function Shell({ children }: { children: ReactNode }) {
           <Link to={paths.settings()} data-testid="nav-settings">
             Settings
           </Link>
+          <Link to={paths.tokens()} data-testid="nav-tokens">
+            Tokens
+          </Link>
+          {user.role === "admin" && (
+            <Link to={paths.adminUsers()} data-testid="nav-admin-users">
+              People
+            </Link>
+          )}
         </nav>
         <span className="topbar-spacer" />
-        {user && <span className="topbar-user" title={user.id}>{user.name}</span>}
-        <button type="button" className="link-button" onClick={() => signOut()}>
+        <span className="topbar-user" title={user.id} data-testid="topbar-user">
+          <Avatar name={user.name} url={user.avatarUrl} size="small" />
+          {user.name}
+        </span>
+        <button type="button" className="link-button" data-testid="sign-out-button" onClick={() => void signOut()}>
           Sign out
         </button>
       </header>

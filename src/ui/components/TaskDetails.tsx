@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { TERMINAL_TASK_STATUSES, type TaskView, type TranscriptEvent } from "../../shared/protocol.ts";
 import { cancelTask, errorMessage, getTask, getTranscript } from "../lib/api.ts";
+import { useCanWrite } from "../lib/projectAccess.tsx";
 import { formatTime, formatUsage, isCancellable } from "../lib/format.ts";
 import { lastSeq, mergeEvents, upsertTask } from "../lib/merge.ts";
 import { Link, paths } from "../lib/router.tsx";
@@ -28,6 +29,7 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
   const [transcriptLoaded, setTranscriptLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
+  const canWrite = useCanWrite();
   const eventsRef = useRef(events);
   eventsRef.current = events;
   /** Catch-ups run one after another, so two never race over the same `after`. */
@@ -169,7 +171,7 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
           <div className="task-question" data-testid="task-question">
             <h2>Waiting for your answer</h2>
             <p className="pre-wrap">{task.question}</p>
-            <AnswerForm taskId={taskId} onAnswered={applyTask} />
+            {canWrite && <AnswerForm taskId={taskId} onAnswered={applyTask} />}
           </div>
         )}
         {task.summary && (
@@ -188,14 +190,14 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
             </p>
           </div>
         )}
-        {isCancellable(task.status) && (
+        {canWrite && isCancellable(task.status) && (
           <button type="button" className="danger" data-testid="task-cancel-button" onClick={cancel} disabled={cancelling}>
             {cancelling ? "Cancelling…" : "Cancel task"}
           </button>
         )}
         <FormError message={error} />
       </section>
-      {task.status === "running" && <TaskMessageForm taskId={taskId} />}
+      {canWrite && task.status === "running" && <TaskMessageForm taskId={taskId} />}
       {task.changedFiles.length > 0 && <ChangedFiles taskId={taskId} files={task.changedFiles} />}
       <section className="card">
         <h2>Transcript</h2>

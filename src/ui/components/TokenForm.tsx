@@ -1,21 +1,9 @@
-/** The paste-a-token box: checks the token with `GET /api/me`, then signs in. */
+/** The paste-a-token box: swaps a personal access token for this browser's sign-in (the token itself is not kept). */
 import { useState, type FormEvent } from "react";
-import { ApiError, errorMessage, getMe } from "../lib/api.ts";
-import { setToken } from "../lib/auth.ts";
+import { signInWithToken } from "../lib/session.ts";
 import { FormError } from "./FormError.tsx";
 
-/** Checks a token with the API; resolves to an error text, or null when it is good. */
-export async function verifyToken(token: string): Promise<string | null> {
-  try {
-    await getMe(token);
-    return null;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return "That token is not valid (or has been revoked).";
-    return errorMessage(error);
-  }
-}
-
-/** A form to paste a token; on success stores it and calls `onSignedIn`. */
+/** A form to paste a token; on success the session becomes signed in and `onSignedIn` runs. */
 export function TokenForm({ onSignedIn }: { onSignedIn?: () => void }) {
   const [value, setValue] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -24,29 +12,29 @@ export function TokenForm({ onSignedIn }: { onSignedIn?: () => void }) {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const token = value.trim();
-    if (!token) return;
+    if (!token || busy) return;
     setBusy(true);
     setError(null);
-    const problem = await verifyToken(token);
+    const problem = await signInWithToken(token);
     setBusy(false);
     if (problem) {
       setError(problem);
       return;
     }
-    setToken(token);
+    setValue("");
     onSignedIn?.();
   };
 
   return (
     <form className="token-form" onSubmit={submit}>
-      <label htmlFor="token-input">API token</label>
+      <label htmlFor="token-input">Personal access token</label>
       <div className="row">
         <input
           id="token-input"
           data-testid="token-input"
           type="password"
           autoComplete="off"
-          placeholder="paste a token"
+          placeholder="sam_pat_…"
           value={value}
           onChange={(e) => setValue(e.target.value)}
         />
@@ -54,7 +42,7 @@ export function TokenForm({ onSignedIn }: { onSignedIn?: () => void }) {
           {busy ? "Checking…" : "Sign in"}
         </button>
       </div>
-      <FormError message={error} />
+      <FormError message={error} testId="token-error" />
     </form>
   );
 }

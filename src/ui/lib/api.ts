@@ -1,7 +1,10 @@
 /**
- * The HTTP API client: same-origin relative URLs, `Authorization: Bearer <token>` on every
- * request, `{"error":{"code","message"}}` turned into ApiError, and a 401 signs out.
- * Responses are checked with zod; a list skips (and logs) rows it cannot read.
+ * The HTTP API client: same-origin relative URLs carrying the browser's HttpOnly sign-in cookie
+ * (never a token: no Authorization header, nothing in storage), `{"error":{"code","message"}}`
+ * turned into ApiError, and auth problems (401; 403 `account_pending` / `account_suspended`)
+ * reported to the handler the session store registers. Changes are same-origin fetches, so the
+ * browser sends the `Origin` the server checks. Responses are checked with zod; a list skips (and
+ * logs) rows it cannot read.
  */
 import { z } from "zod";
 import {
@@ -26,7 +29,6 @@ import { projectLimitsSchema, type ProjectLimits } from "../../shared/limits.ts"
 import type { MissionRequestInput } from "../../shared/mission-plan.ts";
 import { techLeadSettingsSchema, type TechLeadSettings } from "../../shared/project-settings.ts";
 import type { TaskRequestInput } from "../../shared/task-spec.ts";
-import { getToken, signOut } from "./auth.ts";
 
 /** An error answer of the API (or a network / shape failure, with status 0). */
 export class ApiError extends Error {
@@ -48,25 +50,39 @@ export function errorMessage(error: unknown): string {
 
 const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
-type RequestOptions = {
+/** Options of one request. */
+export type RequestOptions = {
   method?: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   body?: unknown;
-  /** Use this token instead of the stored one (checking a token before storing it). */
-  token?: string;
   signal?: AbortSignal;
+  /** Report a 401 or an inactive account to the auth-problem handler (default true; false for sign-in itself and the first `GET /api/me`). */
+  reportAuth?: boolean;
 };
 
-async function send(path: string, options: RequestOptions): Promise<Response> {
-  const explicitToken = options.token !== undefined;
-  const token = options.token ?? getToken();
+/** An authentication problem an API answer revealed: signed out (401) or an account that is not active (403). */
+export type AuthProblem = { kind: "signedOut" } | { kind: "inactive"; code: "account_pending" | "account_suspended" };
+
+let authProblemHandler: (problem: AuthProblem) => void = () => {};
+
+/** Registers what to do when an answer reveals an auth problem (the session store does; one handler, the last set wins). */
+export function setAuthProblemHandler(handler: (problem: AuthProblem) => void): void {
+  authProblemHandler = handler;
+}
+
+/**
+ * Sends one same-origin request (the sign-in cookie rides along) and resolves to the response
+ * when it is 2xx; otherwise throws ApiError with the server's code and message (status 0 for a
+ * network failure), after reporting a 401 or an inactive account unless `reportAuth` is false.
+ */
+export async function send(path: string, options: RequestOptions): Promise<Response> {
   const headers: Record<string, string> = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   let response: Response;
   try {
     response = await fetch(path, {
       method: options.method ?? "GET",
       headers,
+      credentials: "same-origin",
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: options.signal,
     });
@@ -87,11 +103,15 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
   } catch {
     // not JSON; keep the status line
   }
-  if (response.status === 401 && !explicitToken) signOut();
+  if (options.reportAuth !== false) {
+    if (response.status === 401) authProblemHandler({ kind: "signedOut" });
+    else if (response.status === 403 && (code === "account_pending" || code === "account_suspended")) authProblemHandler({ kind: "inactive", code });
+  }
   throw new ApiError(response.status, code, message);
 }
 
-async function requestJson<T>(path: string, schema: z.ZodType<T>, options: RequestOptions = {}): Promise<T> {
+/** `send`, then the body checked with `schema`; throws ApiError `bad_response` when it does not parse. */
+export async function requestJson<T>(path: string, schema: z.ZodType<T>, options: RequestOptions = {}): Promise<T> {
   const response = await send(path, options);
   let body: unknown;
   try {
@@ -107,7 +127,7 @@ async function requestJson<T>(path: string, schema: z.ZodType<T>, options: Reque
 }
 
 /** Parses each row on its own: a bad row is skipped and reported, never fails the list. */
-function parseRows<T>(rows: unknown[], schema: z.ZodType<T>, what: string): T[] {
+export function parseRows<T>(rows: unknown[], schema: z.ZodType<T>, what: string): T[] {
   const out: T[] = [];
   rows.forEach((row, index) => {
     const parsed = schema.safeParse(row);
@@ -121,9 +141,19 @@ const seg = encodeURIComponent;
 
 // ---- shapes the protocol module does not define ----
 
-/** A signed-in user. */
-export type User = { id: string; name: string };
-const meSchema = z.object({ user: z.object({ id: z.string(), name: z.string() }) });
+const userRoleSchema = z.enum(["admin", "member"]);
+const userStatusSchema = z.enum(["active", "pending", "suspended"]);
+/** A person's account: SAM-wide role (`admin` or `member`) and status (`active`, `pending` approval, `suspended`). */
+export const userSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: userRoleSchema,
+  status: userStatusSchema,
+  avatarUrl: z.string().optional(),
+});
+/** A person's account; see {@link userSchema}. */
+export type User = z.infer<typeof userSchema>;
+const meSchema = z.object({ user: userSchema });
 
 /** A project as listed. */
 export type Project = { id: string; name: string; createdAt: string };
@@ -141,9 +171,12 @@ const modelSchema = z.object({
 
 // ---- endpoints ----
 
-/** `GET /api/me`, with the stored token or the given one. */
-export async function getMe(token?: string): Promise<User> {
-  const body = await requestJson("/api/me", meSchema, { token });
+/**
+ * `GET /api/me`: the signed-in person, whatever their status (a pending or suspended account is
+ * answered too). Rejects with ApiError 401 when signed out; `reportAuth` as in RequestOptions.
+ */
+export async function getMe(options: { reportAuth?: boolean; signal?: AbortSignal } = {}): Promise<User> {
+  const body = await requestJson("/api/me", meSchema, options);
   return body.user;
 }
 

@@ -1,7 +1,7 @@
 /**
- * A tiny History-API router: the current path as a hook, `navigate`, `<Link>`, and the route
- * table of the app (`/`, `/login`, `/projects/:id`, `/projects/:id/sessions/:sid`, `/tasks/:id`,
- * `/usage`, `/settings`).
+ * A tiny History-API router: the current path (and query) as hooks, `navigate`, `<Link>`, and the
+ * route table of the app (`/`, `/login`, `/projects/:id`, `/projects/:id/sessions/:sid`,
+ * `/tasks/:id`, `/usage`, `/settings`, `/tokens`, `/device`, `/admin/users`).
  */
 import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
 
@@ -23,6 +23,15 @@ function currentPath(): string {
 /** React hook: the current location pathname. */
 export function usePath(): string {
   return useSyncExternalStore(subscribe, currentPath, currentPath);
+}
+
+function currentSearch(): string {
+  return window.location.search;
+}
+
+/** React hook: the location's query string (`?a=b`, or ""), re-rendering when it changes. */
+export function useSearch(): string {
+  return useSyncExternalStore(subscribe, currentSearch, currentSearch);
 }
 
 /** Goes to `to` (a same-origin path), pushing a history entry unless `replace`. */
@@ -64,6 +73,9 @@ export type Route =
   | { name: "task"; taskId: string }
   | { name: "usage" }
   | { name: "settings" }
+  | { name: "tokens" }
+  | { name: "device" }
+  | { name: "adminUsers" }
   | { name: "notFound" };
 
 function decode(part: string): string {
@@ -81,6 +93,9 @@ export function matchRoute(path: string): Route {
   if (trimmed === "/login") return { name: "login" };
   if (trimmed === "/usage") return { name: "usage" };
   if (trimmed === "/settings") return { name: "settings" };
+  if (trimmed === "/tokens") return { name: "tokens" };
+  if (trimmed === "/device") return { name: "device" };
+  if (trimmed === "/admin/users") return { name: "adminUsers" };
   let m = /^\/projects\/([^/]+)$/.exec(trimmed);
   if (m) return { name: "project", projectId: decode(m[1]), sessionId: null };
   m = /^\/projects\/([^/]+)\/sessions\/([^/]+)$/.exec(trimmed);
@@ -99,4 +114,8 @@ export const paths = {
   task: (taskId: string): string => `/tasks/${encodeURIComponent(taskId)}`,
   usage: (): string => "/usage",
   settings: (): string => "/settings",
+  tokens: (): string => "/tokens",
+  /** The device approval page (RFC 8628's verification_uri), with the code when known. */
+  device: (userCode?: string): string => (userCode ? `/device?user_code=${encodeURIComponent(userCode)}` : "/device"),
+  adminUsers: (): string => "/admin/users",
 };

@@ -6,11 +6,11 @@
 import { routeAgentRequest } from "agents";
 import { projectRole } from "./api/access.ts";
 import { createApiApp } from "./api/app.ts";
-import { authenticate, credentialFromRequest } from "./api/auth.ts";
+import { authenticate, credentialFromRequest, inactiveCode, rateLimited } from "./api/auth.ts";
 import { withSecurityHeaders } from "./api/security-headers.ts";
 import { projectIdSchema } from "./ids.ts";
 import { findEmbedToken } from "./api/people/embed-tokens.ts";
-import { clientAddress, recordFailure, retryAfterSeconds, throttled } from "./api/people/throttle.ts";
+import { clientAddress, recordFailure, throttled } from "./api/people/throttle.ts";
 import { EMBED_HEADER, EMBED_TOKEN_PREFIX, type EmbedGrant } from "./shared/embed.ts";
 import { TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER } from "./shared/protocol.ts";
 
@@ -53,7 +53,7 @@ async function handleAgentRequest(request: Request, env: Env): Promise<Response>
     if (origin !== null && origin !== url.origin) return jsonError(403, "forbidden", `WebSockets from ${origin} are not allowed`);
     const auth = await authenticate(env, credential, clientAddress(request));
     if (!auth.ok) return jsonError(auth.status, auth.code, auth.message, auth.status === 429 ? { "retry-after": String(auth.retryAfterSeconds) } : undefined);
-    if (auth.user.status !== "active") return jsonError(403, auth.user.status === "pending" ? "account_pending" : "account_suspended", `your account is ${auth.user.status}`);
+    if (auth.user.status !== "active") return jsonError(403, inactiveCode(auth.user.status), `your account is ${auth.user.status}`);
     const role = await projectRole(env, auth.user.id, projectId.data);
     if (!role) return jsonError(404, "not_found", "no such project");
     headers.set(USER_ID_HEADER, auth.user.id);
@@ -69,18 +69,26 @@ async function handleAgentRequest(request: Request, env: Env): Promise<Response>
 
 /**
  * Checks an embed token's upgrade: the token must exist (a wrong one counts as a failed attempt
- * of the address), belong to this project, be live, and be used from one of its origins.
- * Returns what the actor needs to know of it, or the refusal.
+ * of the address; 429 once the address had its fill), belong to this project, be live, be used
+ * from one of its origins, and its minter must still be an active member who may write (their
+ * removal or suspension ends their embeds). Returns what the actor needs to know of it, or the refusal.
  */
 async function embedUpgrade(env: Env, request: Request, token: string, projectId: string): Promise<EmbedGrant | Response> {
   const address = clientAddress(request);
-  if (await throttled(env, address)) return jsonError(429, "rate_limited", "too many failed attempts", { "retry-after": String(retryAfterSeconds(Date.now())) });
   const found = await findEmbedToken(env, token);
   if (!found || found.projectId !== projectId) {
+    if (await throttled(env, address)) {
+      const limited = rateLimited(Date.now());
+      return jsonError(429, limited.code, limited.message, { "retry-after": String(limited.retryAfterSeconds) });
+    }
     await recordFailure(env, address);
     return jsonError(401, "unauthorized", "a valid token is required");
   }
   if (found.expired) return jsonError(401, "unauthorized", "the embed token has expired");
+  const minter = await env.DB.prepare(`SELECT u.status AS status, m.role AS role FROM users u JOIN project_members m ON m.user_id = u.id AND m.project_id = ? WHERE u.id = ?`)
+    .bind(projectId, found.createdBy)
+    .first<{ status: string; role: string }>();
+  if (!minter || minter.status !== "active" || minter.role === "viewer") return jsonError(401, "unauthorized", "the embed token's maker may no longer share this project");
   const origin = request.headers.get("origin");
   if (!origin || !found.origins.includes(origin)) return jsonError(403, "forbidden", `this embed token may not be used from ${origin ?? "a page without an origin"}`);
   return { id: found.id, name: found.name, capabilities: found.capabilities, sessionId: found.sessionId, expiresAt: found.expiresAt, payerId: found.createdBy };

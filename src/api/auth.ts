@@ -7,8 +7,11 @@
  * (docs/architecture.md §5). A request signed in by cookie that changes something must come from
  * SAM's own origin (its `Origin` header), so another site cannot make a browser act.
  *
- * Failed attempts are counted per client address; after 20 in a minute the address gets 429
- * `rate_limited` (with `Retry-After`) before its token is even checked (people/throttle.ts).
+ * Failed attempts are counted per client address; after 20 in a minute a further failure from
+ * that address is answered 429 `rate_limited` (with `Retry-After`) instead of 401 until the
+ * minute ends (people/throttle.ts). A valid credential is always let through, so people behind
+ * the same address as a guesser are not locked out (a 256-bit secret cannot be guessed anyway;
+ * the limit bounds the guessing and the work it causes).
  *
  * Local mode bootstraps itself: the first request bearing `SAM_DEV_TOKEN` creates the local user
  * (an active admin) and stores that token's hash.
@@ -65,17 +68,36 @@ export function credentialFromRequest(request: Request, allowQuery: boolean): Cr
 
 const UNAUTHORIZED = { ok: false, status: 401, code: "unauthorized", message: "a valid bearer token is required" } as const;
 
+/** The 429 for a throttled address at `nowMs`. */
+export function rateLimited(nowMs: number): Extract<Authentication, { status: 429 }> {
+  const retryAfter = retryAfterSeconds(nowMs);
+  return { ok: false, status: 429, code: "rate_limited", message: `too many failed attempts; try again in ${retryAfter} s`, retryAfterSeconds: retryAfter };
+}
+
+/** Records a failed attempt of `address` and answers it: `failure`, or 429 when the address already had its fill this minute. */
+async function failed(env: Env, address: string, nowMs: number, failuresSoFar: number | undefined, failure: Extract<Authentication, { status: 401 }>): Promise<Authentication> {
+  if (isThrottled(failuresSoFar)) return rateLimited(nowMs);
+  await recordFailure(env, address, nowMs);
+  return failure;
+}
+
+/** The 403 code for an account that is not active. */
+export function inactiveCode(status: "pending" | "suspended"): "account_pending" | "account_suspended" {
+  return status === "pending" ? "account_pending" : "account_suspended";
+}
+
 /**
- * Checks `credential` for a request from client address `address`: refused while the address is
- * rate-limited, else the credential's user (its role and status included), else a 401 that
- * counts as a failure of the address. One D1 round trip on the common path.
+ * Checks `credential` for a request from client address `address`: the credential's user (its
+ * role and status included), else a 401 that counts as a failure of the address — or a 429 when
+ * the address already failed MAX_FAILURES_PER_MINUTE times this minute. One D1 round trip on the
+ * common path (the lookup and the address's failures in one batch).
  */
 export async function authenticate(env: Env, credential: Credential | null, address: string): Promise<Authentication> {
   const nowMs = Date.now();
   try {
-    if (!credential || credential.secret.length < 16 || credential.secret.length > 512) {
-      if (credential) await recordFailure(env, address, nowMs);
-      return UNAUTHORIZED;
+    if (!credential) return UNAUTHORIZED;
+    if (credential.secret.length < 16 || credential.secret.length > 512) {
+      return failed(env, address, nowMs, (await failuresStatement(env, address, nowMs).first<{ count: number }>())?.count, UNAUTHORIZED);
     }
     if (credential.kind === "signIn") return await authenticateSignIn(env, credential.secret, address, nowMs);
     if (credential.secret.startsWith(EMBED_TOKEN_PREFIX)) {
@@ -85,23 +107,13 @@ export async function authenticate(env: Env, credential: Credential | null, addr
     const { digest, legacy } = await tokenDigests(env, token);
     const [lookup, failures] = await env.DB.batch<TokenRow | { count: number }>([tokenLookupStatement(env, digest, legacy), failuresStatement(env, address, nowMs)]);
     const count = (failures.results[0] as { count: number } | undefined)?.count;
-    if (isThrottled(count)) {
-      const retryAfter = retryAfterSeconds(nowMs);
-      return { ok: false, status: 429, code: "rate_limited", message: `too many failed attempts; try again in ${retryAfter} s`, retryAfterSeconds: retryAfter };
-    }
     let row = lookup.results[0] as TokenRow | undefined;
     if (!row && env.SAM_MODE === "local" && env.SAM_DEV_TOKEN && digest === (await secretDigest(env, env.SAM_DEV_TOKEN))) {
       row = await bootstrapLocalUser(env, digest);
     }
-    if (!row) {
-      await recordFailure(env, address, nowMs);
-      return UNAUTHORIZED;
-    }
+    if (!row) return failed(env, address, nowMs, count, UNAUTHORIZED);
     const found = await foundToken(env, row, digest, nowMs);
-    if (found.expired) {
-      await recordFailure(env, address, nowMs);
-      return { ok: false, status: 401, code: "unauthorized", message: "the token has expired" };
-    }
+    if (found.expired) return failed(env, address, nowMs, count, { ok: false, status: 401, code: "unauthorized", message: "the token has expired" });
     const { createdAt: _created, ...account } = found.user;
     return { ok: true, user: { ...account, tokenId: found.tokenId, via: "token" } };
   } catch (error) {
@@ -114,14 +126,10 @@ export async function authenticate(env: Env, credential: Credential | null, addr
 async function authenticateSignIn(env: Env, secret: string, address: string, nowMs: number): Promise<Authentication> {
   const digest = await secretDigest(env, secret);
   const [lookup, failures] = await env.DB.batch<SignInRow | { count: number }>([signInLookupStatement(env, digest, nowMs), failuresStatement(env, address, nowMs)]);
-  if (isThrottled((failures.results[0] as { count: number } | undefined)?.count)) {
-    const retryAfter = retryAfterSeconds(nowMs);
-    return { ok: false, status: 429, code: "rate_limited", message: `too many failed attempts; try again in ${retryAfter} s`, retryAfterSeconds: retryAfter };
-  }
   const row = lookup.results[0] as SignInRow | undefined;
   if (!row) {
-    await recordFailure(env, address, nowMs);
-    return { ok: false, status: 401, code: "unauthorized", message: "you are signed out; sign in again" };
+    const count = (failures.results[0] as { count: number } | undefined)?.count;
+    return failed(env, address, nowMs, count, { ok: false, status: 401, code: "unauthorized", message: "you are signed out; sign in again" });
   }
   await touchSignIn(env, row, nowMs);
   const { signInId, expiresAt: _expires, lastSeenAt: _seen, ...user } = row;
@@ -172,7 +180,7 @@ export function userGuard(options: { allowInactive: boolean }): MiddlewareHandle
     if (!result.ok) return authFailure(c as Context, result);
     if (!sameOriginOrSafe(c.req.raw, result.user.via)) return apiError(c as Context, 403, "forbidden", "a change made with a sign-in cookie must come from SAM's own pages");
     if (!options.allowInactive && result.user.status !== "active") {
-      const code = result.user.status === "pending" ? "account_pending" : "account_suspended";
+      const code = inactiveCode(result.user.status);
       return apiError(c as Context, 403, code, result.user.status === "pending" ? "your account waits for an admin's approval" : "your account is suspended");
     }
     c.set("user", result.user);

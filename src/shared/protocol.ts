@@ -333,8 +333,8 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("chat.card"), sessionId: z.string(), draftId: z.string(), card: toolCardSchema }),
   z.object({ type: z.literal("error"), code: z.string(), message: z.string() }),
   /**
-   * Who is online in the project: every member with at least one open socket, sent to a new
-   * connection and to everyone whenever that set changes.
+   * Who is online in the project: every person (not embeds) with at least one open socket, sent
+   * to everyone whenever a connection opens or closes.
    */
   z.object({ type: z.literal("presence"), users: z.array(z.object({ id: z.string(), name: z.string() })) }),
 ]);

@@ -89,3 +89,14 @@ describe("ftsQuery with control characters", () => {
     expect(ftsQuery(text)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 });
+
+describe("addressKey (the rate limit's key of a client address)", () => {
+  it("keeps an IPv4 address and keys IPv6 by its /64", async () => {
+    const { addressKey } = await import("../../src/api/people/throttle.ts");
+    expect(addressKey("203.0.113.9")).toBe("203.0.113.9");
+    expect(addressKey("2001:db8:0:1:aaaa:bbbb:cccc:dddd")).toBe("2001:db8:0:1::/64");
+    expect(addressKey("2001:db8:0:1::7")).toBe("2001:db8:0:1::/64");
+    expect(addressKey("2001:DB8::1")).toBe("2001:db8:0:0::/64");
+    expect(addressKey("::1")).toBe("0:0:0:0::/64");
+  });
+});

@@ -23,7 +23,7 @@ interface Fixture {
 }
 
 /** Every route: its method and path as registered, what it needs, and a body to send. */
-const ROUTES: { method: string; path: string; need: Need; body?: unknown }[] = [
+const ROUTES: { method: string; path: string; need: Need; body?: unknown; headers?: Record<string, string> }[] = [
   { method: "GET", path: "/api/health", need: "public" },
   { method: "GET", path: "/api/me", need: "user" },
   { method: "GET", path: "/api/models", need: "user" },
@@ -83,7 +83,7 @@ const ROUTES: { method: string; path: string; need: Need; body?: unknown }[] = [
   { method: "GET", path: "/api/projects/:projectId/embed-tokens", need: "write" },
   { method: "DELETE", path: "/api/projects/:projectId/embed-tokens/:embedTokenId", need: "write" },
   { method: "GET", path: "/api/auth/config", need: "public" },
-  { method: "POST", path: "/api/auth/session", need: "public", body: {} },
+  { method: "POST", path: "/api/auth/session", need: "public", body: {}, headers: { origin: "http://sam.test" } },
   { method: "POST", path: "/api/auth/signout", need: "user" },
   { method: "GET", path: "/api/auth/github", need: "public" },
   { method: "GET", path: "/api/auth/callback/github", need: "public" },
@@ -109,7 +109,7 @@ function bodyFor(route: (typeof ROUTES)[number], f: Fixture): unknown {
 
 async function status(route: (typeof ROUTES)[number], f: Fixture, token: string | null): Promise<number> {
   const method = route.method;
-  const response = await api(fill(route.path, f), { method, token, json: method === "GET" || method === "DELETE" ? undefined : (bodyFor(route, f) ?? {}) });
+  const response = await api(fill(route.path, f), { method, token, headers: route.headers, json: method === "GET" || method === "DELETE" ? undefined : (bodyFor(route, f) ?? {}) });
   await response.body?.cancel();
   return response.status;
 }

@@ -100,6 +100,34 @@ describe("embed tokens", () => {
     expect(tasks.frames.some((f) => f.type === "chat.message")).toBe(false);
   });
 
+  it("a chat:write visitor cannot answer a task through the chat, nor drive the tech lead's tools", async () => {
+    const { projectId, sessionId } = await projectWithSession();
+    const task = await apiJson<{ id: string }>(`/api/projects/${projectId}/tasks`, {
+      method: "POST",
+      json: { prompt: "ask", script: [{ toolCalls: [{ toolName: "ask_human", input: { question: "which colour?" } }] }, { text: "done" }] },
+    }, 201);
+    await pollUntil("the task to wait", async () => (await apiJson<{ status: string }>(`/api/tasks/${task.id}`)).status, (s) => s === "waiting");
+    const visitor = await embedSocket(projectId, (await mint(projectId, { capabilities: ["chat:read", "chat:write"] })).token);
+    visitor.send({ type: "chat.send", sessionId, text: `@${task.id} red` });
+    await visitor.next((f) => f.type === "chat.message" && f.message.text === `@${task.id} red`);
+    // A person's message after it is handled after it: by then the visitor's mention was ignored.
+    await apiJson(`/api/projects/${projectId}/sessions/${sessionId}/messages`, { method: "POST", json: { text: "after" } }, 201);
+    expect((await apiJson<{ status: string }>(`/api/tasks/${task.id}`)).status).toBe("waiting");
+    visitor.send({ type: "task.answer", taskId: task.id, text: "red" });
+    expect(await visitor.next((f) => f.type === "error")).toMatchObject({ code: "forbidden" });
+  });
+
+  it("ends with its maker's access: removing the maker closes its sockets and refuses it", async () => {
+    const { projectId } = await projectWithSession();
+    const maker = await addUser("embed-maker");
+    await apiJson(`/api/projects/${projectId}/members`, { method: "POST", json: { userId: maker.id, role: "member" } }, 201);
+    const { token } = await mint(projectId, { capabilities: ["chat:read"] }, maker.token);
+    const socket = await embedSocket(projectId, token);
+    expect((await api(`/api/projects/${projectId}/members/${maker.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await socket.closed).code).toBe(ACCESS_CHANGED_CLOSE_CODE);
+    await expect(embedSocket(projectId, token)).rejects.toThrow(/401/);
+  });
+
   it("revoking closes its sockets at once; an expired token's socket is closed and it cannot reconnect", async () => {
     const { projectId } = await projectWithSession();
     const revoked = await mint(projectId, { capabilities: ["chat:read"] });

@@ -144,6 +144,15 @@ describe("personal access tokens", () => {
     expect(await other.next((f) => f.type === "error")).toMatchObject({ code: "not_found" });
   });
 
+  it("the local dev token cannot be revoked (npm start would bring it back); others can", async () => {
+    const listed = await apiJson<{ tokens: { id: string; name: string }[] }>("/api/tokens");
+    const dev = listed.tokens.find((t) => t.name === "local dev token");
+    expect(dev).toBeDefined();
+    const refused = await api(`/api/tokens/${dev?.id}`, { method: "DELETE" });
+    expect(refused.status).toBe(409);
+    expect((await api("/api/me")).status).toBe(200);
+  });
+
   it("refuses a token of another user", async () => {
     const dee = await addUser("dee");
     const list = await apiJson<{ tokens: { id: string }[] }>("/api/tokens", { token: dee.token });
@@ -154,16 +163,25 @@ describe("personal access tokens", () => {
 });
 
 describe("failed bearer attempts", () => {
-  it("are rate-limited per client address: after 20 in a minute, 429 with Retry-After, even for a good token", async () => {
+  it("are rate-limited per client address: after 20 in a minute, further failures get 429 with Retry-After; a good token still works", async () => {
     const address = { "cf-connecting-ip": `198.51.100.${Math.floor(Math.random() * 250)}` };
     for (let i = 0; i < 20; i++) {
       expect((await api("/api/me", { token: `sam_pat_wrong_guess_${i}_xxxxxxxx`, headers: address })).status).toBe(401);
     }
-    const limited = await api("/api/me", { token: TOKEN, headers: address });
+    const limited = await api("/api/me", { token: "sam_pat_wrong_guess_21_xxxxxxxx", headers: address });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(((await limited.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
-    expect((await api("/api/me", { headers: { "cf-connecting-ip": "203.0.113.9" } })).status).toBe(200);
+    // Someone else behind the same address is not locked out.
+    expect((await api("/api/me", { token: TOKEN, headers: address })).status).toBe(200);
+  });
+
+  it("an IPv6 client is limited by its /64, so rotating addresses in it does not help", async () => {
+    for (let i = 0; i < 20; i++) {
+      expect((await api("/api/me", { token: `sam_pat_v6_guess_${i}_xxxxxxxxx`, headers: { "cf-connecting-ip": `2001:db8:77:1::${i + 1}` } })).status).toBe(401);
+    }
+    expect((await api("/api/me", { token: "sam_pat_v6_guess_last_xxxxxxx", headers: { "cf-connecting-ip": "2001:db8:77:1::ffff" } })).status).toBe(429);
+    expect((await api("/api/me", { token: "sam_pat_v6_guess_last_xxxxxxx", headers: { "cf-connecting-ip": "2001:db8:77:2::1" } })).status).toBe(401);
   });
 });
 

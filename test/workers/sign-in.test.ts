@@ -17,6 +17,11 @@ function withCookie(path: string, cookie: string, init: RequestInit & { origin?:
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers, redirect: "manual" }));
 }
 
+/** Exchanges `token` for a sign-in cookie from SAM's own page (its Origin), as the login link does. */
+function exchange(token: string): Promise<Response> {
+  return api("/api/auth/session", { method: "POST", token: null, headers: { origin: ORIGIN }, json: { token } });
+}
+
 /** The `name=value` of a Set-Cookie header for `name`, and the whole header. */
 function cookieOf(response: Response, name: string): { pair: string; header: string } {
   const header = response.headers.getSetCookie().find((h) => h.startsWith(`${name}=`));
@@ -83,7 +88,7 @@ describe("signing in with GitHub", () => {
 
 describe("sign-in cookies", () => {
   it("a token is exchanged for a cookie; the cookie works on HTTP and on the socket, and signing out ends it at once", async () => {
-    const exchanged = await api("/api/auth/session", { method: "POST", token: null, json: { token: TOKEN } });
+    const exchanged = await exchange(TOKEN);
     expect(exchanged.status).toBe(200);
     const session = cookieOf(exchanged, "sam_session");
     expect(((await (await withCookie("/api/me", session.pair)).json()) as { user: { name: string } }).user.name).toBe("local");
@@ -99,13 +104,25 @@ describe("sign-in cookies", () => {
     expect((await withCookie("/api/me", session.pair)).status).toBe(401);
   });
 
-  it("a wrong token is not exchanged", async () => {
-    expect((await api("/api/auth/session", { method: "POST", token: null, json: { token: "sam_pat_not_a_real_token_000" } })).status).toBe(401);
+  it("a wrong token is not exchanged, and no page of another site may start a sign-in", async () => {
+    expect((await exchange("sam_pat_not_a_real_token_000")).status).toBe(401);
+    const crossSite = await api("/api/auth/session", { method: "POST", token: null, headers: { origin: "https://evil.example" }, json: { token: TOKEN } });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.getSetCookie()).toEqual([]);
+    expect((await api("/api/auth/session", { method: "POST", token: null, json: { token: TOKEN } })).status).toBe(403);
+  });
+
+  it("a sign-in made from a token ends when the token is revoked", async () => {
+    const made = await apiJson<{ id: string; token: string }>("/api/tokens", { method: "POST", json: { name: "to exchange" } }, 201);
+    const session = cookieOf(await exchange(made.token), "sam_session");
+    expect((await withCookie("/api/me", session.pair)).status).toBe(200);
+    await api(`/api/tokens/${made.id}`, { method: "DELETE" });
+    expect((await withCookie("/api/me", session.pair)).status).toBe(401);
   });
 
   it("a forged cookie is refused; a change from another origin with a good cookie is refused", async () => {
     expect((await withCookie("/api/me", "sam_session=sam_ss_forged_forged_forged_forged")).status).toBe(401);
-    const session = cookieOf(await api("/api/auth/session", { method: "POST", token: null, json: { token: TOKEN } }), "sam_session");
+    const session = cookieOf(await exchange(TOKEN), "sam_session");
     const crossSite = await withCookie("/api/projects", session.pair, { method: "POST", origin: "https://evil.example", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "x" }) });
     expect(crossSite.status).toBe(403);
     const sameSite = await withCookie("/api/projects", session.pair, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "x" }) });
@@ -113,7 +130,7 @@ describe("sign-in cookies", () => {
   });
 
   it("an ended sign-in (expired) is refused", async () => {
-    const session = cookieOf(await api("/api/auth/session", { method: "POST", token: null, json: { token: TOKEN } }), "sam_session");
+    const session = cookieOf(await exchange(TOKEN), "sam_session");
     await env.DB.prepare(`UPDATE sign_ins SET expires_at = ?`).bind(new Date(Date.now() - 1000).toISOString()).run();
     expect((await withCookie("/api/me", session.pair)).status).toBe(401);
     // Bearer tokens are not affected.

@@ -89,12 +89,6 @@ export function watchState(user: ConnectionUser, taskIds: readonly string[]): Co
   return { ...user, watching: [...new Set(taskIds)] };
 }
 
-/** The tasks a connection's stored `state` watches; none when the state is missing or malformed. */
-export function watchedIn(state: unknown): ReadonlySet<string> {
-  const parsed = connectionStateSchema.safeParse(state);
-  return new Set(parsed.success ? parsed.data.watching : []);
-}
-
 /**
  * How many frames one connection may send per window: 300 per 10 s (30 a second sustained). A
  * person sends far fewer (a chat message every few seconds at most, a `task.watch` per task they

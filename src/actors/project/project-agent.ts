@@ -6,7 +6,9 @@
  * (socket.ts), and the tech lead's replies (tech-lead/, one session's turns in order).
  *
  * WebSocket upgrades reach this actor only through the Worker, which authenticates the caller
- * and passes the user as the `x-sam-user-id` / `x-sam-user-name` headers (stripped from clients).
+ * and passes them in headers it sets itself (stripped from clients): a person as `x-sam-user-id`,
+ * `x-sam-user-name`, `x-sam-user-role` and `x-sam-token-id`, an embed token's visitor as
+ * `x-sam-embed` (its grant); the socket re-checks that access when it accepts the connection.
  */
 import { Agent, getAgentByName, type Connection, type ConnectionContext, type WSMessage } from "agents";
 import { taskLimitsOf, type TaskLimits } from "../../shared/limits.ts";
@@ -20,6 +22,7 @@ import { leadHost } from "./lead-host.ts";
 import { createProjectTables } from "./schema.ts";
 import { applySettingsPatch, readIdentity, readSettings, recordIdentity, writeSettings, type ProjectIdentity } from "./settings.ts";
 import { acquireSlots, releaseSlot, wakeMissions } from "./slots.ts";
+import { connectionStillAllowed } from "./access-recheck.ts";
 import { ProjectSocket, type ConnectionFilter } from "./socket.ts";
 import { taskMention } from "./task-mention.ts";
 import { listMissionViews, listTaskViews, readTaskView, storeMissionView, storeTaskView } from "./views.ts";
@@ -41,9 +44,11 @@ export class ProjectAgent extends Agent<Env> {
     this.socket = new ProjectSocket({
       connections: () => this.getConnections(),
       broadcast: (message) => this.broadcast(message),
-      chatSend: async (writer, sessionId, text) => (await this.postUserMessage(sessionId, writer.author, text, writer.payer)) !== null,
+      chatSend: async (writer, sessionId, text) => (await this.postUserMessage(sessionId, writer.author, text, writer.payer, writer.rights)) !== null,
       taskAnswer: (taskId, text, from) => this.answerTask(taskId, text, from),
-      scheduleExpiry: (at) => void this.schedule(at, "closeExpiredEmbeds", undefined, { idempotent: true }),
+      // One alarm per distinct expiry (the SDK matches idempotent schedules by callback and payload).
+      scheduleExpiry: (at) => void this.schedule(at, "closeExpiredEmbeds", at.toISOString(), { idempotent: true }),
+      stillAllowed: (user) => connectionStillAllowed(this.env, this.name, user),
     });
     // Every frame is counted against the socket's rate limit before anything acts on it, the
     // Agents SDK's own included (`rpc`, `cf_agent_*`: its wrapper, set up by `super`, handles them before `onMessage`).
@@ -86,21 +91,29 @@ export class ProjectAgent extends Agent<Env> {
 
   /**
    * Stores a person's message and acts on it: `@tsk_...` answers that task's question (when it
-   * waits for one), and a message to the tech lead (a tech-lead session, or `@lead`) queues its
-   * reply, paid by `payer` (the writer themselves; an embed's visitor: who minted the token).
+   * waits for one, and `rights.answerTasks`), and a message to the tech lead (a tech-lead
+   * session, or `@lead`) queues its reply, paid by `payer` (the writer themselves; an embed's
+   * visitor: who minted the token) and with its tools only when `rights.leadTools` (an embed's
+   * visitor gets a tech lead that answers in words only: its tools act on the whole project).
    * Returns the stored message, or null when the session does not exist.
    */
-  async postUserMessage(sessionId: string, user: { id: string; name: string }, text: string, payer: { id: string; name: string } = user): Promise<ChatMessage | null> {
+  async postUserMessage(
+    sessionId: string,
+    user: { id: string; name: string },
+    text: string,
+    payer: { id: string; name: string } = user,
+    rights: { answerTasks: boolean; leadTools: boolean } = { answerTasks: true, leadTools: true },
+  ): Promise<ChatMessage | null> {
     const stored = await this.post(sessionId, { role: "user", author: { id: user.id, name: user.name, kind: "user" }, text });
     if (!stored) return null;
     const mention = taskMention(text);
-    if (mention && readTaskView(this.ctx.storage.sql, mention.taskId)?.status === "waiting") {
+    if (mention && rights.answerTasks && readTaskView(this.ctx.storage.sql, mention.taskId)?.status === "waiting") {
       const result = await (await getAgentByName(this.env.TaskAgent, mention.taskId)).answer(mention.answer, user.name);
       if (!result.ok) await this.post(sessionId, { role: "system", author: SYSTEM_AUTHOR, text: `Task ${mention.taskId}: ${result.message}.` });
     }
     const session = this.chat.session(sessionId);
     if (session && leadAnswers(session.kind, text)) {
-      this.leadTurns.enqueue(sessionId, () => replyInSession(this.leadContext(sessionId, payer), sessionId, payer, text));
+      this.leadTurns.enqueue(sessionId, () => replyInSession(this.leadContext(sessionId, payer, rights.leadTools), sessionId, payer, text));
     }
     return stored;
   }
@@ -248,8 +261,8 @@ export class ProjectAgent extends Agent<Env> {
     return readSettings(this.ctx.storage.sql);
   }
 
-  /** What a tech-lead reply to `user` in `sessionId` needs, read when its turn starts. */
-  private leadContext(sessionId: string, user: { id: string; name: string }): LeadReplyContext {
+  /** What a tech-lead reply to `user` in `sessionId` needs, read when its turn starts; no tools unless `withTools`. */
+  private leadContext(sessionId: string, user: { id: string; name: string }, withTools = true): LeadReplyContext {
     const identity = readIdentity(this.ctx.storage.sql);
     const project = { id: identity?.id ?? this.name, name: identity?.name ?? "project" };
     const scope = { env: this.env, storage: this.ctx.storage, chat: this.chat, projectId: project.id, sessionId, user, label: this.name };
@@ -258,7 +271,7 @@ export class ProjectAgent extends Agent<Env> {
       storage: this.ctx.storage,
       project,
       techLead: this.settings().techLead,
-      tools: () => techLeadToolSet(leadHost(scope)),
+      tools: () => (withTools ? techLeadToolSet(leadHost(scope)) : {}),
       post: (target, message, extras) => this.post(target, message, extras),
       send: (frame) => this.socket.send(frame),
       label: this.name,

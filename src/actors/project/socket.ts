@@ -39,10 +39,15 @@ export const ACCESS_CHANGED_CLOSE_CODE = 4003;
 /** Which connections to close: all of a user's, or those opened with one token. */
 export type ConnectionFilter = { userId: string } | { tokenId: string };
 
-/** Who writes on a socket: the author shown in the chat, and who pays for the tech lead's turns it starts. */
+/**
+ * Who writes on a socket: the author shown in the chat, who pays for the tech lead's turns it
+ * starts, and what their message may set off (a person: everything their role allows; an embed's
+ * visitor: answers to tasks only with `tasks:write`, and a tech lead without tools).
+ */
 export interface SocketWriter {
   author: { id: string; name: string };
   payer: { id: string; name: string };
+  rights: { answerTasks: boolean; leadTools: boolean };
 }
 
 /** What the socket needs from its actor: its connections, and how to act on a client's frames. */
@@ -57,6 +62,12 @@ export interface SocketHost {
   taskAnswer(taskId: string, text: string, from: string): Promise<{ ok: true } | { ok: false; message: string }>;
   /** Asks for `closeExpired` to run at `at` (an embed token's expiry). */
   scheduleExpiry(at: Date): void;
+  /**
+   * Whether a just-accepted connection's access still holds (its membership and account, or its
+   * embed token and maker), read afresh: the Worker checked it, but a removal or revocation may
+   * have closed sockets between its check and this connection's registration.
+   */
+  stillAllowed(user: ConnectionState): Promise<boolean>;
 }
 
 /** One project's socket. Keeps, per connection, a cache of its parsed state (its stored state is the record). */
@@ -89,6 +100,19 @@ export class ProjectSocket {
     this.states.set(connection.id, state);
     if (user.embed) this.host.scheduleExpiry(new Date(user.embed.expiresAt));
     this.sendPresence();
+    void this.host.stillAllowed(state).then(
+      (allowed) => {
+        if (!allowed) this.closeOne(connection, "access changed");
+      },
+      (error: unknown) => console.error(`project socket: re-checking connection ${connection.id} failed: ${String(error)}`),
+    );
+  }
+
+  /** Closes one connection for an access change and forgets it. */
+  private closeOne(connection: Connection<unknown>, reason: string): void {
+    connection.close(ACCESS_CHANGED_CLOSE_CODE, reason);
+    this.forget(connection.id);
+    this.sendPresence(connection.id);
   }
 
   /** Forgets a closed connection (its state and frame count) and tells the others who is still online. */
@@ -160,7 +184,8 @@ export class ProjectSocket {
       case "chat.send": {
         const author = { id: user.userId, name: user.userName };
         const payer = user.embed ? { id: user.embed.payerId, name: user.userName } : author;
-        const found = await this.host.chatSend({ author, payer }, frame.sessionId, frame.text);
+        const rights = user.embed ? { answerTasks: user.embed.capabilities.includes("tasks:write"), leadTools: false } : { answerTasks: true, leadTools: true };
+        const found = await this.host.chatSend({ author, payer, rights }, frame.sessionId, frame.text);
         if (!found) sendError(connection, "not_found", `no session ${frame.sessionId} in this project`);
         return;
       }
@@ -181,7 +206,8 @@ export class ProjectSocket {
     for (const connection of this.host.connections()) {
       const user = this.stateOf(connection);
       if (!user) continue;
-      const matches = "userId" in filter ? user.userId === filter.userId : user.tokenId === filter.tokenId;
+      // A user's sockets include the embeds they made (their removal or suspension ends those too).
+      const matches = "userId" in filter ? user.userId === filter.userId || user.embed?.payerId === filter.userId : user.tokenId === filter.tokenId;
       if (!matches) continue;
       connection.close(ACCESS_CHANGED_CLOSE_CODE, reason);
       this.forget(connection.id);
@@ -192,20 +218,22 @@ export class ProjectSocket {
   }
 
   /**
-   * Sends `frame` to every client of the project that may receive it (`mayReceive`): all of them
-   * at once while no embed is connected (the common case), else connection by connection.
+   * Sends `frame` to every client of the project that may receive it (`mayReceive`; an expired
+   * embed's socket and one not yet accepted receive nothing): all of them at once while every
+   * connection is a person's (the common case), else connection by connection.
    */
   send(frame: ServerFrame): void {
     const message = JSON.stringify(frame);
     const connections = [...this.host.connections()];
     const states = connections.map((c) => this.stateOf(c));
-    if (!states.some((s) => s?.embed)) {
+    if (states.every((s) => s !== null && !s.embed)) {
       this.host.broadcast(message);
       return;
     }
+    const nowMs = this.clock();
     connections.forEach((connection, i) => {
       const state = states[i];
-      if (state && mayReceive(state, frame)) connection.send(message);
+      if (state && !embedExpired(state, nowMs) && mayReceive(state, frame)) connection.send(message);
     });
   }
 
@@ -219,7 +247,7 @@ export class ProjectSocket {
       const message = JSON.stringify(frame);
       for (const connection of watchers) {
         const state = this.stateOf(connection);
-        if (state && mayReceive(state, frame)) connection.send(message);
+        if (state && !embedExpired(state, this.clock()) && mayReceive(state, frame)) connection.send(message);
       }
     }
   }

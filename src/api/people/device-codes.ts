@@ -18,9 +18,16 @@ export const SLOW_DOWN_STEP_S = 5;
 /** RFC 8628 §6.1's base-20 alphabet for user codes. */
 const USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ";
 
-/** A new user code: 8 random characters of the alphabet, `XXXX-XXXX`. */
+/** A new user code: 8 uniformly random characters of the alphabet, `XXXX-XXXX`. */
 export function newUserCode(): string {
-  const chars = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => USER_CODE_ALPHABET[b % USER_CODE_ALPHABET.length]);
+  const chars: string[] = [];
+  // Rejection sampling: bytes of 240 and above would favour the first letters (256 % 20 = 16).
+  const limit = 256 - (256 % USER_CODE_ALPHABET.length);
+  while (chars.length < 8) {
+    for (const b of crypto.getRandomValues(new Uint8Array(16))) {
+      if (b < limit && chars.length < 8) chars.push(USER_CODE_ALPHABET[b % USER_CODE_ALPHABET.length]);
+    }
+  }
   return `${chars.slice(0, 4).join("")}-${chars.slice(4).join("")}`;
 }
 
@@ -44,14 +51,20 @@ export interface DeviceAuthorization {
 /** Makes a code pair for `clientId`; `origin` is SAM's (the verification page is `<origin>/device`). Forgets expired pairs. */
 export async function createDeviceAuthorization(env: Env, clientId: string, origin: string): Promise<DeviceAuthorization> {
   const deviceCode = newSecret("sam_dc_");
-  const userCode = newUserCode();
   const now = Date.now();
-  await env.DB.batch([
-    env.DB.prepare(`DELETE FROM device_codes WHERE expires_at < ?`).bind(new Date(now - DEVICE_CODE_TTL_S * 1000).toISOString()),
-    env.DB.prepare(
-      `INSERT INTO device_codes (device_code_hash, user_code, client_id, status, interval_s, created_at, expires_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`,
-    ).bind(await secretDigest(env, deviceCode), userCode, clientId, DEVICE_POLL_INTERVAL_S, new Date(now).toISOString(), new Date(now + DEVICE_CODE_TTL_S * 1000).toISOString()),
-  ]);
+  await env.DB.prepare(`DELETE FROM device_codes WHERE expires_at < ?`).bind(new Date(now - DEVICE_CODE_TTL_S * 1000).toISOString()).run();
+  // A user code may, rarely, be one a live pair already has: draw again (OR IGNORE, then check).
+  let userCode = "";
+  for (let attempt = 0; attempt < 5 && !userCode; attempt++) {
+    const candidate = newUserCode();
+    const inserted = await env.DB.prepare(
+      `INSERT OR IGNORE INTO device_codes (device_code_hash, user_code, client_id, status, interval_s, created_at, expires_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`,
+    )
+      .bind(await secretDigest(env, deviceCode), candidate, clientId, DEVICE_POLL_INTERVAL_S, new Date(now).toISOString(), new Date(now + DEVICE_CODE_TTL_S * 1000).toISOString())
+      .run();
+    if (inserted.meta.changes > 0) userCode = candidate;
+  }
+  if (!userCode) throw new Error("no free user code after 5 draws");
   const uri = `${origin}/device`;
   return {
     device_code: deviceCode,

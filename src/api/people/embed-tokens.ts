@@ -65,12 +65,14 @@ export async function createEmbedToken(env: Env, projectId: string, userId: stri
   const token = newSecret(EMBED_TOKEN_PREFIX);
   const now = Date.now();
   const expiresAt = new Date(now + request.expiresInMinutes * 60_000).toISOString();
-  await env.DB.prepare(
-    `INSERT INTO embed_tokens (id, project_id, token_hash, name, capabilities_json, session_id, origins_json, created_by, created_at, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  )
-    .bind(id, projectId, await secretDigest(env, token), request.name, JSON.stringify([...new Set(request.capabilities)]), request.sessionId ?? null, JSON.stringify(request.origins), userId, new Date(now).toISOString(), expiresAt)
-    .run();
+  await env.DB.batch([
+    // Expired tokens are forgotten as new ones are made.
+    env.DB.prepare(`DELETE FROM embed_tokens WHERE expires_at < ?`).bind(new Date(now).toISOString()),
+    env.DB.prepare(
+      `INSERT INTO embed_tokens (id, project_id, token_hash, name, capabilities_json, session_id, origins_json, created_by, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).bind(id, projectId, await secretDigest(env, token), request.name, JSON.stringify([...new Set(request.capabilities)]), request.sessionId ?? null, JSON.stringify(request.origins), userId, new Date(now).toISOString(), expiresAt),
+  ]);
   return { id, token, expiresAt };
 }
 

@@ -21,16 +21,39 @@ export interface NewSignIn {
   expiresAt: Date;
 }
 
-/** Starts a sign-in for `userId`. @throws TokenKeyUnavailableError without TOKEN_HASH_KEY. */
-export async function createSignIn(env: Env, userId: string): Promise<NewSignIn> {
+/**
+ * Starts a sign-in for `userId`; made from personal access token `tokenId`, it ends with that
+ * token (its revocation, its expiry). Forgets ended sign-ins. @throws TokenKeyUnavailableError
+ * without TOKEN_HASH_KEY.
+ */
+export async function createSignIn(env: Env, userId: string, tokenId?: string): Promise<NewSignIn> {
   const id = newId("signIn");
   const secret = newSecret("sam_ss_");
   const now = Date.now();
-  const expiresAt = new Date(now + SIGN_IN_TTL_MS);
-  await env.DB.prepare(`INSERT INTO sign_ins (id, user_id, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`)
-    .bind(id, userId, await secretDigest(env, secret), new Date(now).toISOString(), expiresAt.toISOString())
-    .run();
+  let expiresMs = now + SIGN_IN_TTL_MS;
+  if (tokenId) {
+    const token = await env.DB.prepare(`SELECT expires_at AS expiresAt FROM api_tokens WHERE id = ?`).bind(tokenId).first<{ expiresAt: string | null }>();
+    if (token?.expiresAt) expiresMs = Math.min(expiresMs, Date.parse(token.expiresAt));
+  }
+  const expiresAt = new Date(expiresMs);
+  await env.DB.batch([
+    env.DB.prepare(`DELETE FROM sign_ins WHERE expires_at < ?`).bind(new Date(now).toISOString()),
+    env.DB.prepare(`INSERT INTO sign_ins (id, user_id, secret_hash, token_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`).bind(
+      id,
+      userId,
+      await secretDigest(env, secret),
+      tokenId ?? null,
+      new Date(now).toISOString(),
+      expiresAt.toISOString(),
+    ),
+  ]);
   return { id, secret, expiresAt };
+}
+
+/** Ends the sign-ins made from personal access token `tokenId`; returns their ids (to close their sockets). */
+export async function deleteSignInsOfToken(env: Env, tokenId: string): Promise<string[]> {
+  const { results } = await env.DB.prepare(`DELETE FROM sign_ins WHERE token_id = ? RETURNING id`).bind(tokenId).all<{ id: string }>();
+  return results.map((r) => r.id);
 }
 
 /** A sign-in row with its user, as `signInLookupStatement` reads it. */

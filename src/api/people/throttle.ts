@@ -45,7 +45,21 @@ export async function throttled(env: Env, key: string, nowMs = Date.now()): Prom
   return isThrottled(row?.count);
 }
 
-/** The client address a request came from (`cf-connecting-ip`, set by Cloudflare and by wrangler dev), or "unknown". */
+/**
+ * The client a request came from, as a rate-limit key: its IPv4 address, or its IPv6 /64 (one
+ * subscriber gets a whole /64, so single IPv6 addresses would be free to rotate), from
+ * `cf-connecting-ip` (set by Cloudflare and by wrangler dev); "unknown" without one.
+ */
 export function clientAddress(request: Request): string {
-  return request.headers.get("cf-connecting-ip") ?? "unknown";
+  return addressKey(request.headers.get("cf-connecting-ip") ?? "unknown");
+}
+
+/** `ip` as a rate-limit key: an IPv4 address as it is, an IPv6 address as its /64 prefix (`2001:db8:0:1::/64`). Pure. */
+export function addressKey(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  const [head, tail = ""] = ip.toLowerCase().split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = ip.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
 }

@@ -77,13 +77,18 @@ export async function listAccounts(env: Env): Promise<UserAccount[]> {
 }
 
 /**
- * Changes the status of `userId` to `to` only from one of `from` (compare-and-set). Returns the
- * account after the change, or null when it does not exist or was in another status.
+ * Changes the status of `userId` to `to` only from one of `from` (compare-and-set), never leaving
+ * SAM without an active admin. Returns the account after the change, or null when it does not
+ * exist, was in another status, or is the last active admin.
  */
 export async function setAccountStatus(env: Env, userId: string, from: UserStatus[], to: UserStatus): Promise<UserAccount | null> {
   const placeholders = from.map(() => "?").join(", ");
-  const result = await env.DB.prepare(`UPDATE users SET status = ? WHERE id = ? AND status IN (${placeholders})`)
-    .bind(to, userId, ...from)
+  // In the same statement: an active admin is never set inactive unless another active admin remains.
+  const result = await env.DB.prepare(
+    `UPDATE users SET status = ? WHERE id = ? AND status IN (${placeholders})
+     AND (? = 'active' OR role <> 'admin' OR status <> 'active' OR (SELECT COUNT(*) FROM users WHERE role = 'admin' AND status = 'active' AND id <> ?) > 0)`,
+  )
+    .bind(to, userId, ...from, to, userId)
     .run();
   return result.meta.changes > 0 ? getAccount(env, userId) : null;
 }

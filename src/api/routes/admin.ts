@@ -34,7 +34,7 @@ adminRoutes.post("/api/admin/users", requireUser, requireAdmin, async (c) => {
 /** Each status change: which statuses it starts from, where it goes, and the 409's words. */
 const STATUS_CHANGES: Record<"approve" | "suspend" | "reinstate", { from: UserStatus[]; to: UserStatus; refused: string }> = {
   approve: { from: ["pending"], to: "active", refused: "only a pending account can be approved" },
-  suspend: { from: ["active", "pending"], to: "suspended", refused: "the account is already suspended" },
+  suspend: { from: ["active", "pending"], to: "suspended", refused: "the account is already suspended, or it is the last active admin" },
   reinstate: { from: ["suspended"], to: "active", refused: "only a suspended account can be reinstated" },
 };
 

@@ -18,7 +18,7 @@ import {
   normalizeUserCode,
   poll,
 } from "../people/device-codes.ts";
-import { recordFailure, retryAfterSeconds, throttled } from "../people/throttle.ts";
+import { clientAddress, MAX_FAILURES_PER_MINUTE, recordFailure, retryAfterSeconds, throttled } from "../people/throttle.ts";
 import { createPersonalToken } from "../people/tokens.ts";
 
 /** The grant type of RFC 8628 §3.4. */
@@ -47,7 +47,17 @@ async function oauthBody(c: Context): Promise<unknown> {
 /** Routes under /api/auth/device. */
 export const deviceRoutes = new Hono<AuthedEnv>();
 
+/** Code pairs one client address may ask for per minute (each is a row until it expires). */
+const MAX_CODES_PER_MINUTE = MAX_FAILURES_PER_MINUTE;
+
 deviceRoutes.post("/api/auth/device/code", async (c) => {
+  // Counted like failures, so one address cannot fill the table.
+  const key = `device-code:${clientAddress(c.req.raw)}`;
+  if (await throttled(c.env, key)) {
+    c.header("Retry-After", String(retryAfterSeconds(Date.now())));
+    return c.json({ error: "slow_down", error_description: `at most ${MAX_CODES_PER_MINUTE} codes a minute from one address` }, 429);
+  }
+  await recordFailure(c.env, key);
   const body = codeRequestSchema.safeParse(await oauthBody(c));
   if (!body.success) return oauthError(c, "invalid_request", "client_id is required");
   if (!(DEVICE_CLIENTS as readonly string[]).includes(body.data.client_id)) return oauthError(c, "invalid_client", `unknown client ${body.data.client_id}`);

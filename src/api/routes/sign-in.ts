@@ -29,9 +29,9 @@ function secure(c: Context): boolean {
   return new URL(c.req.url).protocol === "https:";
 }
 
-/** Starts a sign-in for `userId` and sets its cookie. */
-async function signIn(c: Context<AuthedEnv>, userId: string): Promise<void> {
-  const made = await createSignIn(c.env, userId);
+/** Starts a sign-in for `userId` (made from personal access token `tokenId`, if so) and sets its cookie. */
+async function signIn(c: Context<AuthedEnv>, userId: string, tokenId?: string): Promise<void> {
+  const made = await createSignIn(c.env, userId, tokenId);
   setCookie(c, SIGN_IN_COOKIE, made.secret, { httpOnly: true, secure: secure(c), sameSite: "Lax", path: "/", expires: made.expiresAt });
 }
 
@@ -41,13 +41,18 @@ export const signInRoutes = new Hono<AuthedEnv>();
 /** What the sign-in page may offer. */
 signInRoutes.get("/api/auth/config", (c) => c.json({ github: githubConfigured(c.env), localMode: c.env.SAM_MODE === "local" }));
 
-/** Exchanges a personal access token for a browser sign-in (the login link, or a pasted token). */
+/**
+ * Exchanges a personal access token for a browser sign-in (the login link, or a pasted token).
+ * Only from SAM's own pages (their `Origin`): another site must not sign a visitor's browser in
+ * as someone else (login CSRF). The sign-in ends when the token is revoked, and at its expiry.
+ */
 signInRoutes.post("/api/auth/session", async (c) => {
+  if (c.req.header("origin") !== new URL(c.req.url).origin) return apiError(c, 403, "forbidden", "a sign-in may be started only from SAM's own pages");
   const body = await parseJsonBody(c, exchangeSchema);
   if (!body.ok) return body.response;
   const auth = await authenticate(c.env, { kind: "token", secret: body.value.token }, clientAddress(c.req.raw));
   if (!auth.ok) return authFailure(c, auth);
-  await signIn(c, auth.user.id);
+  await signIn(c, auth.user.id, auth.user.tokenId);
   const { tokenId: _token, via: _via, ...user } = auth.user;
   return c.json({ user });
 });

@@ -1,0 +1,32 @@
+/**
+ * Whether a project socket's access still holds, read afresh from D1 when the connection is
+ * accepted: the Worker checked it before forwarding the upgrade, but a removal, suspension or
+ * revocation that closed the project's sockets in between would otherwise miss this one.
+ */
+import type { ConnectionState } from "./frames.ts";
+
+/**
+ * For a person: still a member of `projectId` with the same role, an active account, and the
+ * token or sign-in the socket was opened with still exists; for an
+ * embed's socket: its token still exists and its maker is still an active member who may write.
+ * Returns false when access has changed since the Worker's check.
+ */
+export async function connectionStillAllowed(env: Env, projectId: string, user: ConnectionState): Promise<boolean> {
+  if (user.embed) {
+    const row = await env.DB.prepare(
+      `SELECT 1 AS ok FROM embed_tokens e JOIN users u ON u.id = e.created_by JOIN project_members m ON m.user_id = u.id AND m.project_id = e.project_id
+       WHERE e.id = ? AND e.project_id = ? AND u.status = 'active' AND m.role <> 'viewer'`,
+    )
+      .bind(user.embed.id, projectId)
+      .first();
+    return row !== null;
+  }
+  const credentialTable = user.tokenId?.startsWith("sgn_") ? "sign_ins" : "api_tokens";
+  const row = await env.DB.prepare(
+    `SELECT m.role AS role, u.status AS status, (SELECT COUNT(*) FROM ${credentialTable} WHERE id = ?) AS credentials
+     FROM project_members m JOIN users u ON u.id = m.user_id WHERE m.project_id = ? AND m.user_id = ?`,
+  )
+    .bind(user.tokenId ?? "", projectId, user.userId)
+    .first<{ role: string; status: string; credentials: number }>();
+  return row !== null && row.status === "active" && row.role === user.role && (user.tokenId === undefined || row.credentials > 0);
+}

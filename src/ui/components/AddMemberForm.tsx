@@ -3,10 +3,10 @@
  * pastes the person's user id (they find it on their Tokens page). With a role: member (reads and
  * writes), viewer (only reads) or owner (also manages members).
  */
-import { useState, type FormEvent } from "react";
-import { errorMessage } from "../lib/api.ts";
+import { useState } from "react";
 import { listAccounts, PROJECT_ROLES, setMember, type ProjectMember, type ProjectRole } from "../lib/peopleApi.ts";
 import { useLoader } from "../lib/useLoader.ts";
+import { useTextSubmit } from "../lib/useTextSubmit.ts";
 import { FormError } from "./FormError.tsx";
 
 type Props = {
@@ -21,27 +21,9 @@ type Props = {
 /** The form; `onAdded` gets the member as stored (added, or their role changed). */
 export function AddMemberForm({ projectId, admin, memberIds, onAdded }: Props) {
   const accounts = useLoader((signal) => (admin ? listAccounts(signal) : Promise.resolve([])), [admin]);
-  const [userId, setUserId] = useState("");
   const [role, setRole] = useState<ProjectRole>("member");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { text: userId, setText: setUserId, busy, error, submit } = useTextSubmit(async (id) => onAdded(await setMember(projectId, id, role)));
   const candidates = (accounts.data ?? []).filter((a) => a.status === "active" && !memberIds.has(a.id));
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const id = userId.trim();
-    if (!id || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      onAdded(await setMember(projectId, id, role));
-      setUserId("");
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <form className="form-inline add-member" onSubmit={submit}>

@@ -3,36 +3,20 @@
  * personal access token, which the admin hands over (shown once, copyable). They sign in by
  * pasting it on the sign-in page.
  */
-import { useState, type FormEvent } from "react";
-import { errorMessage } from "../lib/api.ts";
+import { useState } from "react";
 import { addAccount, type Account } from "../lib/peopleApi.ts";
+import { useTextSubmit } from "../lib/useTextSubmit.ts";
 import { FormError } from "./FormError.tsx";
 import { SecretOnce } from "./SecretOnce.tsx";
 
 /** The form; `onAdded` gets the new (active) account. */
 export function AddUserForm({ onAdded }: { onAdded: (account: Account) => void }) {
-  const [name, setName] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [made, setMade] = useState<{ name: string; token: string } | null>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const trimmed = name.trim();
-    if (!trimmed || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const { user, token } = await addAccount(trimmed);
-      setMade({ name: user.name, token });
-      setName("");
-      onAdded(user);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { text: name, setText: setName, busy, error, submit } = useTextSubmit(async (trimmed) => {
+    const { user, token } = await addAccount(trimmed);
+    setMade({ name: user.name, token });
+    onAdded(user);
+  });
 
   return (
     <section className="card">

@@ -1,33 +1,17 @@
 /** Makes a personal access token: a name and a lifetime; the new token is handed to `onCreated` (to be shown once). */
-import { useState, type FormEvent } from "react";
-import { errorMessage } from "../lib/api.ts";
+import { useState } from "react";
 import { createToken, type NewToken } from "../lib/peopleApi.ts";
 import { lifetimeLabel, TOKEN_LIFETIMES } from "../lib/peopleRules.ts";
+import { useTextSubmit } from "../lib/useTextSubmit.ts";
 import { FormError } from "./FormError.tsx";
 
 /** The form; `onCreated` gets the token with its secret. */
 export function NewTokenForm({ onCreated }: { onCreated: (token: NewToken) => void }) {
-  const [name, setName] = useState("");
   const [lifetime, setLifetime] = useState<string>(String(TOKEN_LIFETIMES[0]));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const trimmed = name.trim();
-    if (!trimmed || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const days = lifetime === "never" ? undefined : Number(lifetime);
-      onCreated(await createToken(days === undefined ? { name: trimmed } : { name: trimmed, expiresInDays: days }));
-      setName("");
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { text: name, setText: setName, busy, error, submit } = useTextSubmit(async (trimmed) => {
+    const days = lifetime === "never" ? undefined : Number(lifetime);
+    onCreated(await createToken(days === undefined ? { name: trimmed } : { name: trimmed, expiresInDays: days }));
+  });
 
   return (
     <form className="form-inline new-token" onSubmit={submit}>

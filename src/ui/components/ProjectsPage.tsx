@@ -1,9 +1,9 @@
 /** `/`: the list of projects and a form to create one. */
-import { useState, type FormEvent } from "react";
-import { createProject, errorMessage, listProjects, type Project } from "../lib/api.ts";
+import { createProject, listProjects, type Project } from "../lib/api.ts";
 import { formatTime } from "../lib/format.ts";
 import { Link, paths } from "../lib/router.tsx";
 import { useLoader } from "../lib/useLoader.ts";
+import { useTextSubmit } from "../lib/useTextSubmit.ts";
 import { FormError } from "./FormError.tsx";
 
 /** The projects page. */
@@ -37,25 +37,7 @@ export function ProjectsPage() {
 }
 
 function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => void }) {
-  const [name, setName] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const trimmed = name.trim();
-    if (!trimmed || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      onCreated(await createProject(trimmed));
-      setName("");
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { text: name, setText: setName, busy, error, submit } = useTextSubmit(async (trimmed) => onCreated(await createProject(trimmed)));
 
   return (
     <form className="card form-inline" onSubmit={submit}>

@@ -15,6 +15,8 @@
  *   AI_GATEWAY_BASE_URL, AI_GATEWAY_TOKEN, CF_ACCOUNT_ID, AI_GATEWAY_ID   AI Gateway, passed on if set
  *   SAM_MIN_START_USD, SAM_MIN_START_TOKENS   minimum budget left to start a task (0.01 USD, 1000 tokens)
  *   SAM_UNSAFE_NO_SANDBOX=1  run agent commands without bubblewrap (never do this on a shared machine)
+ *   SAM_SPEECH_BASE_URL   an OpenAI-compatible speech server for voice (+ SAM_SPEECH_API_KEY); unset: the local
+ *                         speech service (src/speech/: pocketsphinx + espeak-ng) is started and used
  *   SAM_SKIP_UI_BUILD=1   reuse an existing dist/ui
  *   X_LOCAL_OBSERVABILITY, X_LOCAL_EXPLORER   wrangler's local trace collector and explorer (default false)
  */
@@ -24,6 +26,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { resolve } from "node:path";
 import { detectIsolation } from "../src/sandbox/runner/sandbox.ts";
 import { startRunner } from "../src/sandbox/runner/server.ts";
+import { startSpeechService, type RunningSpeechService } from "../src/speech/server.ts";
+import { detectSpeechTools, INSTALL_COMMAND } from "../src/speech/tools.ts";
 import { localWranglerEnv } from "./wrangler-env.ts";
 
 const root = resolve(import.meta.dirname, "..");
@@ -125,6 +129,32 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
   throw new Error(`the Worker did not answer at ${url} within ${timeoutMs} ms`);
 }
 
+/**
+ * Voice's speech server: `SAM_SPEECH_BASE_URL` when set (passed on as it is), else the local
+ * speech service, started here on a free loopback port with a random key. When espeak-ng or
+ * pocketsphinx are missing (or it fails to start) voice is unavailable and everything else runs.
+ */
+async function startSpeech(): Promise<{ vars: Record<string, string>; service: RunningSpeechService | null; line: string }> {
+  if (process.env.SAM_SPEECH_BASE_URL) {
+    const vars: Record<string, string> = { SAM_SPEECH_BASE_URL: process.env.SAM_SPEECH_BASE_URL };
+    if (process.env.SAM_SPEECH_API_KEY) vars.SAM_SPEECH_API_KEY = process.env.SAM_SPEECH_API_KEY;
+    return { vars, service: null, line: `speech: ${process.env.SAM_SPEECH_BASE_URL} (SAM_SPEECH_BASE_URL)` };
+  }
+  const tools = detectSpeechTools();
+  if (!tools.available) {
+    log(`voice is unavailable: ${tools.missing.join(", ")} ${tools.missing.length === 1 ? "is" : "are"} not installed; install with: ${INSTALL_COMMAND}`);
+    return { vars: {}, service: null, line: "speech: unavailable (voice is off)" };
+  }
+  try {
+    const key = process.env.SAM_SPEECH_API_KEY || randomBytes(32).toString("base64url");
+    const service = await startSpeechService({ port: 0, apiKey: key, log: (line) => log(line) });
+    return { vars: { SAM_SPEECH_BASE_URL: `${service.url}/v1`, SAM_SPEECH_API_KEY: key }, service, line: `speech: ${service.url}/v1 (local: pocketsphinx + espeak-ng)` };
+  } catch (error) {
+    log(`voice is unavailable: the local speech service did not start: ${error instanceof Error ? error.message : String(error)}`);
+    return { vars: {}, service: null, line: "speech: unavailable (voice is off)" };
+  }
+}
+
 /** Stops whatever has been started so far; set once something is running. */
 let stopAll: ((code: number) => Promise<void>) | null = null;
 
@@ -147,6 +177,7 @@ async function main(): Promise<void> {
   const token = localToken();
   const runnerSecret = randomBytes(32).toString("base64url");
   const runner = await startRunner({ port: 0, secret: runnerSecret, workspacesDir, allowUnsandboxed: unsafe });
+  const speech = await startSpeech();
 
   // Secrets go through a private env file, not the command line (visible in `ps`).
   const vars: Record<string, string> = {
@@ -156,6 +187,7 @@ async function main(): Promise<void> {
     SAM_RUNNER_SECRET: runnerSecret,
     ENCRYPTION_KEY: devVarsSecret("ENCRYPTION_KEY", "provider credentials"),
     TOKEN_HASH_KEY: devVarsSecret("TOKEN_HASH_KEY", "the hashes of tokens"),
+    ...speech.vars,
   };
   const passed = [
     "SAM_COMPAT_BASE_URL",
@@ -172,6 +204,10 @@ async function main(): Promise<void> {
     "GITHUB_CLIENT_SECRET",
     "GITHUB_OAUTH_BASE_URL",
     "GITHUB_API_BASE_URL",
+    "SAM_SPEECH_TRANSCRIPTION_MODEL",
+    "SAM_SPEECH_TTS_MODEL",
+    "SAM_SPEECH_VOICE",
+    "SAM_SPEECH_PRICES",
   ];
   for (const name of passed) if (process.env[name]) vars[name] = process.env[name];
   const envFile = resolve(stateDir, "worker.env");
@@ -207,6 +243,7 @@ async function main(): Promise<void> {
     }
     rmSync(wranglerPidFile(), { force: true });
     await runner.close();
+    await speech.service?.close();
     process.exit(code);
   };
   stopAll = stop;
@@ -224,6 +261,7 @@ async function main(): Promise<void> {
   const me = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
   if (!me.ok) throw new Error(`the local user could not sign in (${me.status})`);
   log(`runner: ${runner.url} (isolation: ${isolation.available ? "bubblewrap" : unsafe ? "NONE (unsafe)" : "unavailable"})`);
+  log(speech.line);
   log(`SAM is running at ${url}`);
   log(`login link: ${url}/login#token=${token}`);
   log(`API token (also in .sam/local-token unless SAM_DEV_TOKEN is set): ${token}`);

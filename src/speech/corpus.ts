@@ -236,6 +236,12 @@ started status step steps storage style summary support table task tasks team te
 testing tests text theme timeout title token tokens tool tools type typescript ui unit update
 upgrade upload url user users validate validation version view wait web website worker workers
 workflow write written
+adding asks blocking builds changed changes changing checked checking cleaned closed closes
+commits created creates creating deleted deletes deploying deploys done edits ended ends
+finished finishes finishing fixes fixing gets gives going helps lists listed listing makes
+merged merges ones opened opens paused pauses planned plans pushed pushes reads removed
+renamed reviewed reviews runs sends sent shows started starts stopped stops tells tried tries
+updated updates updating uses wants wrote writes
 `
   .split(/\s+/)
   .filter((w) => w !== "");

@@ -76,6 +76,16 @@ const rules: { name: string; covers: (from: string) => boolean; allows: (edge: E
     allows: (e) => (e.external ? !/^(agents|ai|@cloudflare\/|cloudflare:)/.test(e.to) : inside(e.to, "sandbox") && !inside(e.to, "sandbox/open.ts", "sandbox/cloudflare-sandbox.ts")),
   },
   {
+    name: "the speech service (a Node program of its own) imports only speech/, never the Workers side",
+    covers: (from) => inside(from, "speech"),
+    allows: (e) => (e.external ? !/^(agents|ai|@cloudflare\/|cloudflare:)/.test(e.to) : inside(e.to, "speech")),
+  },
+  {
+    name: "nothing imports the speech service but itself",
+    covers: (from) => !inside(from, "speech"),
+    allows: (e) => e.external || !inside(e.to, "speech"),
+  },
+  {
     name: "nothing imports the composition roots worker.ts and env.ts",
     covers: () => true,
     allows: (e) => e.external || (e.to !== "worker.ts" && e.to !== "env.ts"),

@@ -29,6 +29,10 @@ export default defineConfig({
           GITHUB_API_BASE_URL: inject("fakeGitHubUrl"),
           SAM_COMPAT_PRICES: JSON.stringify({ "fake-model-2": { input: 1000, output: 2000 } }),
           FAKE_MODEL_URL: inject("fakeModelUrl"),
+          // Voice: SAM's OpenAI-compatible speech providers against a fake speech server (no path: `/v1` is added).
+          SAM_SPEECH_BASE_URL: inject("fakeSpeechUrl"),
+          SAM_SPEECH_API_KEY: "test-speech-key",
+          FAKE_SPEECH_URL: inject("fakeSpeechUrl"),
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
       },

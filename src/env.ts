@@ -10,6 +10,7 @@ import type { ProjectAgent } from "./actors/project/project-agent.ts";
 import type { TaskAgent } from "./actors/task/task-agent.ts";
 import type { UserAgent } from "./actors/user/user-agent.ts";
 import type { MissionAgent } from "./actors/mission/mission-agent.ts";
+import type { TechLeadVoice } from "./actors/voice/tech-lead-voice.ts";
 import type { Sandbox } from "@cloudflare/sandbox";
 
 /**
@@ -23,6 +24,8 @@ export interface SamEnv {
   ProjectAgent: DurableObjectNamespace<ProjectAgent>;
   MissionAgent: DurableObjectNamespace<MissionAgent>;
   TaskAgent: DurableObjectNamespace<TaskAgent>;
+  /** The voice conversations with a project's tech lead (`/agents/tech-lead-voice/<projectId>`), keyed by project id. */
+  TechLeadVoice: DurableObjectNamespace<TechLeadVoice>;
   Sandbox: DurableObjectNamespace<Sandbox>;
   /** D1: the global indexes (users, token hashes, membership, task and mission → project; src/indexes.ts, migrations/). */
   DB: D1Database;
@@ -71,6 +74,23 @@ export interface SamEnv {
   SAM_MIN_START_USD?: string;
   /** ... or when a daily token budget has fewer than this many tokens left (default 1000). */
   SAM_MIN_START_TOKENS?: string;
+  /**
+   * An OpenAI-compatible speech server (`POST /audio/transcriptions`, `POST /audio/speech`) for
+   * voice, e.g. http://127.0.0.1:8790/v1 (a URL with no path gets `/v1`); `npm start` sets it to
+   * its local speech service. Absent: voice uses the Workers AI binding `AI`, else is unavailable
+   * (src/models/speech/providers.ts).
+   */
+  SAM_SPEECH_BASE_URL?: string;
+  /** Secret: the API key sent to that server (`Authorization: Bearer`); absent: none sent. */
+  SAM_SPEECH_API_KEY?: string;
+  /** The speech-to-text model: the server's `model` (default `whisper-1`), or on Workers AI `@cf/deepgram/flux` (default) or `@cf/deepgram/nova-3`. */
+  SAM_SPEECH_TRANSCRIPTION_MODEL?: string;
+  /** The text-to-speech model: the server's `model` (default `tts-1`), or on Workers AI `@cf/deepgram/aura-1` (the default). */
+  SAM_SPEECH_TTS_MODEL?: string;
+  /** The voice: the server's `voice` (default `alloy`), or Aura's speaker on Workers AI (default `asteria`). */
+  SAM_SPEECH_VOICE?: string;
+  /** Prices of the speech server's models: JSON `{"<model>": {"perMinute"?: USD per audio minute, "perMillionChars"?: USD}}` (default 0: a local server). */
+  SAM_SPEECH_PRICES?: string;
   /** Version string reported by /api/health. */
   SAM_VERSION?: string;
 }

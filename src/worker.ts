@@ -1,7 +1,7 @@
 /**
  * Worker entry: exports the actor classes, routes /api and the AI proxy (/ai) to the Hono app,
- * authenticates WebSocket upgrades before they reach a ProjectAgent, and serves the UI's static
- * assets with security headers.
+ * authenticates WebSocket upgrades before they reach a ProjectAgent or a TechLeadVoice, and
+ * serves the UI's static assets with security headers.
  */
 import { routeAgentRequest } from "agents";
 import { projectRole } from "./api/access.ts";
@@ -11,12 +11,15 @@ import { withSecurityHeaders } from "./api/security-headers.ts";
 import { projectIdSchema } from "./ids.ts";
 import { findEmbedToken } from "./api/people/embed-tokens.ts";
 import { clientAddress, recordFailure, throttled } from "./api/people/throttle.ts";
+import type { ConnectionUser } from "./actors/project/frames.ts";
+import { voiceRefusal } from "./actors/voice/access.ts";
 import { EMBED_HEADER, EMBED_TOKEN_PREFIX, type EmbedGrant } from "./shared/embed.ts";
 import { TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER } from "./shared/protocol.ts";
 
 export { MissionAgent } from "./actors/mission/mission-agent.ts";
 export { ProjectAgent } from "./actors/project/project-agent.ts";
 export { TaskAgent } from "./actors/task/task-agent.ts";
+export { TechLeadVoice } from "./actors/voice/tech-lead-voice.ts";
 export { UserAgent } from "./actors/user/user-agent.ts";
 export { Sandbox } from "@cloudflare/sandbox";
 
@@ -27,19 +30,31 @@ function jsonError(status: number, code: string, message: string, headers?: Head
 }
 
 /**
- * Only `/agents/project-agent/<projectId>` WebSocket upgrades are public. The caller holds either
- * a token or sign-in of an active account that is a member of the project — and a browser (one
- * that sends `Origin`) must then come from SAM's own origin — or an embed token of that project,
- * live, used from one of its origins. The actor learns who it is from headers the Worker sets
- * (client-sent copies are dropped) and never sees the secret.
+ * The WebSockets served under /agents, each keyed by a project id: the project's socket (chat,
+ * tasks, missions; anyone of the project may connect, what they may do is the actor's) and the
+ * voice conversation with its tech lead (`TechLeadVoice`; only who may write to the chat may
+ * talk: members and owners, embed tokens with `chat:write`; voice/access.ts).
+ */
+const AGENT_SOCKETS = [
+  { pattern: /^\/agents\/project-agent\/([^/]+)$/, refusal: () => null },
+  { pattern: /^\/agents\/tech-lead-voice\/([^/]+)$/, refusal: (who: Pick<ConnectionUser, "role" | "embed">) => voiceRefusal(who, Date.now()) },
+] as const;
+
+/**
+ * Only the WebSocket upgrades of AGENT_SOCKETS are public, all checked on one path. The caller
+ * holds either a token or sign-in of an active account that is a member of the project — and a
+ * browser (one that sends `Origin`) must then come from SAM's own origin — or an embed token of
+ * that project, live, used from one of its origins; then the socket's own rule must let them in
+ * (403 otherwise). The actor learns who it is from headers the Worker sets (client-sent copies
+ * are dropped) and never sees the secret.
  */
 async function handleAgentRequest(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
-  const match = /^\/agents\/project-agent\/([^/]+)$/.exec(url.pathname);
-  if (!match || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-    return jsonError(404, "not_found", "only project WebSockets are served under /agents");
+  const socket = AGENT_SOCKETS.map((s) => ({ ...s, match: s.pattern.exec(url.pathname) })).find((s) => s.match !== null);
+  if (!socket?.match || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return jsonError(404, "not_found", "only project and tech-lead voice WebSockets are served under /agents");
   }
-  const projectId = projectIdSchema.safeParse(decodeURIComponent(match[1]));
+  const projectId = projectIdSchema.safeParse(decodeURIComponent(socket.match[1]));
   if (!projectId.success) return jsonError(404, "not_found", "no such project");
   const credential = credentialFromRequest(request, true);
   const headers = new Headers(request.headers);
@@ -47,6 +62,8 @@ async function handleAgentRequest(request: Request, env: Env): Promise<Response>
   if (credential?.kind === "token" && credential.secret.startsWith(EMBED_TOKEN_PREFIX)) {
     const embed = await embedUpgrade(env, request, credential.secret, projectId.data);
     if (embed instanceof Response) return embed;
+    const refusal = socket.refusal({ role: "viewer", embed });
+    if (refusal) return jsonError(403, "forbidden", refusal);
     headers.set(EMBED_HEADER, JSON.stringify(embed));
   } else {
     const origin = request.headers.get("origin");
@@ -56,6 +73,8 @@ async function handleAgentRequest(request: Request, env: Env): Promise<Response>
     if (auth.user.status !== "active") return jsonError(403, inactiveCode(auth.user.status), `your account is ${auth.user.status}`);
     const role = await projectRole(env, auth.user.id, projectId.data);
     if (!role) return jsonError(404, "not_found", "no such project");
+    const refusal = socket.refusal({ role });
+    if (refusal) return jsonError(403, "forbidden", refusal);
     headers.set(USER_ID_HEADER, auth.user.id);
     headers.set(USER_NAME_HEADER, auth.user.name);
     headers.set(USER_ROLE_HEADER, role);

@@ -11,10 +11,14 @@
  *  - `runGatedModelStep(env, context, modelId, script, step, ahead?)` for a tool-loop step, and
  *    `admitAhead` / `releaseAdmission` to ask for the next step's admission while this step's
  *    tools run;
- *  - `beginGatedCall(env, context, modelId, estimate, source)` + `settle(...)` for any other call.
+ *  - `beginGatedCall(env, context, modelId, estimate, source)` + `settle(...)` for any other call;
+ *  - `beginSpeechCall(env, context, model, quantity)` + `settle(...)` for a speech call (source
+ *    `voice`: seconds of audio recognised, characters spoken; priced by speech/catalog.ts), and
+ *    `recordSpeechUsage` for audio a streaming recogniser has already heard.
  * `GateContext.missionId` / `missionBudgetUsd` make a call count against a mission's budget.
  * Whether a task or mission may start at all is asked before it is created (actors/launch.ts).
  */
+import { newId } from "../ids.ts";
 import { costUsd, parseModelId } from "./catalog.ts";
 import { openSecret } from "./credentials.ts";
 import { loopKey, deferSettle, takeDeferred } from "./deferred-settles.ts";
@@ -23,7 +27,8 @@ import { ModelUnavailableError, resolveModel, type CallAuth, type CallContext } 
 import type { ScriptStep } from "../shared/script.ts";
 import { runModelStep, type ModelStepResult } from "./step.ts";
 import { userAgentStub } from "./user-actor.ts";
-import type { BudgetScope, CallStatus, UsageEstimate } from "./usage.ts";
+import { speechCostUsd, speechUnit, type SpeechModel } from "./speech/catalog.ts";
+import type { BudgetScope, CallStatus, SettleRequest, UsageEstimate, UsageSource } from "./usage.ts";
 
 /** Who a call is for, and the task and mission budgets (USD) it counts against. */
 export interface GateContext extends CallContext {
@@ -102,7 +107,7 @@ export interface GatedCall {
  * @throws PayerModeError when the payer mode cannot pay for this model.
  * @throws EncryptionUnavailableError when the stored key cannot be decrypted (the call is settled as failed).
  */
-export async function beginGatedCall(env: Env, context: GateContext, modelId: string, estimate: UsageEstimate, source: "task" | "lead" | "proxy"): Promise<GatedCall> {
+export async function beginGatedCall(env: Env, context: GateContext, modelId: string, estimate: UsageEstimate, source: UsageSource): Promise<GatedCall> {
   const provider = parseModelId(modelId)?.provider;
   if (!provider) throw new ModelUnavailableError(`model "${modelId}" is not in the catalog`);
   const user = await userAgentStub(env, context.userId);
@@ -190,6 +195,115 @@ export async function beginGatedCall(env: Env, context: GateContext, modelId: st
     }
   };
   return { auth: { payerMode: admitted.payerMode, apiKey }, startedAt, settle, costOf, defer, release };
+}
+
+/** What a speech call used: `quantity` of its model's unit (seconds of audio, characters), how it ended and how long it took (ms). */
+export interface SpeechOutcome {
+  quantity: number;
+  status: CallStatus;
+  latencyMs: number;
+}
+
+/** An admitted speech call: the model it is metered as, and how to record it when it ends. */
+export interface GatedSpeechCall {
+  model: SpeechModel;
+  /** When the call was admitted (ISO 8601). */
+  startedAt: string;
+  /**
+   * Records what the call used in the ledger (source `voice`, the unit and quantity, the cost
+   * at the model's price) and releases its reservation. Returns the cost in USD. Never throws:
+   * a failure to record is logged.
+   */
+  settle(outcome: SpeechOutcome): Promise<number>;
+  /** Drops the reservation of a call that was never made; nothing is recorded. Never throws. */
+  release(): Promise<void>;
+}
+
+/** The ledger entry of a speech call of `model` for `context` (source `voice`, no tokens). */
+function speechEntry(context: CallContext, model: SpeechModel, startedAt: string, outcome: SpeechOutcome): SettleRequest {
+  return {
+    at: startedAt,
+    projectId: context.projectId,
+    missionId: null,
+    taskId: null,
+    model: model.id,
+    inputTokens: 0,
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    costUsd: speechCostUsd(model, outcome.quantity),
+    latencyMs: outcome.latencyMs,
+    status: outcome.status,
+    httpStatus: null,
+    source: "voice",
+    unit: speechUnit(model),
+    quantity: outcome.quantity,
+  };
+}
+
+/**
+ * Admits one speech call of `model` for `context`, like a model call (§2.4): the user's actor
+ * checks the payer mode (Workers AI is paid by the platform only) and every budget, and reserves
+ * the cost of `quantity` units (seconds of audio to recognise, characters to speak). Returns the
+ * admitted call.
+ * @throws BudgetExceededError when a budget has nothing left (no reservation is made).
+ * @throws PayerModeError when the payer mode cannot pay for the model's provider.
+ */
+export async function beginSpeechCall(env: Env, context: CallContext, model: SpeechModel, quantity: number): Promise<GatedSpeechCall> {
+  const user = await userAgentStub(env, context.userId);
+  const admitted = await user.beginCall({
+    provider: model.provider,
+    projectId: context.projectId,
+    taskId: null,
+    missionId: null,
+    taskBudgetUsd: null,
+    missionBudgetUsd: null,
+    estimate: { inputTokens: 0, outputTokens: 0, costUsd: speechCostUsd(model, quantity) },
+  });
+  if (!admitted.ok) {
+    if (admitted.code === "budget_exceeded") throw new BudgetExceededError(admitted.scope, admitted.message);
+    throw new PayerModeError(admitted.code, admitted.message);
+  }
+  const startedAt = new Date().toISOString();
+  let settled = false;
+  return {
+    model,
+    startedAt,
+    async settle(outcome) {
+      if (settled) return 0;
+      settled = true;
+      const entry = speechEntry(context, model, startedAt, outcome);
+      try {
+        await user.settle(admitted.reservationId, entry);
+      } catch (error) {
+        console.error(`speech usage of ${model.id} for ${context.userId} could not be recorded: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      return entry.costUsd;
+    },
+    async release() {
+      if (settled) return;
+      settled = true;
+      try {
+        await user.release(admitted.reservationId);
+      } catch (error) {
+        console.error(`a speech reservation of ${context.userId} could not be released: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+  };
+}
+
+/**
+ * Records speech usage that was not admitted first: audio a streaming recogniser (Workers AI's
+ * Flux or Nova-3) has already heard when the call ends, which is owed whatever the budgets say.
+ * Returns the cost in USD. Never throws: a failure to record is logged.
+ */
+export async function recordSpeechUsage(env: Env, context: CallContext, model: SpeechModel, outcome: SpeechOutcome): Promise<number> {
+  const entry = speechEntry(context, model, new Date().toISOString(), outcome);
+  try {
+    await (await userAgentStub(env, context.userId)).settle(newId("usage"), entry);
+  } catch (error) {
+    console.error(`speech usage of ${model.id} for ${context.userId} could not be recorded: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return entry.costUsd;
 }
 
 /**

@@ -85,16 +85,33 @@ export interface UsageEntry {
   status: CallStatus;
   /** Upstream HTTP status when the upstream answered with an error. */
   httpStatus: number | null;
-  /** `task` (the task loop), `lead` (the tech lead's turn) or `proxy` (the OpenAI-compatible proxy). */
-  source: "task" | "lead" | "proxy";
+  /** Who made the call; see {@link UsageSource}. */
+  source: UsageSource;
+  /**
+   * What a speech call (source `voice`) is metered in: `audio_second` (speech-to-text) or
+   * `character` (text-to-speech); null or absent for a model call (metered in tokens).
+   */
+  unit?: SpeechUnit | null;
+  /** How many of `unit` the call used (seconds of audio, characters); null or absent for a model call. */
+  quantity?: number | null;
 }
+
+/**
+ * Who made a call: `task` (the task loop), `lead` (the tech lead's turn in a text chat),
+ * `proxy` (the OpenAI-compatible proxy) or `voice` (a voice conversation with the tech lead:
+ * its speech-to-text, its text-to-speech and its turns' model calls).
+ */
+export type UsageSource = "task" | "lead" | "proxy" | "voice";
+
+/** The unit of a speech call: seconds of audio (speech-to-text) or characters (text-to-speech). */
+export type SpeechUnit = "audio_second" | "character";
 
 /** What the caller reports when a call ends (the actor adds id and user). */
 export type SettleRequest = Omit<UsageEntry, "id" | "userId">;
 
 /** `GET /api/usage` grouping. */
-export const usageGroupBySchema = z.enum(["day", "model", "project", "task", "mission"]);
-/** `day`, `model`, `project`, `task` or `mission`. */
+export const usageGroupBySchema = z.enum(["day", "model", "project", "task", "mission", "source"]);
+/** `day`, `model`, `project`, `task`, `mission` or `source` (see {@link UsageSource}). */
 export type UsageGroupBy = z.infer<typeof usageGroupBySchema>;
 
 /** Totals of a group of calls. */
@@ -106,7 +123,7 @@ export interface UsageTotals {
   costUsd: number;
 }
 
-/** One group of `GET /api/usage`; `key` is the day (YYYY-MM-DD), model id, project, task or mission id ("" when none). */
+/** One group of `GET /api/usage`; `key` is the day (YYYY-MM-DD), model id, project, task or mission id ("" when none), or the source. */
 export interface UsageGroup extends UsageTotals {
   key: string;
 }

@@ -71,9 +71,14 @@ export const chatMessageSchema = z.object({
 /** A stored chat message; see {@link chatMessageSchema}. */
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
-/** `chat`: people talk, the tech lead answers only to `@lead`; `tech-lead`: it answers every message. */
-export const sessionKindSchema = z.enum(["chat", "tech-lead"]);
-/** `chat` or `tech-lead`; see {@link sessionKindSchema}. */
+/**
+ * `chat`: people talk, the tech lead answers only to `@lead`; `tech-lead`: it answers every
+ * message; `voice`: the project's voice conversations with the tech lead (the speakers' words
+ * and its replies, stored by the voice turns of `/agents/tech-lead-voice/<projectId>`; it
+ * answers typed messages there too).
+ */
+export const sessionKindSchema = z.enum(["chat", "tech-lead", "voice"]);
+/** `chat`, `tech-lead` or `voice`; see {@link sessionKindSchema}. */
 export type SessionKind = z.infer<typeof sessionKindSchema>;
 
 /** A chat session of a project. */

@@ -19,7 +19,7 @@
  * the request's messages contain the marker `[script:KEY]` (so concurrent tests do not collide).
  * Control over HTTP (so tests inside workerd can drive it too):
  *   PUT  /__control/script   {steps: FakeStep[], key?: string}
- *   GET  /__control/requests → {requests: [{path, method, headers, body}]}
+ *   GET  /__control/requests → {requests: [{path, method, headers, body, aborted?}]}
  *   POST /__control/reset
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -32,9 +32,13 @@ export interface FakeUsage {
   cached_tokens?: number;
 }
 
-/** One scripted reply: text, tool calls, or an upstream error (OpenAI's error object with that status). */
+/**
+ * One scripted reply: text, tool calls, or an upstream error (OpenAI's error object with that
+ * status). A streamed text step with `delayMs` sends its first delta, then waits that long (or
+ * until the client goes away, which marks the request `aborted`) before the rest.
+ */
 export type FakeStep =
-  | { text: string; usage?: FakeUsage }
+  | { text: string; usage?: FakeUsage; delayMs?: number }
   | { toolCalls: { name: string; arguments: Record<string, unknown> }[]; usage?: FakeUsage }
   | { error: { status: number; message: string; type?: string; code?: string | null } };
 
@@ -44,6 +48,8 @@ export interface RecordedRequest {
   method: string;
   headers: Record<string, string>;
   body: unknown;
+  /** Set when the client closed the connection before a delayed answer was complete. */
+  aborted?: boolean;
 }
 
 /** A running fake server. */
@@ -132,6 +138,7 @@ export async function startFakeOpenAI(port = 0, options: FakeOptions = {}): Prom
       return sendJson(res, 200, { ok: true });
     }
     let body: ChatBody = {};
+    let recorded: RecordedRequest | null = null;
     try {
       body = raw ? (JSON.parse(raw) as ChatBody) : {};
     } catch {
@@ -140,7 +147,8 @@ export async function startFakeOpenAI(port = 0, options: FakeOptions = {}): Prom
     if (record) {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
-      requests.push({ path, method: req.method ?? "GET", headers, body: raw ? body : null });
+      recorded = { path, method: req.method ?? "GET", headers, body: raw ? body : null };
+      requests.push(recorded);
     }
 
     if (path.endsWith("/anthropic/v1/models")) {
@@ -196,6 +204,24 @@ export async function startFakeOpenAI(port = 0, options: FakeOptions = {}): Prom
     out += "data: [DONE]\n\n";
     // The first event goes out on its own (time to first token), the rest together.
     const first = out.indexOf("\n\n") + 2;
+    if ("text" in step && step.delayMs) {
+      // The role chunk and the first delta, then the wait.
+      const second = out.indexOf("\n\n", first) + 2;
+      res.write(out.slice(0, second));
+      const closed = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), step.delayMs);
+        res.once("close", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      if (closed) {
+        if (recorded) recorded.aborted = true;
+        return;
+      }
+      res.end(out.slice(second));
+      return;
+    }
     res.write(out.slice(0, first));
     res.end(out.slice(first));
   });

@@ -3,6 +3,7 @@ declare namespace Cloudflare {
   interface Env {
     TEST_MIGRATIONS?: import("cloudflare:test").D1Migration[];
     FAKE_MODEL_URL?: string;
+    FAKE_SPEECH_URL?: string;
   }
 }
 declare namespace Cloudflare {

@@ -1,7 +1,7 @@
 /**
  * Starts, in Node, what the Workers-runtime tests reach over loopback: the real sandbox runner
- * (bubblewrap), a fake OpenAI-compatible server standing in for AI Gateway, and a fake GitHub
- * (OAuth pages and `/user`) for sign-in.
+ * (bubblewrap), a fake OpenAI-compatible server standing in for AI Gateway, a fake GitHub
+ * (OAuth pages and `/user`) for sign-in, and a fake OpenAI-compatible speech server for voice.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import type { TestProject } from "vitest/node";
 import { startRunner } from "../../src/sandbox/runner/server.ts";
 import { startFakeGitHub } from "../support/fake-github.ts";
 import { startFakeOpenAI } from "../support/fake-openai.ts";
+import { startFakeSpeech } from "../support/fake-speech.ts";
 
 /** Shared secret of the test runner. */
 export const TEST_RUNNER_SECRET = "test-runner-secret-0123456789";
@@ -19,6 +20,7 @@ declare module "vitest" {
     runnerUrl: string;
     fakeModelUrl: string;
     fakeGitHubUrl: string;
+    fakeSpeechUrl: string;
   }
 }
 
@@ -27,13 +29,16 @@ export default async function setup(project: TestProject) {
   const runner = await startRunner({ port: 0, secret: TEST_RUNNER_SECRET, workspacesDir });
   const fake = await startFakeOpenAI();
   const github = await startFakeGitHub();
+  const speech = await startFakeSpeech();
   project.provide("runnerUrl", runner.url);
   project.provide("fakeModelUrl", fake.url);
   project.provide("fakeGitHubUrl", github.url);
+  project.provide("fakeSpeechUrl", speech.url);
   return async () => {
     await runner.close();
     await fake.close();
     await github.close();
+    await speech.close();
     rmSync(workspacesDir, { recursive: true, force: true });
   };
 }

@@ -3,7 +3,8 @@
  * module of `project/`: its chat (chat-store.ts: sessions, messages, notices), the latest view of
  * its tasks and missions (views.ts), its settings (settings.ts), knowledge and policies
  * (knowledge.ts), the project-wide cap on running mission tasks (slots.ts), its WebSocket clients
- * (socket.ts), and the tech lead's replies (tech-lead/, one session's turns in order).
+ * (socket.ts), and the tech lead's replies (tech-lead/, one session's turns in order), typed or
+ * spoken (`voiceTurn`, for the voice actor `TechLeadVoice`).
  *
  * WebSocket upgrades reach this actor only through the Worker, which authenticates the caller
  * and passes them in headers it sets itself (stripped from clients): a person as `x-sam-user-id`,
@@ -29,6 +30,7 @@ import { listMissionViews, listTaskViews, readTaskView, storeMissionView, storeT
 import { leadAnswers } from "../tech-lead/mention.ts";
 import { replyInSession, type LeadReplyContext } from "../tech-lead/reply.ts";
 import { TurnQueue } from "../tech-lead/turn-queue.ts";
+import { encodeVoiceTurnEvent, voiceTurnRequestSchema, type VoiceTurnEvent, type VoiceTurnRequest } from "../tech-lead/voice-turn.ts";
 
 /** The project actor. Keyed by project id. */
 export class ProjectAgent extends Agent<Env> {
@@ -36,6 +38,8 @@ export class ProjectAgent extends Agent<Env> {
   private readonly socket: ProjectSocket;
   /** The tech lead's turns: those of one session run one after another. */
   private readonly leadTurns: TurnQueue;
+  /** Voice turns running or queued, by the voice actor's turn id: how `abortVoiceTurn` interrupts one. */
+  private readonly voiceTurns = new Map<string, AbortController>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -113,9 +117,63 @@ export class ProjectAgent extends Agent<Env> {
     }
     const session = this.chat.session(sessionId);
     if (session && leadAnswers(session.kind, text)) {
-      this.leadTurns.enqueue(sessionId, () => replyInSession(this.leadContext(sessionId, payer, rights.leadTools), sessionId, payer, text));
+      this.leadTurns.enqueue(sessionId, async () => {
+        await replyInSession(this.leadContext(sessionId, payer, rights.leadTools), sessionId, payer, text);
+      });
     }
     return stored;
+  }
+
+  /**
+   * A voice turn (the voice actor, `TechLeadVoice`, calls it with what a person said): stores
+   * the words as the speaker's message in the turn's session (an embed's bound session, else the
+   * project's `voice` session, created titled "Voice" on first use) and queues the tech lead's
+   * reply there like any other — the same turn, model, tools, policies and knowledge, paid by
+   * `payer`, streamed to every client as `chat.delta`/`chat.card`, stored with its cards — with
+   * its model calls recorded under the source `voice`. Returns at once the reply as a byte
+   * stream of voice-turn events (tech-lead/voice-turn.ts: `session`, then `text` and `tool` as
+   * they come, then `done` or `error`). `abortVoiceTurn(turnId)`, or cancelling the stream,
+   * interrupts it (turn.ts).
+   * @throws ZodError when `request` is not a VoiceTurnRequest.
+   */
+  async voiceTurn(request: VoiceTurnRequest): Promise<ReadableStream<Uint8Array>> {
+    const turn = voiceTurnRequestSchema.parse(request);
+    const controller = new AbortController();
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    // A reader that went away (the call ended) interrupts the turn.
+    const emit = (event: VoiceTurnEvent) => void writer.write(encodeVoiceTurnEvent(event)).catch(() => controller.abort());
+    const sessionId = turn.sessionId ?? this.voiceSessionId();
+    if (!this.chat.session(sessionId)) {
+      emit({ type: "error", code: "not_found", message: `no session ${sessionId} in this project` });
+      void writer.close().catch(() => {});
+      return readable;
+    }
+    this.voiceTurns.set(turn.turnId, controller);
+    emit({ type: "session", sessionId });
+    await this.post(sessionId, { role: "user", author: { id: turn.speaker.id, name: turn.speaker.name, kind: "user" }, text: turn.text });
+    this.leadTurns.enqueue(sessionId, async () => {
+      try {
+        const outcome = await replyInSession(this.leadContext(sessionId, turn.payer, turn.leadTools), sessionId, turn.payer, turn.text, {
+          source: "voice",
+          signal: controller.signal,
+          onDelta: (text) => emit({ type: "text", text }),
+          onToolCall: (toolName) => emit({ type: "tool", toolName }),
+        });
+        emit(outcome.ok ? { type: "done", interrupted: outcome.interrupted } : { type: "error", code: outcome.code, message: outcome.message });
+      } finally {
+        if (this.voiceTurns.get(turn.turnId) === controller) this.voiceTurns.delete(turn.turnId);
+        await writer.close().catch(() => {});
+      }
+    });
+    return readable;
+  }
+
+  /** Interrupts voice turn `turnId` (a barge-in): see `voiceTurn`. Returns whether it was running or queued here. */
+  async abortVoiceTurn(turnId: string): Promise<boolean> {
+    const controller = this.voiceTurns.get(turnId);
+    controller?.abort();
+    return controller !== undefined;
   }
 
   /**
@@ -229,7 +287,14 @@ export class ProjectAgent extends Agent<Env> {
    * (revoked) at once. Returns how many it closed.
    */
   async closeConnections(filter: ConnectionFilter, reason: string): Promise<number> {
-    return this.socket.closeWhere(filter, reason);
+    const closed = this.socket.closeWhere(filter, reason);
+    // The same person's voice sockets of this project (`TechLeadVoice`, keyed by the project's id) close too.
+    try {
+      return closed + (await (await getAgentByName(this.env.TechLeadVoice, this.name)).closeConnections(filter, reason));
+    } catch (error) {
+      console.error(`project ${this.name}: closing voice sockets failed: ${error instanceof Error ? error.message : String(error)}`);
+      return closed;
+    }
   }
 
   /**
@@ -255,6 +320,11 @@ export class ProjectAgent extends Agent<Env> {
     if (!readTaskView(this.ctx.storage.sql, taskId)) return { ok: false, message: `no task ${taskId} in this project` };
     const result = await (await getAgentByName(this.env.TaskAgent, taskId)).answer(text, from);
     return result.ok ? { ok: true } : { ok: false, message: result.message };
+  }
+
+  /** The project's `voice` session (the newest, when there are several), created titled "Voice" when it has none. */
+  private voiceSessionId(): string {
+    return this.chat.listSessions().find((session) => session.kind === "voice")?.id ?? this.chat.createSession("Voice", "voice").id;
   }
 
   private settings(): ProjectSettings {

@@ -9,7 +9,7 @@ export function mentionsLead(text: string): boolean {
   return /(^|\s)@lead\b/i.test(text);
 }
 
-/** Whether the tech lead answers a person's `text` in a session of `kind`: every message of a `tech-lead` session, and a `chat` message that mentions it. */
+/** Whether the tech lead answers a person's `text` in a session of `kind`: every message of a `tech-lead` or `voice` session, and a `chat` message that mentions it. */
 export function leadAnswers(kind: SessionKind, text: string): boolean {
-  return kind === "tech-lead" || mentionsLead(text);
+  return kind === "tech-lead" || kind === "voice" || mentionsLead(text);
 }

@@ -1,6 +1,7 @@
 /**
- * The usage ledger of a user's actor: one `usage` row per model call (its id is the call's
- * reservation id, so recording a call twice records it once), the settled totals per UTC day
+ * The usage ledger of a user's actor: one `usage` row per model or speech call (its id is the
+ * call's reservation id, so recording a call twice records it once; a speech call also records
+ * its unit and quantity: seconds of audio or characters), the settled totals per UTC day
  * and month (`counters`) and per task and mission (`scope_spend`) that the budget checks read,
  * and the grouped totals of `GET /api/usage`.
  */
@@ -29,6 +30,7 @@ const GROUP_KEY: Record<UsageGroupBy, string> = {
   project: "COALESCE(project_id, '')",
   task: "COALESCE(task_id, '')",
   mission: "COALESCE(mission_id, '')",
+  source: "source",
 };
 
 /** A row of totals as the usage queries select it (the `UsageTotals` fields). */
@@ -51,7 +53,7 @@ export class Ledger {
   record(id: string, entry: SettleRequest): void {
     const inserted = this.sql.exec(
       `INSERT OR IGNORE INTO usage (id, at, project_id, mission_id, task_id, model, input_tokens, output_tokens, cached_input_tokens,
-         cost_usd, latency_ms, status, http_status, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         cost_usd, latency_ms, status, http_status, source, unit, quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       entry.at,
       entry.projectId,
@@ -66,6 +68,8 @@ export class Ledger {
       entry.status,
       entry.httpStatus,
       entry.source,
+      entry.unit ?? null,
+      entry.quantity ?? null,
     ).rowsWritten;
     if (inserted === 0) return;
     const at = new Date(entry.at);
@@ -104,7 +108,7 @@ export class Ledger {
 
   /**
    * Totals of the calls that started in [from, to) (ISO 8601), grouped by UTC day, model,
-   * project, task or mission, in key order; plus the overall totals.
+   * project, task, mission or source, in key order; plus the overall totals.
    */
   usage(groupBy: UsageGroupBy, from: string, to: string): { totals: UsageTotals; groups: UsageGroup[] } {
     const sums = `COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens,

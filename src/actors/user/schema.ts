@@ -7,10 +7,12 @@
  * - `model_settings`: one row (id 1): payer mode and the limits (daily tokens, monthly USD).
  * - `project_settings`: per project, the payer-mode override and the default task budget (USD).
  * - `credentials`: provider keys, AES-GCM encrypted (iv, ciphertext), with their last four characters.
- * - `usage`: the ledger, one row per call (id = the reservation id), indexed by start time.
+ * - `usage`: the ledger, one row per call (id = the reservation id), indexed by start time; a
+ *   speech call also has its unit and quantity (seconds of audio, characters).
  * - `counters`: settled usage per period (`day:YYYY-MM-DD`, `month:YYYY-MM`, UTC).
  * - `scope_spend`: settled USD per task (`task:<id>`) and mission (`mission:<id>`).
  */
+import { ensureColumns } from "../sql.ts";
 
 /** Creates the user actor's tables and the settings row if they do not exist yet. */
 export function createUserTables(sql: SqlStorage): void {
@@ -29,4 +31,6 @@ export function createUserTables(sql: SqlStorage): void {
       model TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL,
       cost_usd REAL NOT NULL, latency_ms INTEGER NOT NULL, status TEXT NOT NULL, http_status INTEGER, source TEXT NOT NULL)`);
   sql.exec(`CREATE INDEX IF NOT EXISTS usage_at ON usage(at)`);
+  // Added with voice: a speech call's unit (`audio_second`, `character`) and quantity; null for model calls.
+  ensureColumns(sql, "usage", { unit: "TEXT", quantity: "REAL" });
 }

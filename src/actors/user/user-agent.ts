@@ -189,7 +189,7 @@ export class UserAgent extends Agent<Env> {
 
   /**
    * Totals of the calls that started in [from, to) (ISO 8601), grouped by UTC day, model,
-   * project, task or mission, in key order; plus the overall totals.
+   * project, task, mission or source, in key order; plus the overall totals.
    */
   async usage(groupBy: UsageGroupBy, from: string, to: string): Promise<{ totals: UsageTotals; groups: UsageGroup[] }> {
     return this.ledger.usage(groupBy, from, to);

@@ -7,11 +7,19 @@
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { Stack } from "./stack.ts";
 
-/** Launches headless Chromium (`CHROMIUM_PATH`, default /usr/bin/chromium). */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Launches headless Chromium (`CHROMIUM_PATH`, default /usr/bin/chromium). With
+ * `fakeMicrophone` (a WAV file's path), every page's microphone is that file, played in a loop,
+ * and the permission prompt is answered yes (Chromium's `--use-fake-device-for-media-stream
+ * --use-fake-ui-for-media-stream --use-file-for-fake-audio-capture`).
+ */
+export function launchChromium(options: { fakeMicrophone?: string } = {}): Promise<Browser> {
+  const microphone = options.fakeMicrophone
+    ? ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-audio-capture=${options.fakeMicrophone}`]
+    : [];
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run", ...microphone],
   });
 }
 

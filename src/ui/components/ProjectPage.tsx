@@ -1,11 +1,11 @@
 /**
  * `/projects/:id` and `/projects/:id/sessions/:sid`: questions waiting for an answer (on top),
  * sessions (sidebar), the chat of the selected session, and the project's tasks or missions,
- * all live over one project socket; who is online, the members and the settings are in the
- * header. A viewer sees it all read-only; someone removed while the page is open is told they no
- * longer have access.
+ * all live over one project socket; who is online, the members, the settings and Talk (a voice
+ * call with the tech lead, not for viewers) are in the header. A viewer sees it all read-only;
+ * someone removed while the page is open is told they no longer have access.
  */
-import { useState } from "react";
+import { useRef, useState } from "react";
 import type { ChatSession } from "../../shared/protocol.ts";
 import { listProjects, listSessions, type User } from "../lib/api.ts";
 import { ProjectAccessProvider, useProjectAccess } from "../lib/projectAccess.tsx";
@@ -14,6 +14,7 @@ import { ProjectSocketProvider, useProjectFrames } from "../lib/socketContext.ts
 import { useLoader } from "../lib/useLoader.ts";
 import { useProjectMissions } from "../lib/useProjectMissions.ts";
 import { useProjectTasks } from "../lib/useProjectTasks.ts";
+import { latestVoiceSessionId } from "../lib/voiceCall.ts";
 import { ChatPanel } from "./ChatPanel.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
 import { LostAccess } from "./LostAccess.tsx";
@@ -23,6 +24,7 @@ import { PendingQuestions } from "./PendingQuestions.tsx";
 import { PresenceList } from "./PresenceList.tsx";
 import { ProjectSettings } from "./ProjectSettings.tsx";
 import { SessionList } from "./SessionList.tsx";
+import { TalkPanel, type TalkHandle } from "./TalkPanel.tsx";
 import { TasksPanel } from "./TasksPanel.tsx";
 
 /** The project page of `me`, with their access to it and its live socket. */
@@ -51,6 +53,8 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
   const [sidebarOpen, setSidebarOpen] = useState(sessionId === null);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(false);
+  const [talkOpen, setTalkOpen] = useState(false);
+  const talk = useRef<TalkHandle | null>(null);
   const access = useProjectAccess();
   const [tab, setTab] = useState<"tasks" | "missions">("tasks");
   const tasks = useProjectTasks(projectId);
@@ -100,6 +104,18 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
           </span>
         )}
         <span className="topbar-spacer" />
+        {access.canWrite && (
+          <button
+            type="button"
+            className="talk-button"
+            data-testid="talk-toggle"
+            aria-expanded={talkOpen}
+            title="Talk to the tech lead by voice"
+            onClick={() => (talkOpen ? talk.current?.close() : talk.current?.open())}
+          >
+            {talkOpen ? "Close call" : "Talk"}
+          </button>
+        )}
         <PresenceList />
         <button
           type="button"
@@ -125,6 +141,7 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
       </div>
       {membersOpen && <MembersPanel />}
       {settingsOpen && access.canWrite && <ProjectSettings projectId={projectId} />}
+      {access.canWrite && <TalkPanel ref={talk} projectId={projectId} voiceSessionId={latestVoiceSessionId(sessions.data)} onOpenChange={setTalkOpen} />}
       <PendingQuestions tasks={tasks.items} onAnswered={tasks.upsert} />
       {project.data === null && !project.loading && (
         <p className="form-error" role="alert">

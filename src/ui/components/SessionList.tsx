@@ -15,7 +15,7 @@ type Props = {
   onSelect: () => void;
 };
 
-/** Lists sessions (the selected one highlighted, tech-lead ones tagged) with a create form on top (not for viewers). */
+/** Lists sessions (the selected one highlighted, tech-lead and voice ones tagged) with a create form on top (not for viewers). */
 export function SessionList({ projectId, sessions, error, selectedId, onCreated, onSelect }: Props) {
   const [title, setTitle] = useState("");
   const [kind, setKind] = useState<SessionKind>("chat");
@@ -83,6 +83,11 @@ export function SessionList({ projectId, sessions, error, selectedId, onCreated,
               {session.kind === "tech-lead" && (
                 <span className="chip" data-testid="session-kind-lead" title="The tech lead answers every message">
                   lead
+                </span>
+              )}
+              {session.kind === "voice" && (
+                <span className="chip" data-testid="session-kind-voice" title="A voice conversation with the tech lead (Talk)">
+                  voice
                 </span>
               )}
               <span className="count" title="messages">

@@ -4,11 +4,12 @@
  * free port, throw-away state directory), runs the benchmarks, prints one table per benchmark
  * and writes every figure to `evals/perf/results/<ISO-timestamp>.json` and `latest.json`.
  *
- *   npm run bench             # all four
+ *   npm run bench             # all five
  *   npm run bench -- chat     # chat fan-out only
  *   npm run bench -- task     # task loop only
  *   npm run bench -- mission  # mission fan-out only
  *   npm run bench -- proxy    # AI proxy overhead only
+ *   npm run bench -- voice    # voice latency only
  *
  * Exit code: 0 when every benchmark ran and its checks passed (goals missed are reported, not
  * failures), 1 when a benchmark failed or a check (chat persistence, every mission task
@@ -26,14 +27,15 @@ import { withTimeout } from "./stats.ts";
 import { DEFAULT_TASK_CONFIG, formatTaskTable, runTaskLoopBench, type TaskLoopResult } from "./task-loop.ts";
 import { DEFAULT_PROXY_CONFIG, formatProxyTable, runProxyBench, startBenchUpstream, type ProxyBenchResult } from "./proxy.ts";
 import type { FakeOpenAI } from "../../test/support/fake-openai.ts";
+import { DEFAULT_VOICE_CONFIG, formatVoiceTable, runVoiceBench, type VoiceBenchResult } from "./voice.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const resultsDir = resolve(import.meta.dirname, "results");
 /** Hard limit on the whole benchmark run, ms. */
 const OVERALL_LIMIT_MS = 15 * 60_000;
 
-type BenchName = "chat" | "task" | "mission" | "proxy";
-const ALL: BenchName[] = ["chat", "task", "mission", "proxy"];
+type BenchName = "chat" | "task" | "mission" | "proxy" | "voice";
+const ALL: BenchName[] = ["chat", "task", "mission", "proxy", "voice"];
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
@@ -43,10 +45,10 @@ function parseArgs(argv: string[]): BenchName[] {
   if (argv.length === 0) return ALL;
   const picked = new Set<BenchName>();
   for (const arg of argv) {
-    if (arg === "chat" || arg === "task" || arg === "mission" || arg === "proxy") picked.add(arg);
+    if (arg === "chat" || arg === "task" || arg === "mission" || arg === "proxy" || arg === "voice") picked.add(arg);
     else if (arg === "all") ALL.forEach((b) => picked.add(b));
     else {
-      process.stderr.write(`usage: node evals/perf/run.ts [chat|task|mission|proxy|all]...\nunknown argument: ${arg}\n`);
+      process.stderr.write(`usage: node evals/perf/run.ts [chat|task|mission|proxy|voice|all]...\nunknown argument: ${arg}\n`);
       process.exit(64);
     }
   }
@@ -95,6 +97,7 @@ interface Report {
   task?: TaskLoopResult;
   mission?: MissionBenchResult;
   proxy?: ProxyBenchResult;
+  voice?: VoiceBenchResult;
   errors: string[];
 }
 
@@ -217,6 +220,10 @@ async function main(): Promise<number> {
     if (benches.includes("proxy")) {
       report.proxy = await attempt("proxy", (s) => runProxyBench(s, upstream!, DEFAULT_PROXY_CONFIG));
       if (report.proxy) tables.push(formatProxyTable(report.proxy));
+    }
+    if (benches.includes("voice")) {
+      report.voice = await attempt("voice", (s) => runVoiceBench(s, DEFAULT_VOICE_CONFIG));
+      if (report.voice) tables.push(formatVoiceTable(report.voice));
     }
   } catch (error) {
     failed = true;

@@ -21,16 +21,10 @@ import { OpenAICompatibleTranscriber, OpenAICompatibleTTS, speechApiBase, type O
 import { WorkersAIFluxSTT, WorkersAINova3STT, WorkersAITTS, type AiRunner, type Transcriber, type TTSProvider } from "./voice-sdk.ts";
 import { PCM_SAMPLE_RATE } from "./wav.ts";
 
-/** The configuration speech is chosen from (a subset of the Worker's `Env`). */
-export interface SpeechVars {
-  SAM_SPEECH_BASE_URL?: string;
-  SAM_SPEECH_API_KEY?: string;
-  SAM_SPEECH_TRANSCRIPTION_MODEL?: string;
-  SAM_SPEECH_TTS_MODEL?: string;
-  SAM_SPEECH_VOICE?: string;
-  SAM_SPEECH_PRICES?: string;
-  AI?: AiRunner;
-}
+/** The configuration speech is chosen from: the Worker's speech settings (see `Env`), and the `AI` binding as far as speech uses it. */
+export type SpeechVars = Partial<
+  Pick<Env, "SAM_SPEECH_BASE_URL" | "SAM_SPEECH_API_KEY" | "SAM_SPEECH_TRANSCRIPTION_MODEL" | "SAM_SPEECH_TTS_MODEL" | "SAM_SPEECH_VOICE" | "SAM_SPEECH_PRICES">
+> & { AI?: AiRunner };
 
 /** What speech a call uses: the providers' configuration and the models they are metered as, or why there is none. */
 export type SpeechSetup =

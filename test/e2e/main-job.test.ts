@@ -46,6 +46,13 @@ describe("the main job", () => {
     expect((await fetch(`${stack.url}/api/projects`)).status).toBe(401);
     const page = await fetch(`${stack.url}/`);
     expect(await page.text()).toContain('<div id="root">');
+    // The UI's pages (and the SPA's deep links) carry the security headers.
+    for (const path of ["/", "/projects/prj_unknown"]) {
+      const response = await fetch(`${stack.url}${path}`);
+      expect(response.headers.get("content-security-policy"), path).toContain("frame-ancestors 'none'");
+      expect(response.headers.get("x-content-type-options"), path).toBe("nosniff");
+      await response.body?.cancel();
+    }
   });
 
   it("fixes a failing node --test suite with a scripted task", async () => {

@@ -21,6 +21,14 @@ export const ID_PREFIXES = {
   credential: "crd",
   /** One accounted model call (its reservation and ledger row). */
   usage: "call",
+  /** A trigger (a cron schedule or a signed webhook that starts work in a project). */
+  trigger: "trg",
+  /** One firing of a trigger (its run record). */
+  triggerRun: "trun",
+  /** A notification to one user. */
+  notification: "ntf",
+  /** A browser push subscription of one user. */
+  pushSubscription: "psub",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -66,9 +66,24 @@ const rules: { name: string; covers: (from: string) => boolean; allows: (edge: E
     allows: (e) => e.external || !inside(e.to, "api"),
   },
   {
-    name: "ui/ and client/ import only shared/, ids.ts and themselves",
+    name: "ui/ and client/ import only shared/, ids.ts and themselves (ui/ also render/)",
     covers: (from) => inside(from, "ui", "client"),
-    allows: (e) => e.external || inside(e.to, "shared", "ui", "client") || e.to === "ids.ts",
+    allows: (e) => e.external || inside(e.to, "shared", "ui", "client") || e.to === "ids.ts" || (inside(e.from, "ui") && inside(e.to, "render")),
+  },
+  {
+    name: "render/ imports only shared/ and itself",
+    covers: (from) => inside(from, "render"),
+    allows: (e) => e.external || inside(e.to, "shared", "render"),
+  },
+  {
+    name: "embed/ (the <sam-agent> widget) imports only client/, render/, shared/, ids.ts and itself",
+    covers: (from) => inside(from, "embed"),
+    allows: (e) => e.external || inside(e.to, "embed", "client", "render", "shared") || e.to === "ids.ts",
+  },
+  {
+    name: "cli/ (the sam CLI, a Node program) speaks the API only: it imports client/, shared/ and itself, never the Workers side",
+    covers: (from) => inside(from, "cli"),
+    allows: (e) => (e.external ? !/^(agents|ai|@cloudflare\/|cloudflare:)/.test(e.to) : inside(e.to, "cli", "client", "shared")),
   },
   {
     name: "the runner (a Node program of its own) imports only sandbox/ (the port it serves), never the Workers side",

@@ -33,6 +33,13 @@ export default defineConfig({
           SAM_SPEECH_BASE_URL: inject("fakeSpeechUrl"),
           SAM_SPEECH_API_KEY: "test-speech-key",
           FAKE_SPEECH_URL: inject("fakeSpeechUrl"),
+          // Notifications: VAPID keys made for the run, a fake webhook receiver and push service, short retries.
+          VAPID_PUBLIC_KEY: inject("vapidPublicKey"),
+          VAPID_PRIVATE_KEY: inject("vapidPrivateKey"),
+          VAPID_SUBJECT: "mailto:tests@sam.test",
+          SAM_NOTIFICATION_RETRY_SECONDS: "0.2,0.2,0.2,0.2",
+          FAKE_NOTIFY_URL: inject("fakeNotifyUrl"),
+          PUSH_BROWSER: inject("pushBrowser"),
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
       },

@@ -17,6 +17,9 @@
  *   SAM_UNSAFE_NO_SANDBOX=1  run agent commands without bubblewrap (never do this on a shared machine)
  *   SAM_SPEECH_BASE_URL   an OpenAI-compatible speech server for voice (+ SAM_SPEECH_API_KEY); unset: the local
  *                         speech service (src/speech/: pocketsphinx + espeak-ng) is started and used
+ *   VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT   browser push's keys (else a pair is made once per
+ *                         state directory into its vapid.json)
+ *   SAM_NOTIFICATION_RETRY_SECONDS   seconds between a failed notification delivery's retries (default 10,60,300,1800)
  *   SAM_SKIP_UI_BUILD=1   reuse an existing dist/ui
  *   X_LOCAL_OBSERVABILITY, X_LOCAL_EXPLORER   wrangler's local trace collector and explorer (default false)
  */
@@ -29,6 +32,7 @@ import { startRunner } from "../src/sandbox/runner/server.ts";
 import { startSpeechService, type RunningSpeechService } from "../src/speech/server.ts";
 import { detectSpeechTools, INSTALL_COMMAND } from "../src/speech/tools.ts";
 import { localWranglerEnv } from "./wrangler-env.ts";
+import { generateVapidKeys, type VapidKeys } from "./vapid-keys.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const port = Number(process.env.PORT ?? 8787);
@@ -75,6 +79,24 @@ function devVarsSecret(name: "ENCRYPTION_KEY" | "TOKEN_HASH_KEY", purpose: strin
   const made = read();
   if (!made) throw new Error(`.dev.vars has no readable ${name}`);
   return made;
+}
+
+/**
+ * Browser push's VAPID keys (docs/notifications.md): `VAPID_PUBLIC_KEY`, `VAPID_PRIVATE_KEY` and
+ * `VAPID_SUBJECT` from the environment when all are set, else a pair made once per state
+ * directory (`vapid.json`, private: subscriptions made under one key are refused under another)
+ * with the subject `mailto:sam@localhost`.
+ */
+async function vapidVars(): Promise<Record<string, string>> {
+  const { VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT } = process.env;
+  if (VAPID_PUBLIC_KEY && VAPID_PRIVATE_KEY && VAPID_SUBJECT) return { VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT };
+  const file = resolve(stateDir, "vapid.json");
+  if (!existsSync(file)) {
+    writeFileSync(file, JSON.stringify(await generateVapidKeys()), { mode: 0o600 });
+    log("made VAPID keys for browser push in the state directory (vapid.json)");
+  }
+  const keys = JSON.parse(readFileSync(file, "utf8")) as VapidKeys;
+  return { VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey, VAPID_SUBJECT: VAPID_SUBJECT ?? "mailto:sam@localhost" };
 }
 
 /**
@@ -167,8 +189,12 @@ async function main(): Promise<void> {
     else log("  until then, tasks' commands are refused (SAM_UNSAFE_NO_SANDBOX=1 overrides, unsafely).");
   }
 
-  if (process.env.SAM_SKIP_UI_BUILD === "1" && existsSync(resolve(root, "dist/ui/index.html"))) log("reusing dist/ui");
-  else run(bin("vite"), ["build", "--logLevel", "warn"], "building the UI");
+  if (process.env.SAM_SKIP_UI_BUILD === "1" && existsSync(resolve(root, "dist/ui/index.html")) && existsSync(resolve(root, "dist/ui/embed.js"))) log("reusing dist/ui");
+  else {
+    run(bin("vite"), ["build", "--logLevel", "warn"], "building the UI");
+    // The embeddable widget (/embed.js) after it: the UI's build empties dist/ui.
+    run(bin("vite"), ["build", "--config", "vite.embed.config.ts", "--logLevel", "warn"], "building the embeddable widget (/embed.js)");
+  }
 
   mkdirSync(stateDir, { recursive: true });
   stopOrphanedWrangler();
@@ -188,6 +214,7 @@ async function main(): Promise<void> {
     ENCRYPTION_KEY: devVarsSecret("ENCRYPTION_KEY", "provider credentials"),
     TOKEN_HASH_KEY: devVarsSecret("TOKEN_HASH_KEY", "the hashes of tokens"),
     ...speech.vars,
+    ...(await vapidVars()),
   };
   const passed = [
     "SAM_COMPAT_BASE_URL",
@@ -208,6 +235,7 @@ async function main(): Promise<void> {
     "SAM_SPEECH_TTS_MODEL",
     "SAM_SPEECH_VOICE",
     "SAM_SPEECH_PRICES",
+    "SAM_NOTIFICATION_RETRY_SECONDS",
   ];
   for (const name of passed) if (process.env[name]) vars[name] = process.env[name];
   const envFile = resolve(stateDir, "worker.env");

@@ -37,7 +37,7 @@ function check(title: string, ok: boolean): void {
 
 if (!selected.length) {
   check("typecheck (tsc --noEmit, strict)", step("typecheck", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]));
-  check("UI build (vite)", step("UI build", bin("vite"), ["build", "--logLevel", "warn"]));
+  check("UI build (vite)", step("UI build", bin("vite"), ["build", "--logLevel", "warn"]) && step("UI build: the embeddable widget", bin("vite"), ["build", "--config", "vite.embed.config.ts", "--logLevel", "warn"]));
   check("deploy bundle (wrangler deploy --dry-run)", step("deploy bundle", bin("wrangler"), ["deploy", "--dry-run", "--containers-rollout=none", "--outdir", "dist/worker"]));
 }
 

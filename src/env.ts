@@ -91,6 +91,18 @@ export interface SamEnv {
   SAM_SPEECH_VOICE?: string;
   /** Prices of the speech server's models: JSON `{"<model>": {"perMinute"?: USD per audio minute, "perMillionChars"?: USD}}` (default 0: a local server). */
   SAM_SPEECH_PRICES?: string;
+  /**
+   * Browser push (Web Push, VAPID: RFC 8292), docs/notifications.md: the public key, base64url of
+   * the uncompressed P-256 point (what browsers subscribe with; `GET /api/push/vapid-public-key`).
+   * Push is off unless all three VAPID variables are set. `npm start` makes a pair once per state directory.
+   */
+  VAPID_PUBLIC_KEY?: string;
+  /** Secret: the VAPID private key, a JWK (`{"kty":"EC","crv":"P-256","x","y","d"}`) as JSON. */
+  VAPID_PRIVATE_KEY?: string;
+  /** Who the push services may contact about SAM's messages: `mailto:...` or `https://...`. */
+  VAPID_SUBJECT?: string;
+  /** Seconds between a failed notification delivery's retries, comma-separated (default `10,60,300,1800`; tests make them short). */
+  SAM_NOTIFICATION_RETRY_SECONDS?: string;
   /** Version string reported by /api/health. */
   SAM_VERSION?: string;
 }

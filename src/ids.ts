@@ -29,6 +29,8 @@ export const ID_PREFIXES = {
   notification: "ntf",
   /** A browser push subscription of one user. */
   pushSubscription: "psub",
+  /** An MCP server registered on a project (its tools are given to the project's agents). */
+  mcpServer: "mcs",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -54,3 +56,4 @@ export const credentialIdSchema = idSchema("credential");
 export const tokenIdSchema = idSchema("token");
 export const signInIdSchema = idSchema("signIn");
 export const embedTokenIdSchema = idSchema("embedToken");
+export const mcpServerIdSchema = idSchema("mcpServer");

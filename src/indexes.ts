@@ -1,5 +1,5 @@
 /**
- * The global D1 indexes (docs/architecture.md §1) that actors and routes write: which project a task or a
+ * The global D1 indexes (docs/architecture.md §1) that actors and routes write: which project a task, a trigger or a
  * mission belongs to, so routes can check access without asking every actor. Writes are
  * idempotent (`INSERT OR IGNORE`), so a retried start or creation is harmless.
  */
@@ -20,4 +20,20 @@ export async function registerTasks(env: Env, taskIds: string[], projectId: stri
 /** Records that `missionId` belongs to `projectId`. */
 export async function registerMission(env: Env, missionId: string, projectId: string): Promise<void> {
   await env.DB.prepare(`INSERT OR IGNORE INTO missions (id, project_id, created_at) VALUES (?, ?, ?)`).bind(missionId, projectId, new Date().toISOString()).run();
+}
+
+/** Records that trigger `triggerId` belongs to `projectId` (so `POST /hooks/<triggerId>` finds its project). */
+export async function registerTrigger(env: Env, triggerId: string, projectId: string): Promise<void> {
+  await env.DB.prepare(`INSERT OR IGNORE INTO triggers (id, project_id, created_at) VALUES (?, ?, ?)`).bind(triggerId, projectId, new Date().toISOString()).run();
+}
+
+/** Forgets trigger `triggerId` (deleted): its webhook URL then answers 404 without waking its project. */
+export async function unregisterTrigger(env: Env, triggerId: string): Promise<void> {
+  await env.DB.prepare(`DELETE FROM triggers WHERE id = ?`).bind(triggerId).run();
+}
+
+/** The project trigger `triggerId` belongs to, or null when there is no such trigger. */
+export async function projectOfTrigger(env: Env, triggerId: string): Promise<string | null> {
+  const row = await env.DB.prepare(`SELECT project_id AS projectId FROM triggers WHERE id = ?`).bind(triggerId).first<{ projectId: string }>();
+  return row?.projectId ?? null;
 }

@@ -1,6 +1,7 @@
 /**
  * Worker entry: exports the actor classes, routes /api and the AI proxy (/ai) to the Hono app,
- * authenticates WebSocket upgrades before they reach a ProjectAgent or a TechLeadVoice, and
+ * authenticates WebSocket upgrades before they reach a ProjectAgent, a TechLeadVoice or a
+ * user's own UserAgent, and
  * serves the UI's static assets with security headers.
  */
 import { routeAgentRequest } from "agents";
@@ -8,7 +9,9 @@ import { projectRole } from "./api/access.ts";
 import { createApiApp } from "./api/app.ts";
 import { authenticate, credentialFromRequest, inactiveCode, rateLimited } from "./api/auth.ts";
 import { withSecurityHeaders } from "./api/security-headers.ts";
-import { projectIdSchema } from "./ids.ts";
+import { isEmbedScriptPath, serveEmbedScript } from "./api/embed-script.ts";
+import { handleMcpRequest, MCP_PATH } from "./api/mcp/server.ts";
+import { projectIdSchema, userIdSchema } from "./ids.ts";
 import { findEmbedToken } from "./api/people/embed-tokens.ts";
 import { clientAddress, recordFailure, throttled } from "./api/people/throttle.ts";
 import type { ConnectionUser } from "./actors/project/frames.ts";
@@ -50,9 +53,11 @@ const AGENT_SOCKETS = [
  */
 async function handleAgentRequest(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
+  const userSocket = USER_SOCKET.exec(url.pathname);
+  if (userSocket && request.headers.get("upgrade")?.toLowerCase() === "websocket") return handleUserSocket(request, env, url, userSocket[1]);
   const socket = AGENT_SOCKETS.map((s) => ({ ...s, match: s.pattern.exec(url.pathname) })).find((s) => s.match !== null);
   if (!socket?.match || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-    return jsonError(404, "not_found", "only project and tech-lead voice WebSockets are served under /agents");
+    return jsonError(404, "not_found", "only project, tech-lead voice and user WebSockets are served under /agents");
   }
   const projectId = projectIdSchema.safeParse(decodeURIComponent(socket.match[1]));
   if (!projectId.success) return jsonError(404, "not_found", "no such project");
@@ -84,6 +89,33 @@ async function handleAgentRequest(request: Request, env: Env): Promise<Response>
   headers.delete("authorization");
   const forwarded = new Request(url, { method: request.method, headers });
   return (await routeAgentRequest(forwarded, env)) ?? jsonError(404, "not_found", "no such agent");
+}
+
+/** The user's own socket (their notifications, `UserAgent`), keyed by user id. */
+const USER_SOCKET = /^\/agents\/user-agent\/([^/]+)$/;
+
+/**
+ * The user's own socket: the same credential, origin and active-account checks as a project
+ * socket, but only the user the path names may open it (anyone else, and an id that is not a
+ * user id: 404; an embed token: 401, it works only on its project's socket). The actor learns
+ * the user and the credential from headers set here (client-sent copies dropped).
+ */
+async function handleUserSocket(request: Request, env: Env, url: URL, rawUserId: string): Promise<Response> {
+  const userId = userIdSchema.safeParse(decodeURIComponent(rawUserId));
+  if (!userId.success) return jsonError(404, "not_found", "no such user");
+  const origin = request.headers.get("origin");
+  if (origin !== null && origin !== url.origin) return jsonError(403, "forbidden", `WebSockets from ${origin} are not allowed`);
+  const auth = await authenticate(env, credentialFromRequest(request, true), clientAddress(request));
+  if (!auth.ok) return jsonError(auth.status, auth.code, auth.message, auth.status === 429 ? { "retry-after": String(auth.retryAfterSeconds) } : undefined);
+  if (auth.user.status !== "active") return jsonError(403, inactiveCode(auth.user.status), `your account is ${auth.user.status}`);
+  if (auth.user.id !== userId.data) return jsonError(404, "not_found", "no such user");
+  const headers = new Headers(request.headers);
+  for (const name of [USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, TOKEN_ID_HEADER, EMBED_HEADER, "authorization"]) headers.delete(name);
+  headers.set(USER_ID_HEADER, auth.user.id);
+  headers.set(USER_NAME_HEADER, auth.user.name);
+  headers.set(TOKEN_ID_HEADER, auth.user.tokenId);
+  url.searchParams.delete("token");
+  return (await routeAgentRequest(new Request(url, { method: request.method, headers }), env)) ?? jsonError(404, "not_found", "no such agent");
 }
 
 /**
@@ -126,11 +158,16 @@ function decodablePath(pathname: string): boolean {
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const { pathname } = new URL(request.url);
-    const served = pathname.startsWith("/agents/") || pathname.startsWith("/api/") || pathname === "/api" || pathname.startsWith("/ai/");
+    const served = pathname.startsWith("/agents/") || pathname.startsWith("/api/") || pathname === "/api" || pathname.startsWith("/ai/") || pathname.startsWith("/hooks/");
     if (served && !decodablePath(pathname)) return jsonError(400, "invalid_input", "the path has a malformed percent-encoding");
     if (pathname.startsWith("/agents/")) return handleAgentRequest(request, env);
     if (pathname.startsWith("/api/") || pathname === "/api") return api.fetch(request, env, ctx);
     if (pathname.startsWith("/ai/")) return api.fetch(request, env, ctx);
+    // Webhook triggers' URLs (src/api/routes/hooks.ts): signed by their callers, not authenticated with a SAM token.
+    if (pathname.startsWith("/hooks/")) return api.fetch(request, env, ctx);
+    // SAM's MCP server (src/api/mcp/server.ts): Streamable HTTP, authenticated with a personal access token.
+    if (pathname === MCP_PATH) return handleMcpRequest(request, env, ctx);
+    if (isEmbedScriptPath(pathname)) return serveEmbedScript(request, env.ASSETS);
     if (env.ASSETS) return withSecurityHeaders(await env.ASSETS.fetch(request));
     return jsonError(404, "not_found", "not found");
   },

@@ -18,6 +18,10 @@ import { embedTokenRoutes } from "./routes/embed-tokens.ts";
 import { memberRoutes } from "./routes/members.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { notificationRoutes } from "./routes/notifications.ts";
+import { hookRoutes } from "./routes/hooks.ts";
+import { triggerRoutes } from "./routes/triggers.ts";
+import { mcpServerRoutes } from "./routes/mcp-servers.ts";
 
 /** Builds the API app. */
 export function createApiApp(): Hono<AuthedEnv> {
@@ -35,6 +39,10 @@ export function createApiApp(): Hono<AuthedEnv> {
   app.route("/", deviceRoutes);
   app.route("/", signInRoutes);
   app.route("/", embedTokenRoutes);
+  app.route("/", notificationRoutes);
+  app.route("/", triggerRoutes);
+  app.route("/", mcpServerRoutes);
+  app.route("/", hookRoutes);
   app.notFound((c) => apiError(c, 404, "not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {
     console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}: ${error.message}`);

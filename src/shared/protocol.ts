@@ -5,6 +5,9 @@
  */
 import { z } from "zod";
 import { sessionIdSchema, taskIdSchema } from "../ids.ts";
+import { embedCapabilitySchema } from "./embed.ts";
+import { MAX_MESSAGE_PAGE } from "./project-settings.ts";
+import { newNotificationSchema } from "./notification.ts";
 
 /**
  * Header names the Worker uses to pass the authenticated user to the project actor with a
@@ -319,14 +322,57 @@ export const clientFrameSchema = z.discriminatedUnion("type", [
     taskId: taskIdSchema,
     text: z.string().trim().min(1).max(10_000),
   }),
+  /**
+   * Asks for a page of a session's messages (as `GET .../sessions/:sessionId/messages?before=&limit=`
+   * does, for clients that cannot call the API: embeds): at most `limit` (1…MAX_MESSAGE_PAGE,
+   * DEFAULT_MESSAGE_PAGE when absent) just before seq `before` (the latest when absent). Answered
+   * to this connection only with a `chat.history` frame (or a `not_found`/`forbidden` error).
+   */
+  z.object({
+    type: z.literal("chat.history"),
+    sessionId: sessionIdSchema,
+    before: z.number().int().positive().optional(),
+    limit: z.number().int().min(1).max(MAX_MESSAGE_PAGE).optional(),
+  }),
+  /** Asks for the project's tasks as last reported (newest first, at most MAX_TASK_LIST); answered to this connection only with a `task.list` frame. */
+  z.object({ type: z.literal("task.list") }),
 ]);
 /** A parsed client → ProjectAgent frame; see {@link clientFrameSchema}. */
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 // ---- Frames from ProjectAgent to clients ----
 
+/** Most tasks a `task.list` frame carries (the newest). */
+export const MAX_TASK_LIST = 100;
+
+/**
+ * What a connection may do, sent to it alone as its first frame (the `welcome` frame): who it is
+ * (a person, or an embed token: id and name), its role in the project (an embed token's is
+ * `viewer`), an embed token's `capabilities` (null for a person: their role decides), the one
+ * chat session an embed token is bound to (null: any; always null for a person), and when an
+ * embed token expires (ISO 8601; null for a person).
+ */
+export const welcomeSchema = z.object({
+  type: z.literal("welcome"),
+  user: z.object({ id: z.string(), name: z.string() }),
+  role: z.enum(["owner", "member", "viewer"]),
+  capabilities: z.array(embedCapabilitySchema).nullable(),
+  sessionId: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+});
+/** The `welcome` frame; see {@link welcomeSchema}. */
+export type Welcome = z.infer<typeof welcomeSchema>;
+
 /** ProjectAgent → client frames. */
 export const serverFrameSchema = z.discriminatedUnion("type", [
+  welcomeSchema,
+  /**
+   * A page of a session's messages, oldest first, answering this connection's `chat.history`
+   * (`before` as asked, null for the latest); `hasMore`: older messages exist before the first.
+   */
+  z.object({ type: z.literal("chat.history"), sessionId: z.string(), before: z.number().int().nullable(), messages: z.array(chatMessageSchema), hasMore: z.boolean() }),
+  /** The project's tasks, newest first (at most MAX_TASK_LIST), answering this connection's `task.list`. */
+  z.object({ type: z.literal("task.list"), tasks: z.array(taskViewSchema) }),
   z.object({ type: z.literal("chat.message"), message: chatMessageSchema }),
   z.object({ type: z.literal("task.updated"), task: taskViewSchema }),
   /** Sent only to connections watching the task (`task.watch`). */
@@ -352,3 +398,26 @@ export type ServerFrame = z.infer<typeof serverFrameSchema>;
  * connection stays open.
  */
 export type FrameErrorCode = "invalid_json" | "invalid_frame" | "not_found" | "forbidden" | "internal" | "rate_limited";
+
+// ---- Frames from UserAgent to its user (`/agents/user-agent/<userId>`) ----
+
+/** A stored notification as the per-user socket and `GET /api/notifications` show it (`Notification` of notification.ts). */
+export const notificationSchema = newNotificationSchema.omit({ dedupeKey: true }).extend({
+  id: z.string(),
+  createdAt: z.string(),
+  readAt: z.string().nullable(),
+});
+
+/**
+ * UserAgent → its user's clients (every open socket of that user, and no one else's):
+ * `notification.new` when a notification is stored (with the unread count after it);
+ * `notification.unread` on connect and whenever the count changes by a read; `error` answers any
+ * frame a client sends (the socket takes none besides the Agents SDK's own).
+ */
+export const userServerFrameSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("notification.new"), notification: notificationSchema, unreadCount: z.number().int().nonnegative() }),
+  z.object({ type: z.literal("notification.unread"), unreadCount: z.number().int().nonnegative() }),
+  z.object({ type: z.literal("error"), code: z.string(), message: z.string() }),
+]);
+/** A UserAgent → client frame; see {@link userServerFrameSchema}. */
+export type UserServerFrame = z.infer<typeof userServerFrameSchema>;

@@ -12,7 +12,7 @@
  */
 
 /**
- * The tools of the tech lead (`src/tools/tech-lead-tools.ts`) and of tasks
+ * The tools of the tech lead (`src/tools/platform-tools.ts`) and of tasks
  * (`src/tools/workspace-tools.ts`, `task-platform-tools.ts`), by their API names. A test checks
  * that every tech-lead tool is here.
  */

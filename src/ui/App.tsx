@@ -7,6 +7,7 @@ import { AdminUsersPage } from "./components/AdminUsersPage.tsx";
 import { DevicePage } from "./components/DevicePage.tsx";
 import { LoginPage } from "./components/LoginPage.tsx";
 import { NotFound } from "./components/NotFound.tsx";
+import { NotificationsPage } from "./components/NotificationsPage.tsx";
 import { ProjectPage } from "./components/ProjectPage.tsx";
 import { ProjectsPage } from "./components/ProjectsPage.tsx";
 import { Shell } from "./components/Shell.tsx";
@@ -16,6 +17,7 @@ import { TaskPage } from "./components/TaskPage.tsx";
 import { TokensPage } from "./components/TokensPage.tsx";
 import { lazy, Suspense, useEffect } from "react";
 import type { User } from "./lib/api.ts";
+import { NotificationsProvider } from "./lib/notificationsContext.tsx";
 import { takeReturnPath } from "./lib/returnTo.ts";
 import { matchRoute, navigate, usePath, type Route } from "./lib/router.tsx";
 import { loadSession, useSession } from "./lib/session.ts";
@@ -56,7 +58,11 @@ export function App() {
       return <SignedOutPage problem={session.problem} />;
   }
   if (!activeUser) return <AccountStatusPage user={session.user} />;
-  return <Shell user={activeUser}>{page(route, activeUser)}</Shell>;
+  return (
+    <NotificationsProvider userId={activeUser.id}>
+      <Shell user={activeUser}>{page(route, activeUser)}</Shell>
+    </NotificationsProvider>
+  );
 }
 
 /** The page of `route` for the signed-in, active `user`. */
@@ -82,6 +88,8 @@ function page(route: Route, user: User) {
       return <DevicePage />;
     case "adminUsers":
       return <AdminUsersPage user={user} />;
+    case "notifications":
+      return <NotificationsPage />;
     default:
       return <NotFound />;
   }

@@ -47,10 +47,11 @@ describe("countFrame", () => {
 
 function socketAt(connections: FakeConnection[]) {
   let nowMs = 1_000_000;
-  const socket = new ProjectSocket({ connections: () => connections as unknown as Connection[], broadcast: () => {}, chatSend: async () => true, taskAnswer: async () => ({ ok: true }), scheduleExpiry: () => {}, stillAllowed: async () => true });
+  const socket = new ProjectSocket({ connections: () => connections as unknown as Connection[], broadcast: () => {}, chatSend: async () => true, taskAnswer: async () => ({ ok: true }), history: async () => null, tasks: async () => [], scheduleExpiry: () => {}, stillAllowed: async () => true });
   socket.clock = () => nowMs;
   for (const c of connections) {
     socket.connect(c as unknown as Connection, { request: new Request("http://sam.test/", { headers: { [USER_ID_HEADER]: `usr_${c.id}`, [USER_NAME_HEADER]: c.id } }) } as ConnectionContext);
+    c.sent = []; // (the `welcome` frame every connection gets first is not what these tests count)
   }
   return { socket, advance: (ms: number) => (nowMs += ms) };
 }

@@ -7,9 +7,9 @@ import type { Connection, ConnectionContext } from "agents";
 import { describe, expect, it } from "vitest";
 import { FakeConnection } from "./fakes.ts";
 import { newId } from "../../src/ids.ts";
-import { parseClientFrame, userFromHeaders, watchState } from "../../src/actors/project/frames.ts";
+import { mayAct, mayReceive, parseClientFrame, userFromHeaders, watchState, welcomeFrame } from "../../src/actors/project/frames.ts";
 import { ProjectSocket, UNAUTHENTICATED_CLOSE_CODE, type SocketHost } from "../../src/actors/project/socket.ts";
-import { MAX_WATCHED_TASKS, USER_ID_HEADER, USER_NAME_HEADER, type TranscriptEvent } from "../../src/shared/protocol.ts";
+import { MAX_WATCHED_TASKS, USER_ID_HEADER, USER_NAME_HEADER, type ChatMessage, type TranscriptEvent } from "../../src/shared/protocol.ts";
 
 const taskIds = (n: number) => Array.from({ length: n }, () => newId("task"));
 
@@ -64,7 +64,7 @@ describe("watch-set rules", () => {
   });
 });
 
-function socketWith(connections: FakeConnection[], sessions: string[] = []) {
+function socketWith(connections: FakeConnection[], sessions: string[] = [], messages: ChatMessage[] = []) {
   const broadcasts: unknown[] = [];
   const chatSends: { user: { id: string; name: string }; sessionId: string; text: string }[] = [];
   const host: SocketHost = {
@@ -75,6 +75,8 @@ function socketWith(connections: FakeConnection[], sessions: string[] = []) {
       return sessions.includes(sessionId);
     },
     taskAnswer: async () => ({ ok: true }),
+    history: async (sessionId) => (sessions.includes(sessionId) ? messages.filter((m) => m.sessionId === sessionId) : null),
+    tasks: async () => [],
     scheduleExpiry: () => {},
     stillAllowed: async () => true,
   };
@@ -161,5 +163,45 @@ describe("ProjectSocket", () => {
     const { socket, broadcasts } = socketWith([]);
     socket.send({ type: "error", code: "internal", message: "x" });
     expect(broadcasts).toEqual([{ type: "error", code: "internal", message: "x" }]);
+  });
+});
+
+describe("what a connection learns and may ask (welcome, chat.history, task.list)", () => {
+  const sessionId = newId("session");
+  const grant = { id: "emb_1", name: "Visitor", capabilities: ["chat:read" as const], sessionId, expiresAt: "2030-01-01T00:00:00.000Z", payerId: "usr_1" };
+  const embed = { userId: "emb_1", userName: "Visitor", role: "viewer" as const, tokenId: "emb_1", embed: grant };
+  const person = { userId: "usr_1", userName: "ada", role: "viewer" as const };
+
+  it("welcomes an embed with its capabilities, session and expiry, a person with their role only", () => {
+    expect(welcomeFrame(embed)).toEqual({ type: "welcome", user: { id: "emb_1", name: "Visitor" }, role: "viewer", capabilities: ["chat:read"], sessionId, expiresAt: grant.expiresAt });
+    expect(welcomeFrame(person)).toEqual({ type: "welcome", user: { id: "usr_1", name: "ada" }, role: "viewer", capabilities: null, sessionId: null, expiresAt: null });
+  });
+
+  it("lets a viewer read history and tasks; an embed only what its token allows, in its session", () => {
+    const other = newId("session");
+    expect(mayAct(person, { type: "chat.history", sessionId: other })).toEqual({ ok: true });
+    expect(mayAct(person, { type: "task.list" })).toEqual({ ok: true });
+    expect(mayAct(embed, { type: "chat.history", sessionId })).toEqual({ ok: true });
+    expect(mayAct(embed, { type: "chat.history", sessionId: other })).toMatchObject({ ok: false, code: "forbidden" });
+    expect(mayAct(embed, { type: "task.list" })).toMatchObject({ ok: false, code: "forbidden" });
+    expect(mayReceive(embed, welcomeFrame(embed))).toBe(true);
+  });
+
+  it("sends the welcome first, and answers chat.history and task.list to the asking connection alone", async () => {
+    const a = new FakeConnection("a");
+    const b = new FakeConnection("b");
+    const message = { id: "msg_1", sessionId, seq: 1, role: "user" as const, author: { id: "usr_a", name: "a", kind: "user" as const }, text: "hi", cards: [], draftId: null, createdAt: "2025-01-01T00:00:00.000Z" };
+    const { socket } = socketWith([a, b], [sessionId], [message]);
+    for (const c of [a, b]) socket.connect(asConnection(c), upgrade({ [USER_ID_HEADER]: `usr_${c.id}`, [USER_NAME_HEADER]: c.id }));
+    expect(a.sent[0]).toMatchObject({ type: "welcome", user: { id: "usr_a", name: "a" } });
+    await socket.receive(asConnection(a), JSON.stringify({ type: "chat.history", sessionId }));
+    await socket.receive(asConnection(a), JSON.stringify({ type: "task.list" }));
+    await socket.receive(asConnection(a), JSON.stringify({ type: "chat.history", sessionId: newId("session") }));
+    expect(a.sent.filter((f) => f.type !== "welcome" && f.type !== "presence")).toEqual([
+      { type: "chat.history", sessionId, before: null, messages: [message], hasMore: false },
+      { type: "task.list", tasks: [] },
+      expect.objectContaining({ type: "error", code: "not_found" }),
+    ]);
+    expect(b.sent.filter((f) => f.type === "chat.history" || f.type === "task.list")).toEqual([]);
   });
 });

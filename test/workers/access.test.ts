@@ -9,8 +9,8 @@ import { createApiApp } from "../../src/api/app.ts";
 import { newId } from "../../src/ids.ts";
 import { addUser, api, apiJson, projectWithSession, waitForTask } from "./helpers.ts";
 
-/** What a route needs: nothing, a signed-in user, an admin, or a role in the project the path names. */
-type Need = "public" | "user" | "admin" | "read" | "write" | "own";
+/** What a route needs: nothing, a signed-in user, an admin, a role in the project the path names, or a signature instead of a token (a webhook trigger's URL: 401 without one). */
+type Need = "public" | "user" | "admin" | "read" | "write" | "own" | "signed";
 
 /** Ids a route's path is filled with. */
 interface Fixture {
@@ -20,6 +20,8 @@ interface Fixture {
   missionId: string;
   userId: string;
   embedTokenId: string;
+  triggerId: string;
+  mcpServerId: string;
 }
 
 /** Every route: its method and path as registered, what it needs, and a body to send. */
@@ -43,6 +45,7 @@ const ROUTES: { method: string; path: string; need: Need; body?: unknown; header
   { method: "GET", path: "/api/tasks/:taskId/transcript", need: "read" },
   { method: "POST", path: "/api/tasks/:taskId/cancel", need: "write" },
   { method: "GET", path: "/api/tasks/:taskId/files/*", need: "read" },
+  { method: "GET", path: "/api/tasks/:taskId/diff", need: "read" },
   { method: "POST", path: "/api/tasks/:taskId/answer", need: "write", body: { text: "yes" } },
   { method: "POST", path: "/api/tasks/:taskId/messages", need: "write", body: { text: "hello" } },
   { method: "POST", path: "/api/projects/:projectId/missions", need: "write", body: { goal: "g", tasks: [{ key: "a", prompt: "p", script: [{ text: "done" }] }] } },
@@ -82,11 +85,34 @@ const ROUTES: { method: string; path: string; need: Need; body?: unknown; header
   { method: "POST", path: "/api/projects/:projectId/embed-tokens", need: "write", body: { name: "e", capabilities: ["chat:read"], origins: ["https://app.example"], expiresInMinutes: 5 } },
   { method: "GET", path: "/api/projects/:projectId/embed-tokens", need: "write" },
   { method: "DELETE", path: "/api/projects/:projectId/embed-tokens/:embedTokenId", need: "write" },
+  { method: "POST", path: "/api/projects/:projectId/triggers", need: "write", body: { name: "t", kind: "cron", schedule: "0 0 1 1 *", template: { task: { prompt: "p", script: [{ text: "done" }] } } } },
+  { method: "GET", path: "/api/projects/:projectId/triggers", need: "read" },
+  { method: "GET", path: "/api/projects/:projectId/triggers/:triggerId", need: "read" },
+  { method: "PATCH", path: "/api/projects/:projectId/triggers/:triggerId", need: "write", body: { name: "renamed" } },
+  { method: "POST", path: "/api/projects/:projectId/triggers/:triggerId/secret", need: "write" },
+  { method: "GET", path: "/api/projects/:projectId/triggers/:triggerId/runs", need: "read" },
+  { method: "POST", path: "/hooks/:triggerId", need: "signed", body: {} },
+  // Last of the trigger rows: a member deletes the fixture's trigger.
+  { method: "DELETE", path: "/api/projects/:projectId/triggers/:triggerId", need: "write" },
+  { method: "POST", path: "/api/projects/:projectId/mcp-servers", need: "write", body: { name: "added", url: "http://127.0.0.1:9/mcp", headers: { authorization: "Bearer s3cret" } } },
+  { method: "GET", path: "/api/projects/:projectId/mcp-servers", need: "read" },
+  // A member deletes the fixture's MCP server.
+  { method: "DELETE", path: "/api/projects/:projectId/mcp-servers/:serverId", need: "write" },
+  // The MCP server (src/api/mcp/server.ts), served by the Worker beside the API app: any active token holder; the project checks happen per tool call.
+  { method: "POST", path: "/mcp", need: "user", body: { jsonrpc: "2.0", id: 1, method: "tools/list" }, headers: { accept: "application/json, text/event-stream" } },
   { method: "GET", path: "/api/auth/config", need: "public" },
   { method: "POST", path: "/api/auth/session", need: "public", body: {}, headers: { origin: "http://sam.test" } },
   { method: "POST", path: "/api/auth/signout", need: "user" },
   { method: "GET", path: "/api/auth/github", need: "public" },
   { method: "GET", path: "/api/auth/callback/github", need: "public" },
+  { method: "GET", path: "/api/notifications", need: "user" },
+  { method: "POST", path: "/api/notifications/read", need: "user", body: { all: true } },
+  { method: "GET", path: "/api/me/notification-settings", need: "user" },
+  { method: "PUT", path: "/api/me/notification-settings", need: "user", body: { push: { kinds: [] }, webhook: { url: null, kinds: [] } } },
+  { method: "GET", path: "/api/push/vapid-public-key", need: "user" },
+  { method: "POST", path: "/api/me/push-subscriptions", need: "user", body: {} },
+  { method: "GET", path: "/api/me/push-subscriptions", need: "user" },
+  { method: "DELETE", path: "/api/me/push-subscriptions/:subscriptionId", need: "user" },
 ];
 
 /** The route's path with the fixture's ids (and fresh ids where the fixture has none). */
@@ -100,6 +126,9 @@ function fill(path: string, f: Fixture): string {
     .replace(":credentialId", newId("credential"))
     .replace(":tokenId", newId("token"))
     .replace(":embedTokenId", f.embedTokenId)
+    .replace(":triggerId", f.triggerId)
+    .replace(":serverId", f.mcpServerId)
+    .replace(":subscriptionId", newId("pushSubscription"))
     .replace("*", "notes.txt");
 }
 
@@ -117,7 +146,7 @@ async function status(route: (typeof ROUTES)[number], f: Fixture, token: string 
 describe("access, route by route", () => {
   it("the table lists exactly the routes the API registers", () => {
     const registered = new Set(createApiApp().routes.map((r) => `${r.method} ${r.path}`));
-    const listed = new Set(ROUTES.map((r) => `${r.method} ${r.path}`));
+    const listed = new Set(ROUTES.filter((r) => r.path !== "/mcp").map((r) => `${r.method} ${r.path}`));
     expect([...registered].filter((r) => !listed.has(r))).toEqual([]);
     expect([...listed].filter((r) => !registered.has(r))).toEqual([]);
   });
@@ -135,7 +164,9 @@ describe("access, route by route", () => {
       await apiJson(`/api/projects/${owned.projectId}/members`, { method: "POST", json: { userId: who.id, role } }, 201);
     }
     const embed = await apiJson<{ id: string }>(`/api/projects/${owned.projectId}/embed-tokens`, { method: "POST", json: { name: "e", capabilities: ["chat:read"], origins: ["https://app.example"], expiresInMinutes: 5 } }, 201);
-    const fixture: Fixture = { ...owned, taskId: task.id, missionId: mission.id, userId: target.id, embedTokenId: embed.id };
+    const trigger = await apiJson<{ id: string }>(`/api/projects/${owned.projectId}/triggers`, { method: "POST", json: { name: "hook", kind: "webhook", template: { task: { prompt: "p", script: [{ text: "done" }] } } } }, 201);
+    const mcpServer = await apiJson<{ id: string }>(`/api/projects/${owned.projectId}/mcp-servers`, { method: "POST", json: { name: "fixture", url: "http://127.0.0.1:9/mcp" } }, 201);
+    const fixture: Fixture = { ...owned, taskId: task.id, missionId: mission.id, userId: target.id, embedTokenId: embed.id, triggerId: trigger.id, mcpServerId: mcpServer.id };
     const problems: string[] = [];
     const expectStatus = (route: (typeof ROUTES)[number], who: string, got: number, ok: (s: number) => boolean, want: string) => {
       if (!ok(got)) problems.push(`${route.method} ${route.path} as ${who}: got ${got}, want ${want}`);

@@ -166,3 +166,54 @@ describe("presence", () => {
     await pollUntil("presence without bea", async () => mine.frames.filter((f) => f.type === "presence").at(-1), (f) => f?.type === "presence" && f.users.length === 1);
   });
 });
+
+describe("what a connection learns on the socket (welcome, history, tasks)", () => {
+  it("an embed's first frame says what it may do; it reads its session's history and the tasks over the socket", async () => {
+    const { projectId, sessionId } = await projectWithSession();
+    for (const text of ["one", "two", "three"]) await apiJson(`/api/projects/${projectId}/sessions/${sessionId}/messages`, { method: "POST", json: { text } }, 201);
+    const task = await apiJson<{ id: string }>(`/api/projects/${projectId}/tasks`, { method: "POST", json: { prompt: "listed", script: [{ text: "done" }] } }, 201);
+    const minted = await mint(projectId, { name: "Reader", capabilities: ["chat:read", "tasks:read"], sessionId });
+    const visitor = await embedSocket(projectId, minted.token);
+    const welcome = await visitor.next((f) => f.type === "welcome");
+    expect(welcome).toEqual({ type: "welcome", user: { id: minted.id, name: "Reader" }, role: "viewer", capabilities: ["chat:read", "tasks:read"], sessionId, expiresAt: minted.expiresAt });
+    // (The Agents SDK's own frames, `cf_agent_*`, come before SAM's.)
+    expect(visitor.frames.find((f) => !f.type.startsWith("cf_agent"))?.type).toBe("welcome");
+
+    visitor.send({ type: "chat.history", sessionId, limit: 2 });
+    const latest = await visitor.next((f) => f.type === "chat.history" && f.before === null);
+    expect(latest.type === "chat.history" && latest.messages.map((m) => m.text)).toEqual(["two", "three"]);
+    expect(latest.type === "chat.history" && latest.hasMore).toBe(true);
+    visitor.send({ type: "chat.history", sessionId, before: 2 });
+    const older = await visitor.next((f) => f.type === "chat.history" && f.before === 2);
+    expect(older.type === "chat.history" && [older.messages.map((m) => m.text), older.hasMore]).toEqual([["one"], false]);
+
+    visitor.send({ type: "task.list" });
+    const listed = await visitor.next((f) => f.type === "task.list");
+    expect(listed.type === "task.list" && listed.tasks.map((t) => t.id)).toContain(task.id);
+  });
+
+  it("history and tasks follow the token's capabilities and session; a person's welcome has no capabilities", async () => {
+    const { projectId, sessionId } = await projectWithSession();
+    const otherSession = await apiJson<{ id: string }>(`/api/projects/${projectId}/sessions`, { method: "POST", json: { title: "other" } }, 201);
+    await apiJson(`/api/projects/${projectId}/sessions/${otherSession.id}/messages`, { method: "POST", json: { text: "private" } }, 201);
+    const bound = await embedSocket(projectId, (await mint(projectId, { capabilities: ["chat:read"], sessionId })).token);
+    bound.send({ type: "chat.history", sessionId: otherSession.id });
+    expect(await bound.next((f) => f.type === "error")).toMatchObject({ code: "forbidden" });
+    bound.send({ type: "task.list" });
+    await pollUntil("two forbidden error frames", async () => bound.frames.filter((f) => f.type === "error" && f.code === "forbidden").length, (n) => n === 2);
+    expect(bound.frames.some((f) => f.type === "chat.history" || f.type === "task.list")).toBe(false);
+
+    const tasksOnly = await embedSocket(projectId, (await mint(projectId, { capabilities: ["tasks:read"] })).token);
+    tasksOnly.send({ type: "chat.history", sessionId });
+    expect(await tasksOnly.next((f) => f.type === "error")).toMatchObject({ code: "forbidden" });
+
+    const person = await connect(projectId);
+    expect(await person.next((f) => f.type === "welcome")).toMatchObject({ type: "welcome", role: "owner", capabilities: null, sessionId: null, expiresAt: null });
+    person.send({ type: "chat.history", sessionId: otherSession.id });
+    const history = await person.next((f) => f.type === "chat.history");
+    expect(history.type === "chat.history" && history.messages.map((m) => m.text)).toEqual(["private"]);
+    person.send({ type: "chat.history", sessionId: "ses_01J00000000000000000000000" });
+    expect(await person.next((f) => f.type === "error")).toMatchObject({ code: "not_found" });
+  });
+});
+

@@ -24,6 +24,8 @@ import { dependsOn, missionView, type EntryRow, type MissionRow } from "./rows.t
 import { attemptOutcome, blockedEntries, missionOutcome, readyEntries } from "./schedule.ts";
 import { MissionStore } from "./store.ts";
 import { summaryText } from "./summary.ts";
+import { missionEndedNotice } from "../user/notices.ts";
+import { notifyUser } from "../user/notify.ts";
 
 /** Seconds between watchdog ticks while a mission is active: the bound on a lost notification. */
 const WATCHDOG_SECONDS = 30;
@@ -278,6 +280,8 @@ export class MissionAgent extends Agent<Env> {
     const summary = summaryText(row, this.store.entries());
     this.store.setSummary(summary);
     await this.publish();
+    // Its starter hears that it ended (deduplicated by the mission's id: this runs again until the summary is posted).
+    await notifyUser(this.env, row.user_id, missionEndedNotice(this.view()));
     if (!row.summary_posted) {
       try {
         const project = await getAgentByName(this.env.ProjectAgent, row.project_id);

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { EMBED_HEADER, embedGrantSchema, type EmbedCapability } from "../../shared/embed.ts";
-import { clientFrameSchema, TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, type ClientFrame, type FrameErrorCode, type ServerFrame } from "../../shared/protocol.ts";
+import { clientFrameSchema, TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, type ClientFrame, type FrameErrorCode, type ServerFrame, type Welcome } from "../../shared/protocol.ts";
 
 /**
  * Who is on a connection, their role in the project (a connection from before roles existed was
@@ -142,8 +142,9 @@ function embedAllows(user: ConnectionUser, capability: EmbedCapability, sessionI
 /**
  * Whether a connection may act on `frame`, or the error frame's code and message when not:
  * `chat.send` needs a writer (not a viewer; an embed with `chat:write`, in its session);
- * `task.watch` an embed with `tasks:read`; `task.answer` a writer (an embed with `tasks:write`).
- * Pure.
+ * `task.watch` an embed with `tasks:read`; `task.answer` a writer (an embed with `tasks:write`);
+ * `chat.history` anyone of the project (an embed with `chat:read`, in its session); `task.list`
+ * anyone (an embed with `tasks:read`). Pure.
  */
 export function mayAct(user: ConnectionUser, frame: ClientFrame): { ok: true } | { ok: false; code: FrameErrorCode; message: string } {
   const refuse = (message: string) => ({ ok: false as const, code: "forbidden" as const, message });
@@ -156,6 +157,10 @@ export function mayAct(user: ConnectionUser, frame: ClientFrame): { ok: true } |
     case "task.answer":
       if (user.embed) return embedAllows(user, "tasks:write") ? { ok: true } : refuse("this embed token may not act on tasks");
       return user.role === "viewer" ? refuse("viewers may only read") : { ok: true };
+    case "chat.history":
+      return embedAllows(user, "chat:read", frame.sessionId) ? { ok: true } : refuse("this embed token may not read this chat");
+    case "task.list":
+      return embedAllows(user, "tasks:read") ? { ok: true } : refuse("this embed token may not read tasks");
   }
 }
 
@@ -163,7 +168,8 @@ export function mayAct(user: ConnectionUser, frame: ClientFrame): { ok: true } |
  * Whether a connection may receive `frame`: a person's socket gets everything; an embed's gets
  * the chat (`chat.message`, `chat.delta`, `chat.card`, `presence`) only with `chat:read` (and of
  * its session only, when bound to one), and tasks and missions (`task.updated`, `task.event`,
- * `mission.updated`) only with `tasks:read`; `error` frames always. Pure.
+ * `mission.updated`) only with `tasks:read`; `error` frames and the answers sent to one
+ * connection (`welcome`, and `chat.history` and `task.list`, which `mayAct` allowed) always. Pure.
  */
 export function mayReceive(user: ConnectionUser, frame: ServerFrame): boolean {
   if (!user.embed) return true;
@@ -180,8 +186,27 @@ export function mayReceive(user: ConnectionUser, frame: ServerFrame): boolean {
     case "mission.updated":
       return embedAllows(user, "tasks:read");
     case "error":
+    case "welcome":
+    case "chat.history":
+    case "task.list":
       return true;
   }
+}
+
+/**
+ * The `welcome` frame a connection gets first: who it is, its role, and for an embed token its
+ * capabilities, its one session (or null) and its expiry; a person's have null there. Pure.
+ */
+export function welcomeFrame(user: ConnectionUser): Welcome {
+  const embed = user.embed;
+  return {
+    type: "welcome",
+    user: { id: user.userId, name: user.userName },
+    role: user.role,
+    capabilities: embed ? embed.capabilities : null,
+    sessionId: embed ? embed.sessionId : null,
+    expiresAt: embed ? embed.expiresAt : null,
+  };
 }
 
 /** Whether an embed socket's token has expired at `nowMs` (epoch ms); a person's socket never expires. */

@@ -1,11 +1,12 @@
 /**
- * The project's side of the tech lead's tools: a `TechLeadHost` over the project's stores (task
- * and mission views, chat search, knowledge, policies) and the launcher (actors/launch.ts), for
- * one person in one session. A launch the launcher refuses becomes a `ToolFailure` with the same
- * message, which the model reads as the tool's error.
+ * The project's side of the platform tools (src/tools/platform-tools.ts): a `PlatformHost` over
+ * the project's stores (task and mission views, chat search, knowledge, policies) and the
+ * launcher (actors/launch.ts), for one person — the tech lead's in one chat session, or an MCP
+ * client's (no session). A launch the launcher refuses becomes a `ToolFailure` with the same
+ * message, which the caller reads as the tool's error.
  */
 import { launchMission, launchTask, LaunchRefusedError, type LaunchContext } from "../launch.ts";
-import { ToolFailure, type TechLeadHost } from "../../tools/tech-lead-tools.ts";
+import { ToolFailure, type PlatformHost } from "../../tools/platform-tools.ts";
 import type { ChatStore } from "./chat-store.ts";
 import { addKnowledge, addPolicy, listPolicies, searchKnowledge } from "./knowledge.ts";
 import { hasMissionView, listMissionViews, listTaskViews, readTaskView } from "./views.ts";
@@ -16,7 +17,10 @@ export interface LeadHostScope {
   storage: DurableObjectStorage;
   chat: ChatStore;
   projectId: string;
-  sessionId: string;
+  /** The chat session the work reports back to; null: the project's newest session. */
+  sessionId: string | null;
+  /** Who acts for the person, in words (PlatformHost.via); "the tech lead" when absent. */
+  via?: string;
   /** The person the tech lead answers: they start what it launches and pay for it. */
   user: { id: string; name: string };
   /** Names the project in log lines. */
@@ -34,7 +38,7 @@ async function refusedAsFailure<T>(launch: () => Promise<T>): Promise<T> {
 }
 
 /** The tools' host for `scope`. */
-export function leadHost(scope: LeadHostScope): TechLeadHost {
+export function leadHost(scope: LeadHostScope): PlatformHost {
   const { storage, chat } = scope;
   const sql = storage.sql;
   const launch: LaunchContext = { env: scope.env, projectId: scope.projectId, userId: scope.user.id };
@@ -43,6 +47,7 @@ export function leadHost(scope: LeadHostScope): TechLeadHost {
     launchTask: (request) => refusedAsFailure(() => launchTask(launch, request)),
     launchMission: (request) => refusedAsFailure(() => launchMission(launch, request)),
     userName: scope.user.name,
+    via: scope.via ?? "the tech lead",
     sessionId: scope.sessionId,
     hasTask: (taskId) => readTaskView(sql, taskId) !== null,
     hasMission: (missionId) => hasMissionView(sql, missionId),

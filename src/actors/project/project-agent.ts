@@ -3,20 +3,27 @@
  * module of `project/`: its chat (chat-store.ts: sessions, messages, notices), the latest view of
  * its tasks and missions (views.ts), its settings (settings.ts), knowledge and policies
  * (knowledge.ts), the project-wide cap on running mission tasks (slots.ts), its WebSocket clients
- * (socket.ts), and the tech lead's replies (tech-lead/, one session's turns in order), typed or
- * spoken (`voiceTurn`, for the voice actor `TechLeadVoice`).
+ * (socket.ts), the tech lead's replies (tech-lead/, one session's turns in order), typed or
+ * spoken (`voiceTurn`, for the voice actor `TechLeadVoice`), and its triggers (triggers.ts,
+ * trigger-runs.ts, trigger-fire.ts, trigger-webhook.ts: cron schedules on this actor's alarms and
+ * signed webhooks that start work as a person).
  *
  * WebSocket upgrades reach this actor only through the Worker, which authenticates the caller
  * and passes them in headers it sets itself (stripped from clients): a person as `x-sam-user-id`,
  * `x-sam-user-name`, `x-sam-user-role` and `x-sam-token-id`, an embed token's visitor as
  * `x-sam-embed` (its grant); the socket re-checks that access when it accepts the connection.
  */
-import { Agent, getAgentByName, type Connection, type ConnectionContext, type WSMessage } from "agents";
+import { Agent, getAgentByName, type Connection, type ConnectionContext, type Schedule, type WSMessage } from "agents";
 import { taskLimitsOf, type TaskLimits } from "../../shared/limits.ts";
 import type { ProjectSettings, ProjectSettingsPatch } from "../../shared/project-settings.ts";
 import { TERMINAL_TASK_STATUSES, type ChatMessage, type ChatSession, type MissionView, type SessionKind, type TaskView, type TranscriptEvent, SYSTEM_AUTHOR, TECH_LEAD_AUTHOR, type ChatAuthor } from "../../shared/protocol.ts";
 import type { Policy } from "../../shared/knowledge.ts";
+import { triggerCreateSchema, triggerPatchSchema, type TriggerCreate, type TriggerPatch, type TriggerRun, type TriggerView } from "../../shared/trigger.ts";
 import { techLeadToolSet } from "../../tools/tech-lead-tools.ts";
+import { runPlatformTool, type PlatformToolOutcome } from "../../tools/platform-tools.ts";
+import type { McpServerConnection, McpServerCreate, McpServerView } from "../../shared/mcp-servers.ts";
+import { LeadMcpTools } from "./lead-mcp-tools.ts";
+import { createMcpServerTable, McpServerStore, type McpServerAdded } from "./mcp-servers.ts";
 import { ChatStore, type MessageExtras, type NewMessage } from "./chat-store.ts";
 import { addPolicy, listPolicies } from "./knowledge.ts";
 import { leadHost } from "./lead-host.ts";
@@ -26,7 +33,13 @@ import { acquireSlots, releaseSlot, wakeMissions } from "./slots.ts";
 import { connectionStillAllowed } from "./access-recheck.ts";
 import { ProjectSocket, type ConnectionFilter } from "./socket.ts";
 import { taskMention } from "./task-mention.ts";
+import { mayMention } from "./mentions.ts";
+import { notifyMentions } from "./mention-notices.ts";
 import { listMissionViews, listTaskViews, readTaskView, storeMissionView, storeTaskView } from "./views.ts";
+import { fireCronDue, type FireContext } from "./trigger-fire.ts";
+import { listRuns } from "./trigger-runs.ts";
+import { receiveWebhook, type WebhookCall, type WebhookResult } from "./trigger-webhook.ts";
+import { TriggerStore, triggerChange, type TriggerChange } from "./triggers.ts";
 import { leadAnswers } from "../tech-lead/mention.ts";
 import { replyInSession, type LeadReplyContext } from "../tech-lead/reply.ts";
 import { TurnQueue } from "../tech-lead/turn-queue.ts";
@@ -40,16 +53,27 @@ export class ProjectAgent extends Agent<Env> {
   private readonly leadTurns: TurnQueue;
   /** Voice turns running or queued, by the voice actor's turn id: how `abortVoiceTurn` interrupts one. */
   private readonly voiceTurns = new Map<string, AbortController>();
+  /** The project's triggers (cron schedules on this actor's alarms, signed webhooks). */
+  private readonly triggers: TriggerStore;
+  /** The project's MCP servers (mcp-servers.ts), whose tools its tasks and tech lead get. */
+  private readonly mcpServers: McpServerStore;
+  /** The MCP servers' tools as the tech lead's turns get them (listed at most once a minute). */
+  private readonly leadMcp: LeadMcpTools;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     createProjectTables(ctx.storage.sql);
+    createMcpServerTable(ctx.storage.sql);
+    this.mcpServers = new McpServerStore(ctx.storage.sql, () => this.env.ENCRYPTION_KEY, () => this.name);
+    this.leadMcp = new LeadMcpTools(() => this.mcpServers.connections());
     this.chat = new ChatStore(ctx.storage, () => this.name);
     this.socket = new ProjectSocket({
       connections: () => this.getConnections(),
       broadcast: (message) => this.broadcast(message),
       chatSend: async (writer, sessionId, text) => (await this.postUserMessage(sessionId, writer.author, text, writer.payer, writer.rights)) !== null,
       taskAnswer: (taskId, text, from) => this.answerTask(taskId, text, from),
+      history: async (sessionId, before, limit) => (this.chat.session(sessionId) ? this.chat.listMessages(sessionId, before, limit) : null),
+      tasks: async () => listTaskViews(this.ctx.storage.sql, this.name),
       // One alarm per distinct expiry (the SDK matches idempotent schedules by callback and payload).
       scheduleExpiry: (at) => void this.schedule(at, "closeExpiredEmbeds", at.toISOString(), { idempotent: true }),
       stillAllowed: (user) => connectionStillAllowed(this.env, this.name, user),
@@ -61,6 +85,10 @@ export class ProjectAgent extends Agent<Env> {
       if (this.socket.admit(connection)) await sdkOnMessage(connection, raw);
     };
     this.leadTurns = new TurnQueue((work) => ctx.waitUntil(work));
+    this.triggers = new TriggerStore(ctx.storage, env, () => this.name, {
+      schedule: async (cron, triggerId) => (await this.schedule(cron, "fireCronTrigger", { triggerId })).id,
+      cancel: async (scheduleId) => void (await this.cancelSchedule(scheduleId)),
+    });
   }
 
   // ---------- identity and chat (RPC) ----------
@@ -110,6 +138,8 @@ export class ProjectAgent extends Agent<Env> {
   ): Promise<ChatMessage | null> {
     const stored = await this.post(sessionId, { role: "user", author: { id: user.id, name: user.name, kind: "user" }, text });
     if (!stored) return null;
+    // Members it mentions (`@name`, mentions.ts) are notified, without holding up the chat.
+    if (mayMention(text)) this.ctx.waitUntil(notifyMentions(this.env, { id: this.name, name: readIdentity(this.ctx.storage.sql)?.name ?? "a project" }, sessionId, stored, user));
     const mention = taskMention(text);
     if (mention && rights.answerTasks && readTaskView(this.ctx.storage.sql, mention.taskId)?.status === "waiting") {
       const result = await (await getAgentByName(this.env.TaskAgent, mention.taskId)).answer(mention.answer, user.name);
@@ -260,6 +290,103 @@ export class ProjectAgent extends Agent<Env> {
     return listPolicies(this.ctx.storage.sql);
   }
 
+  // ---------- platform tools and MCP servers (RPC; issue 17) ----------
+
+  /**
+   * Runs the platform tool `name` (src/tools/platform-tools.ts) on `input` for `caller`, as SAM's
+   * MCP server does once it has checked the caller's membership and role. Work it starts reports
+   * to the project's newest session. Never throws for the tool's failure: `{ok: false, message}`.
+   */
+  async runPlatformTool(name: string, input: unknown, caller: { id: string; name: string }): Promise<PlatformToolOutcome> {
+    const scope = { env: this.env, storage: this.ctx.storage, chat: this.chat, projectId: this.name, sessionId: null, user: caller, label: this.name, via: "an MCP client" };
+    return runPlatformTool(leadHost(scope), name, input);
+  }
+
+  /** Registers an MCP server (headers sealed); its view, or why not. @throws ZodError on bad input. */
+  async registerProjectMcpServer(input: McpServerCreate, createdBy: string): Promise<McpServerAdded> {
+    const added = await this.mcpServers.add(input, createdBy);
+    if (added.ok) this.leadMcp.forget();
+    return added;
+  }
+
+  /** The project's MCP servers, without header values. */
+  async listProjectMcpServers(): Promise<McpServerView[]> {
+    return this.mcpServers.list();
+  }
+
+  /** Removes an MCP server; false when the project has none such. */
+  async deleteProjectMcpServer(serverId: string): Promise<boolean> {
+    const deleted = this.mcpServers.delete(serverId);
+    if (deleted) this.leadMcp.forget();
+    return deleted;
+  }
+
+  /** The MCP servers with their headers opened, for this project's tasks (TaskAgent, when it starts); servers that cannot be opened are in `failures`. */
+  async projectMcpConnections(): Promise<{ servers: McpServerConnection[]; failures: string[] }> {
+    return this.mcpServers.connections();
+  }
+
+  // ---------- triggers (RPC) ----------
+
+  /**
+   * Makes a trigger that runs as `userId` (see TriggerStore.create). Returns its view and, for a
+   * webhook trigger, its secret (shown this once); or why not (a schedule the cron library
+   * refuses: `invalid_input`; no usable ENCRYPTION_KEY: `encryption_unavailable`).
+   */
+  async createTrigger(input: TriggerCreate, userId: string): Promise<TriggerChange<{ trigger: TriggerView; secret: string | null }>> {
+    return triggerChange(async () => {
+      const made = await this.triggers.create(triggerCreateSchema.parse(input), userId);
+      return { trigger: this.triggers.view(made.trigger), secret: made.secret };
+    });
+  }
+
+  /** The project's triggers, oldest first (no secrets). */
+  async listTriggers(): Promise<TriggerView[]> {
+    return this.triggers.list().map((t) => this.triggers.view(t));
+  }
+
+  /** Trigger `triggerId`, or null when it is not this project's. */
+  async getTrigger(triggerId: string): Promise<TriggerView | null> {
+    const trigger = this.triggers.get(triggerId);
+    return trigger ? this.triggers.view(trigger) : null;
+  }
+
+  /** Changes trigger `triggerId` as `userId` (see TriggerStore.update): its view after (null when there is none), or why not (`invalid_input`). */
+  async updateTrigger(triggerId: string, patch: TriggerPatch, userId: string): Promise<TriggerChange<TriggerView | null>> {
+    return triggerChange(async () => {
+      const trigger = await this.triggers.update(triggerId, triggerPatchSchema.parse(patch), userId);
+      return trigger ? this.triggers.view(trigger) : null;
+    });
+  }
+
+  /** Deletes trigger `triggerId` with its schedule and runs. Returns whether it existed. */
+  async deleteTrigger(triggerId: string): Promise<boolean> {
+    return this.triggers.delete(triggerId);
+  }
+
+  /** A new secret for webhook trigger `triggerId` (shown this once; null when there is no such webhook trigger), or why not (`encryption_unavailable`). */
+  async rotateTriggerSecret(triggerId: string): Promise<TriggerChange<string | null>> {
+    return triggerChange(() => this.triggers.rotateSecret(triggerId));
+  }
+
+  /** The runs of trigger `triggerId`, newest first, or null when there is no such trigger. */
+  async listTriggerRuns(triggerId: string): Promise<TriggerRun[] | null> {
+    return this.triggers.get(triggerId) ? listRuns(this.ctx.storage.sql, triggerId) : null;
+  }
+
+  /** A call of a webhook trigger (the Worker's `/hooks/<triggerId>`): see trigger-webhook.ts. */
+  async receiveWebhook(call: WebhookCall): Promise<WebhookResult> {
+    return receiveWebhook(this.fireContext(), this.ctx.storage, this.triggers, call);
+  }
+
+  /**
+   * Alarm callback of a cron trigger's SDK schedule: fires the trigger for the schedule's due time
+   * (`schedule.time`, epoch seconds) at most once, whatever the retries and restarts (trigger-fire.ts).
+   */
+  async fireCronTrigger(payload: { triggerId: string }, schedule: Pick<Schedule, "time">): Promise<TriggerRun | null> {
+    return fireCronDue(this.fireContext(), this.ctx.storage, this.triggers.get(payload.triggerId), schedule.time * 1000);
+  }
+
   // ---------- WebSocket ----------
 
   /** Accepts a connection the Worker authenticated; closes any other (see ProjectSocket.connect). */
@@ -327,6 +454,10 @@ export class ProjectAgent extends Agent<Env> {
     return this.chat.listSessions().find((session) => session.kind === "voice")?.id ?? this.chat.createSession("Voice", "voice").id;
   }
 
+  private fireContext(): FireContext {
+    return { env: this.env, sql: this.ctx.storage.sql, projectId: this.name };
+  }
+
   private settings(): ProjectSettings {
     return readSettings(this.ctx.storage.sql);
   }
@@ -341,7 +472,7 @@ export class ProjectAgent extends Agent<Env> {
       storage: this.ctx.storage,
       project,
       techLead: this.settings().techLead,
-      tools: () => (withTools ? techLeadToolSet(leadHost(scope)) : {}),
+      tools: async () => (withTools ? { ...(await this.leadMcp.toolSet()), ...techLeadToolSet(leadHost(scope)) } : {}),
       post: (target, message, extras) => this.post(target, message, extras),
       send: (frame) => this.socket.send(frame),
       label: this.name,

@@ -42,4 +42,19 @@ export function createProjectTables(sql: SqlStorage): void {
 
   // The tech lead's model conversation per session, its tool calls included (tech-lead/conversation.ts).
   sql.exec(`CREATE TABLE IF NOT EXISTS lead_conversation (session_id TEXT NOT NULL, idx INTEGER NOT NULL, message TEXT NOT NULL, PRIMARY KEY (session_id, idx))`);
+
+  // Triggers (triggers.ts): their definitions (a webhook's secret sealed, a cron trigger's SDK
+  // schedule id and the latest due time it fired for), their runs (trigger-runs.ts; one per cron
+  // due time at most) and the webhook delivery ids already received.
+  sql.exec(`CREATE TABLE IF NOT EXISTS triggers (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, schedule TEXT, template TEXT NOT NULL,
+      enabled INTEGER NOT NULL, created_by TEXT NOT NULL, runs_as TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+      secret_iv TEXT, secret_ciphertext TEXT, schedule_id TEXT, last_due_ms INTEGER)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS trigger_runs (
+      id TEXT PRIMARY KEY, trigger_id TEXT NOT NULL, fired_at TEXT NOT NULL, due_ms INTEGER, delivery_id TEXT,
+      outcome TEXT NOT NULL, task_id TEXT, mission_id TEXT, message TEXT)`);
+  sql.exec(`CREATE UNIQUE INDEX IF NOT EXISTS trigger_runs_due ON trigger_runs (trigger_id, due_ms)`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS trigger_runs_latest ON trigger_runs (trigger_id, fired_at)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS trigger_deliveries (
+      trigger_id TEXT NOT NULL, delivery_id TEXT NOT NULL, run_id TEXT NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (trigger_id, delivery_id))`);
 }

@@ -11,7 +11,7 @@
  * actor wakes from hibernation, which a flood keeps it from doing.
  */
 import type { Connection, ConnectionContext, WSMessage } from "agents";
-import type { FrameErrorCode, ServerFrame, TranscriptEvent } from "../../shared/protocol.ts";
+import { MAX_TASK_LIST, type ChatMessage, type FrameErrorCode, type ServerFrame, type TaskView, type TranscriptEvent } from "../../shared/protocol.ts";
 import {
   connectionStateSchema,
   countFrame,
@@ -23,6 +23,7 @@ import {
   presentUsers,
   userFromHeaders,
   watchState,
+  welcomeFrame,
   type ConnectionState,
   type FrameWindow,
 } from "./frames.ts";
@@ -60,6 +61,10 @@ export interface SocketHost {
   chatSend(writer: SocketWriter, sessionId: string, text: string): Promise<boolean>;
   /** Acts on a `task.answer` (`from` names who answers); the refusal's message when the task is not this project's or not waiting for an answer. */
   taskAnswer(taskId: string, text: string, from: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  /** A page of a session's messages, oldest first (see `ProjectAgent.listMessages`); null when the session is not this project's. */
+  history(sessionId: string, before?: number, limit?: number): Promise<ChatMessage[] | null>;
+  /** The project's tasks, newest first, as last reported. */
+  tasks(): Promise<TaskView[]>;
   /** Asks for `closeExpired` to run at `at` (an embed token's expiry). */
   scheduleExpiry(at: Date): void;
   /**
@@ -87,7 +92,8 @@ export class ProjectSocket {
 
   /**
    * Accepts a connection whose upgrade carries the user headers the Worker sets, recording the
-   * user in its state; closes any other with UNAUTHENTICATED_CLOSE_CODE.
+   * user in its state and sending it its `welcome` frame; closes any other with
+   * UNAUTHENTICATED_CLOSE_CODE.
    */
   connect(connection: Connection, context: ConnectionContext): void {
     const user = userFromHeaders(context.request.headers);
@@ -98,6 +104,7 @@ export class ProjectSocket {
     const state: ConnectionState = { ...user, watching: [] };
     connection.setState(state);
     this.states.set(connection.id, state);
+    connection.send(JSON.stringify(welcomeFrame(user)));
     if (user.embed) this.host.scheduleExpiry(new Date(user.embed.expiresAt));
     this.sendPresence();
     void this.host.stillAllowed(state).then(
@@ -158,7 +165,8 @@ export class ProjectSocket {
    * Acts on a client's message (see `parseClientFrame`) if the connection may (`mayAct`):
    * `task.watch` replaces the connection's watch set; `chat.send` posts the message as the
    * connection's user, or an embed's visitor (`not_found` when the session is not this
-   * project's); `task.answer` answers a waiting task. An expired embed's socket is closed.
+   * project's); `task.answer` answers a waiting task; `chat.history` and `task.list` are answered
+   * to this connection alone. An expired embed's socket is closed.
    * Problems are answered with an `error` frame, never thrown.
    */
   async receive(connection: Connection, raw: WSMessage): Promise<void> {
@@ -192,6 +200,19 @@ export class ProjectSocket {
       case "task.answer": {
         const answered = await this.host.taskAnswer(frame.taskId, frame.text, user.userName);
         if (!answered.ok) sendError(connection, "not_found", answered.message);
+        return;
+      }
+      case "chat.history": {
+        const messages = await this.host.history(frame.sessionId, frame.before, frame.limit);
+        if (!messages) return sendError(connection, "not_found", `no session ${frame.sessionId} in this project`);
+        const hasMore = messages.length > 0 && messages[0].seq > 1;
+        const answer = { type: "chat.history", sessionId: frame.sessionId, before: frame.before ?? null, messages, hasMore } satisfies ServerFrame;
+        connection.send(JSON.stringify(answer));
+        return;
+      }
+      case "task.list": {
+        const tasks = (await this.host.tasks()).slice(0, MAX_TASK_LIST);
+        connection.send(JSON.stringify({ type: "task.list", tasks } satisfies ServerFrame));
         return;
       }
     }

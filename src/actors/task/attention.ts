@@ -10,6 +10,8 @@ import type { TaskJournal } from "./journal.ts";
 import type { TaskOutbox } from "./outbox.ts";
 import type { TaskRowStore } from "./row-store.ts";
 import { decideSilence } from "./silence.ts";
+import { taskWaitingNotice } from "../user/notices.ts";
+import { notifyUser } from "../user/notify.ts";
 
 /**
  * Creates the tables: `answers` (answers to `ask_human` calls, by tool call id) and `inbox`
@@ -89,6 +91,8 @@ export class TaskAttention {
       // The question is on the task (its view and transcript) even when the chat post fails.
       console.error(`task ${row.id}: posting the question failed: ${String(error)}`);
     }
+    // Its starter hears of it (mission and child tasks too: only a person can answer), once per question.
+    await notifyUser(env, row.user_id, taskWaitingNotice({ id: row.id, projectId: row.project_id, prompt: row.prompt }, toolCallId, question));
     return "wait";
   }
 

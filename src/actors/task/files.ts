@@ -27,3 +27,26 @@ export async function readTaskFile(env: Env, taskId: string, path: string): Prom
     return { ok: false, code: "unavailable", message: error instanceof Error ? error.message : String(error) };
   }
 }
+
+/** Outcome of diffing the task's workspace. */
+export type TaskDiffResult =
+  | { ok: true; diff: string; changedFiles: string[] }
+  | { ok: false; code: "no_workspace" | "unavailable"; message: string };
+
+/**
+ * The unified diff of task `taskId`'s workspace against the files it was seeded with
+ * (`Workspace.diff()`: git's format, `changedFiles` sorted and workspace-relative). A workspace
+ * that does not exist (never made, or removed) is `no_workspace`; any other failure (the sandbox
+ * unreachable) is `unavailable`. Never throws.
+ */
+export async function diffTaskWorkspace(env: Env, taskId: string): Promise<TaskDiffResult> {
+  try {
+    const { diff, changedFiles } = await openWorkspace(env, taskId).diff();
+    return { ok: true, diff, changedFiles };
+  } catch (error) {
+    if (error instanceof WorkspaceError && (error.code === "workspace_unavailable" || error.code === "not_found")) {
+      return { ok: false, code: "no_workspace", message: "the task has no workspace (not made yet, or removed)" };
+    }
+    return { ok: false, code: "unavailable", message: error instanceof Error ? error.message : String(error) };
+  }
+}

@@ -18,14 +18,17 @@ import { platformToolSet } from "../../tools/task-platform-tools.ts";
 import { workspaceToolSet } from "../../tools/workspace-tools.ts";
 import { createAttentionTables, TaskAttention } from "./attention.ts";
 import { CHILD_WATCHDOG_SECONDS, createChildrenTable, TaskChildren } from "./children.ts";
-import { readTaskFile, type TaskFileResult } from "./files.ts";
+import { diffTaskWorkspace, readTaskFile, type TaskDiffResult, type TaskFileResult } from "./files.ts";
 import { createJournalTables, TaskJournal } from "./journal.ts";
+import { createMcpTables, MCP_NOTE_AUTHOR, TaskMcpTools } from "./mcp.ts";
 import { runTaskLoop } from "./loop.ts";
 import { endingOf, taskInstructions } from "./loop-rules.ts";
 import { TaskOutbox } from "./outbox.ts";
 import { createTaskTable, TaskRowStore, type TransitionFields } from "./row-store.ts";
 import { runTaskTool } from "./tools.ts";
 import { TranscriptLimitError } from "./transcript-limits.ts";
+import { taskEndedNotice } from "../user/notices.ts";
+import { notifyUser } from "../user/notify.ts";
 import { specOf, toView } from "./view.ts";
 
 /** The task actor. Keyed by task id. */
@@ -35,6 +38,8 @@ export class TaskAgent extends Agent<Env> {
   private readonly outbox: TaskOutbox;
   private readonly children: TaskChildren;
   private readonly attention: TaskAttention;
+  /** The project's MCP servers' tools, listed when the task starts (mcp.ts). */
+  private readonly mcpTools: TaskMcpTools;
   /** Aborts the in-flight model call or command when the task is cancelled or fails for silence. */
   private abort: AbortController | null = null;
   private loopRunning = false;
@@ -46,6 +51,7 @@ export class TaskAgent extends Agent<Env> {
     createJournalTables(sql);
     createChildrenTable(sql);
     createAttentionTables(sql);
+    createMcpTables(sql);
     this.store = new TaskRowStore(ctx.storage);
     this.journal = new TaskJournal(this.store);
     this.outbox = new TaskOutbox(env, this.store);
@@ -63,6 +69,7 @@ export class TaskAgent extends Agent<Env> {
         await this.schedule(at, "checkSilence");
       },
     });
+    this.mcpTools = new TaskMcpTools({ env, sql, note: (text) => this.attention.message(text, MCP_NOTE_AUTHOR) });
   }
 
   // ---------- RPC ----------
@@ -111,6 +118,13 @@ export class TaskAgent extends Agent<Env> {
     const row = this.store.row();
     if (!row) return { ok: false, code: "unavailable", message: "this actor holds no task" };
     return readTaskFile(this.env, row.id, path);
+  }
+
+  /** The unified diff of the task's workspace and its changed files (for the API); never throws for expected failures. */
+  async diff(): Promise<TaskDiffResult> {
+    const row = this.store.row();
+    if (!row) return { ok: false, code: "unavailable", message: "this actor holds no task" };
+    return diffTaskWorkspace(this.env, row.id);
   }
 
   /**
@@ -211,11 +225,14 @@ export class TaskAgent extends Agent<Env> {
       this.store.dropSeed();
       await this.outbox.publish([event], true, true);
     }
+    // The project's MCP servers' tools, listed once per task (a resumed task keeps its catalog).
+    const notes = await this.mcpTools.prepare(first.project_id);
+    if (notes.length > 0) await this.outbox.publish(notes, false, true);
     // (Re)starting the loop is progress: the silence timer counts from here.
     this.journal.lastActivityAtMs = Date.now();
     this.store.recordActivity(this.journal.lastActivityAtMs);
     await this.attention.armSilenceTimer(Date.now() + this.store.limits().silenceMs);
-    const tools = { ...workspaceToolSet(), ...platformToolSet() };
+    const tools = { ...this.mcpTools.toolSet(), ...workspaceToolSet(), ...platformToolSet() };
     const instructions = taskInstructions(JSON.parse(first.policies_json) as string[]);
     const script = this.store.script();
     // Every model call goes through the gate: payer mode, budgets (user's, task's, mission's), usage.
@@ -252,7 +269,7 @@ export class TaskAgent extends Agent<Env> {
           admitAhead(this.env, context, row.model, stepInputChars(instructions, messages) + pendingCalls * AHEAD_OUTPUT_ALLOWANCE_CHARS),
         release: (admission) => void releaseAdmission(admission),
       },
-      tools: { run: (call, signal) => runTaskTool(call, signal, { workspace, children: this.children, attention: this.attention }) },
+      tools: { run: (call, signal) => runTaskTool(call, signal, { workspace, children: this.children, attention: this.attention, mcp: { run: (mcpCall, mcpSignal) => this.mcpTools.run(mcpCall, mcpSignal, first.project_id) } }) },
       setAbort: (controller) => {
         this.abort = controller;
       },
@@ -292,7 +309,11 @@ export class TaskAgent extends Agent<Env> {
     if (!event) return;
     if (abortInFlight) this.abort?.abort(new Error(fields.failure?.message));
     await this.outbox.publish([event], true, true);
-    await this.children.afterEnd(this.mustView());
+    const view = this.mustView();
+    // A top-level task's starter hears that it succeeded or failed (notices.ts; deduplicated by the task's id and status).
+    const notice = taskEndedNotice(view);
+    if (notice) await notifyUser(this.env, this.store.mustRow().user_id, notice);
+    await this.children.afterEnd(view);
   }
 
   private mustView(): TaskView {

@@ -1,11 +1,13 @@
 /**
  * Runs one tool call of the task's model: a platform tool (`dispatch_task`, `wait_for_tasks`,
  * `ask_human`, which change the task's own state) through the children and attention modules,
- * any other through the workspace tools.
+ * a tool of the project's MCP servers (`mcp__<server>__<tool>`) through mcp.ts, any other
+ * through the workspace tools.
  */
 import { z } from "zod";
 import type { RequestedToolCall } from "../../models/step.ts";
 import { EXEC_DEFAULT_TIMEOUT_MS, type Workspace } from "../../sandbox/workspace.ts";
+import { isMcpToolName } from "../../tools/mcp-client-tools.ts";
 import { isPlatformTool, platformToolInputs } from "../../tools/task-platform-tools.ts";
 import { runWorkspaceTool, type ToolOutcome } from "../../tools/workspace-tools.ts";
 import type { TaskAttention } from "./attention.ts";
@@ -16,6 +18,8 @@ export interface TaskToolHosts {
   workspace: Workspace;
   children: TaskChildren;
   attention: TaskAttention;
+  /** The project's MCP servers' tools (mcp.ts `TaskMcpTools.run`; never throws). */
+  mcp: { run(call: RequestedToolCall, signal: AbortSignal): Promise<ToolOutcome> };
 }
 
 /**
@@ -25,6 +29,7 @@ export interface TaskToolHosts {
  * unless the call asks otherwise.
  */
 export async function runTaskTool(call: RequestedToolCall, signal: AbortSignal, hosts: TaskToolHosts): Promise<ToolOutcome | "wait"> {
+  if (isMcpToolName(call.toolName)) return hosts.mcp.run(call, signal);
   if (!isPlatformTool(call.toolName)) return runWorkspaceTool(call.toolName, call.input, hosts.workspace, EXEC_DEFAULT_TIMEOUT_MS, signal);
   try {
     switch (call.toolName) {

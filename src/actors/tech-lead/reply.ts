@@ -23,8 +23,8 @@ export interface LeadReplyContext {
   project: { id: string; name: string };
   /** The project's tech-lead model; null when none is set. */
   techLead: TechLeadSettings | null;
-  /** The tech lead's tools, bound to this project, session and person. */
-  tools(): ToolSet;
+  /** The tech lead's tools, bound to this project, session and person (the project's MCP servers' tools listed first, hence a promise). */
+  tools(): ToolSet | Promise<ToolSet>;
   /** Stores a message in the session and broadcasts it (`chat.message`). */
   post(sessionId: string, message: NewMessage, extras?: MessageExtras): Promise<unknown>;
   /** Sends a frame to every client of the project. */
@@ -84,7 +84,7 @@ export async function replyInSession(ctx: LeadReplyContext, sessionId: string, u
       userId: user.id,
       model: ctx.techLead,
       messages: [...history, userMessage],
-      tools: ctx.tools(),
+      tools: await ctx.tools(),
       onDelta: (delta) => {
         streamed = true;
         ctx.send({ type: "chat.delta", sessionId, draftId, author: TECH_LEAD_AUTHOR, delta });

@@ -11,6 +11,13 @@
  *   speech call also has its unit and quantity (seconds of audio, characters).
  * - `counters`: settled usage per period (`day:YYYY-MM-DD`, `month:YYYY-MM`, UTC).
  * - `scope_spend`: settled USD per task (`task:<id>`) and mission (`mission:<id>`).
+ * - `notifications`: what the user hears about (notification-store.ts), newest by `seq`, at most
+ *   MAX_STORED_NOTIFICATIONS; `dedupe_key` unique (a producer's repeat stores nothing).
+ * - `notification_settings`: one row (id 1): the kinds each channel wants (JSON arrays), the webhook URL,
+ *   and the origin the webhook's absolute links start with (SAM's, as the settings were saved through).
+ * - `push_subscriptions`: the user's browsers (`psub_...`), endpoint unique, with their keys as the browser gave them.
+ * - `deliveries`: one per notification and channel target (notification-delivery.ts): attempts,
+ *   status `pending`/`sent`/`dropped`, the last error, when the next attempt is due (epoch ms).
  */
 import { ensureColumns } from "../sql.ts";
 
@@ -33,4 +40,17 @@ export function createUserTables(sql: SqlStorage): void {
   sql.exec(`CREATE INDEX IF NOT EXISTS usage_at ON usage(at)`);
   // Added with voice: a speech call's unit (`audio_second`, `character`) and quantity; null for model calls.
   ensureColumns(sql, "usage", { unit: "TEXT", quantity: "REAL" });
+  // Added with notifications (issue 15).
+  sql.exec(`CREATE TABLE IF NOT EXISTS notifications (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+      title TEXT NOT NULL, body TEXT NOT NULL, link TEXT NOT NULL, project_id TEXT, subject_id TEXT, dedupe_key TEXT UNIQUE,
+      created_at TEXT NOT NULL, read_at TEXT)`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS notifications_unread ON notifications(read_at)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS notification_settings (id INTEGER PRIMARY KEY CHECK (id = 1), push_kinds TEXT, webhook_url TEXT, webhook_kinds TEXT, link_origin TEXT)`);
+  sql.exec(`INSERT OR IGNORE INTO notification_settings (id) VALUES (1)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS push_subscriptions (id TEXT PRIMARY KEY, endpoint TEXT NOT NULL UNIQUE, p256dh TEXT NOT NULL, auth TEXT NOT NULL,
+      expiration_time INTEGER, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, notification_id TEXT NOT NULL, channel TEXT NOT NULL,
+      target TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL, last_error TEXT, next_at INTEGER NOT NULL,
+      created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (notification_id, channel, target))`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(status, next_at)`);
 }

@@ -7,7 +7,11 @@
  *  - admitting model calls and tasks: `beginCall` / `settle` / `release` and `admitStart`, under
  *    the budget and payer rules (src/models/budget-rules.ts, payer-rules.ts), holding each call's
  *    estimate while it is in flight (src/models/reservations.ts);
- *  - the usage ledger and its queries (ledger.ts).
+ *  - the usage ledger and its queries (ledger.ts);
+ *  - notifications (issue 15): stored and listed (notification-store.ts), sent live to the
+ *    user's own sockets (`/agents/user-agent/<userId>`, user-socket.ts), delivered by browser
+ *    push and the outgoing webhook on the actor's alarms (notification-delivery.ts, rules in
+ *    delivery-rules.ts).
  *
  * Budget checks and usage recording happen here, one request at a time per user, so they are
  * atomic: `beginCall` checks every budget against settled usage plus the reservations of calls
@@ -18,7 +22,7 @@
  * earlier calls' settles that ride along with it (`settles`: ledger rows and counters), and a
  * `beginCall` without them answers without waiting for a storage commit.
  */
-import { Agent } from "agents";
+import { Agent, type Connection, type ConnectionContext, type WSMessage } from "agents";
 import { newId } from "../../ids.ts";
 import { budgetRefusal, budgetStatus, startRefusal, type BudgetReadings } from "../../models/budget-rules.ts";
 import type { CredentialProvider, ModelProvider } from "../../models/catalog.ts";
@@ -31,6 +35,11 @@ import { dayPeriod, Ledger, monthPeriod } from "./ledger.ts";
 import { ProfileStore, type UserProfile } from "./profile-store.ts";
 import { createUserTables } from "./schema.ts";
 import { SettingsStore } from "./settings-store.ts";
+import { newNotificationSchema, pushSubscriptionSchema, type NewNotification, type Notification, type NotificationSettings, type PushSubscriptionJson } from "../../shared/notification.ts";
+import { channelsFor, retryDelaysFrom } from "./delivery-rules.ts";
+import { NotificationDelivery, vapidConfig, type DeliveryRecord } from "./notification-delivery.ts";
+import { NotificationStore, type PushSubscriptionInfo } from "./notification-store.ts";
+import { UserSocket, userSocketStillAllowed, type UserSocketFilter } from "./user-socket.ts";
 
 /** The user actor. Keyed by user id. */
 export class UserAgent extends Agent<Env> {
@@ -40,6 +49,12 @@ export class UserAgent extends Agent<Env> {
   private readonly ledger: Ledger;
   /** Calls in flight (memory only; see the header). */
   private readonly reservations = new Reservations();
+  private readonly notifications: NotificationStore;
+  private readonly delivery: NotificationDelivery;
+  private readonly socket: UserSocket;
+  /** Whether `deliverNotifications` runs in this instance, and whether it was asked again meanwhile. */
+  private delivering = false;
+  private deliverAgain = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -49,6 +64,20 @@ export class UserAgent extends Agent<Env> {
     this.credentialStore = new CredentialStore(sql);
     this.settingsStore = new SettingsStore(sql);
     this.ledger = new Ledger(sql);
+    this.notifications = new NotificationStore(sql);
+    this.delivery = new NotificationDelivery({
+      sql,
+      env,
+      store: this.notifications,
+      retryDelaysSeconds: retryDelaysFrom(env.SAM_NOTIFICATION_RETRY_SECONDS),
+      scheduleAt: (atMs) => this.scheduleDeliveries(atMs),
+    });
+    this.socket = new UserSocket({
+      userId: () => this.name,
+      connections: () => this.getConnections(),
+      unreadCount: () => this.notifications.unreadCount(),
+      stillAllowed: (state) => userSocketStillAllowed(this.env, state),
+    });
   }
 
   // ---------- profile ----------
@@ -195,7 +224,145 @@ export class UserAgent extends Agent<Env> {
     return this.ledger.usage(groupBy, from, to);
   }
 
+  // ---------- notifications ----------
+
+  /**
+   * Raises a notification for this user (src/shared/notification.ts): stores it (null when its
+   * `dedupeKey` was seen before: nothing else happens), sends `notification.new` to the user's
+   * open sockets, and queues its deliveries to the channels whose kinds include it (push to each
+   * subscribed browser when VAPID is configured, the webhook when set), run at once on an alarm.
+   * @throws ZodError when `input` is not a NewNotification.
+   */
+  async notify(input: NewNotification): Promise<Notification | null> {
+    const parsed = newNotificationSchema.parse(input);
+    const nowMs = Date.now();
+    const stored = this.ctx.storage.transactionSync(() => {
+      const notification = this.notifications.insert(parsed, new Date(nowMs));
+      if (!notification) return null;
+      const subscriptions = this.notifications.subscriptions();
+      const channels = channelsFor(this.notifications.settings(), notification.kind, vapidConfig(this.env) !== null, subscriptions.length);
+      return { notification, queued: this.delivery.enqueue(notification, channels, subscriptions, nowMs) };
+    });
+    if (!stored) return null;
+    this.socket.send({ type: "notification.new", notification: stored.notification, unreadCount: this.notifications.unreadCount() });
+    if (stored.queued > 0) await this.scheduleDeliveries(nowMs);
+    return stored.notification;
+  }
+
+  /** The newest `limit` notifications (only unread ones when `unreadOnly`), newest first, and how many are unread. */
+  async listNotifications(unreadOnly: boolean, limit: number): Promise<{ notifications: Notification[]; unreadCount: number }> {
+    return { notifications: this.notifications.list(unreadOnly, limit), unreadCount: this.notifications.unreadCount() };
+  }
+
+  /** Marks `ids` (ids not this user's are ignored) or every notification (`"all"`) read; sends the new unread count to the user's sockets when it changed. Returns it. */
+  async markNotificationsRead(ids: string[] | "all"): Promise<{ unreadCount: number }> {
+    const changed = this.notifications.markRead(ids);
+    const unreadCount = this.notifications.unreadCount();
+    if (changed > 0) this.socket.send({ type: "notification.unread", unreadCount });
+    return { unreadCount };
+  }
+
+  /** Where the user's notifications go beyond the page (defaults: push every kind, no webhook). */
+  async getNotificationSettings(): Promise<NotificationSettings> {
+    return this.notifications.settings();
+  }
+
+  /**
+   * Saves the delivery settings; `origin` is SAM's origin the webhook's links start with. The
+   * webhook URL's rule (https; http on loopback in local mode) is checked by the caller (the API).
+   * @throws ZodError when `settings` is not NotificationSettings.
+   */
+  async setNotificationSettings(settings: NotificationSettings, origin: string): Promise<NotificationSettings> {
+    return this.notifications.setSettings(settings, origin);
+  }
+
+  /**
+   * Stores a browser's push subscription (`PushSubscription.toJSON()`); the same endpoint again
+   * updates its keys (`created: false`). @throws ZodError when it is not one.
+   */
+  async addPushSubscription(subscription: PushSubscriptionJson): Promise<{ subscription: PushSubscriptionInfo; created: boolean }> {
+    return this.notifications.addSubscription(pushSubscriptionSchema.parse(subscription));
+  }
+
+  /** The user's push subscriptions (never their keys), oldest first. */
+  async listPushSubscriptions(): Promise<PushSubscriptionInfo[]> {
+    return this.notifications.subscriptions().map(({ keys: _keys, ...info }) => info);
+  }
+
+  /** Removes a push subscription; returns whether it existed. */
+  async deletePushSubscription(id: string): Promise<boolean> {
+    return this.notifications.deleteSubscription(id);
+  }
+
+  /** The newest `limit` (1…1000) delivery records, newest first: what was sent where, attempts, status and last error. */
+  async listDeliveries(limit = 100): Promise<DeliveryRecord[]> {
+    return this.delivery.records(Math.min(Math.max(1, Math.floor(limit)), 1000));
+  }
+
+  /**
+   * Alarm callback: attempts every delivery that is due (notification-delivery.ts); runs once
+   * more when asked again while running. Idempotent: each attempt is claimed first.
+   */
+  async deliverNotifications(): Promise<void> {
+    if (this.delivering) {
+      this.deliverAgain = true;
+      return;
+    }
+    this.delivering = true;
+    try {
+      do {
+        this.deliverAgain = false;
+        await this.delivery.runDue(Date.now());
+        // Asked again meanwhile, or more were due than one run takes: run again.
+      } while (this.deliverAgain || (this.delivery.nextDueAt() ?? Infinity) <= Date.now());
+    } catch (error) {
+      console.error(`user ${this.name}: delivering notifications failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.delivering = false;
+    }
+    const next = this.delivery.nextDueAt();
+    if (next !== null) await this.scheduleDeliveries(next);
+  }
+
+  // ---------- the user's socket ----------
+
+  /** Accepts a socket the Worker authenticated as this very user; closes any other (user-socket.ts). */
+  override onConnect(connection: Connection, context: ConnectionContext): void {
+    this.socket.connect(connection, context);
+  }
+
+  /** The socket takes no frames of its own: anything a client sends gets an `error` frame. */
+  override onMessage(connection: Connection, _message: WSMessage): void {
+    this.socket.refuseFrame(connection);
+  }
+
+  /** The user's socket sends only SAM's frames: no Agents SDK identity, state or MCP frames. */
+  override shouldSendProtocolMessages(): boolean {
+    return false;
+  }
+
+  /** Refuses every change of the Agents SDK's shared state that a client sends (as ProjectAgent). @throws Error for any change not made by the server. */
+  override validateStateChange(_nextState: unknown, source: Connection | "server"): void {
+    if (source !== "server") throw new Error("clients may not change this actor's state");
+  }
+
+  /** Closes this user's sockets (all, or those opened with one token) when their access changed (suspended, token revoked, signed out). Returns how many. */
+  async closeConnections(filter: UserSocketFilter, reason: string): Promise<number> {
+    return this.socket.closeWhere(filter, reason);
+  }
+
   // ---------- internals ----------
+
+  /**
+   * Makes sure `deliverNotifications` runs at or just after `atMs` (epoch ms). The Agents SDK
+   * keeps a schedule's time in whole seconds (rounded down), so the time is rounded up to the
+   * next second (a due delivery waits at most a second) and named by it: one alarm per second,
+   * never one that fires before its deliveries are due.
+   */
+  private async scheduleDeliveries(atMs: number): Promise<void> {
+    const second = Math.ceil(atMs / 1000);
+    await this.schedule(new Date(second * 1000), "deliverNotifications", String(second), { idempotent: true });
+  }
 
   /** Whether the payer mode in effect for `projectId` can pay for a `provider` call (payer-rules.ts). */
   private payerCheck(provider: ModelProvider, projectId: string | null): PayerApproval | PayerRefusal {

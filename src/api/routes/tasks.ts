@@ -1,6 +1,6 @@
 /**
  * Task routes (issue 2's contract): start and list a project's tasks; read a task, its
- * transcript and its workspace files; cancel it.
+ * transcript, its workspace files and its diff (issue 15); cancel it.
  */
 import { getAgentByName } from "agents";
 import { Hono, type Context } from "hono";
@@ -77,6 +77,15 @@ taskRoutes.get("/api/tasks/:taskId/files/*", requireUser, async (c) => {
   if (file.code === "not_found") return apiError(c, 404, "not_found", file.message);
   if (file.code === "unavailable") return apiError(c, 503, "workspace_unavailable", file.message);
   return apiError(c, 400, "invalid_input", file.message);
+});
+
+taskRoutes.get("/api/tasks/:taskId/diff", requireUser, async (c) => {
+  const task = await taskParam(c);
+  if (!task.ok) return task.response;
+  const result = await task.actor.diff();
+  if (result.ok) return c.json({ diff: result.diff, changedFiles: result.changedFiles });
+  if (result.code === "no_workspace") return apiError(c, 409, "workspace_unavailable", result.message);
+  return apiError(c, 503, "workspace_unavailable", result.message);
 });
 
 taskRoutes.post("/api/tasks/:taskId/answer", requireUser, async (c) => {

@@ -1,6 +1,17 @@
-/** A tool call the tech lead made in a reply: tool name, input and output, in an error style when it failed. */
+/**
+ * A tool call the tech lead made in a reply: tool name, input and output, in an error style when
+ * it failed. Input and JSON output are shown as highlighted JSON blocks; text output (an error, a
+ * tool that answers in prose) as Markdown, through the one sanitising renderer.
+ */
+import { codeFence } from "../../render/fence.ts";
 import type { ToolCard } from "../../shared/protocol.ts";
 import { prettyJson } from "../lib/format.ts";
+import { Markdown } from "./Markdown.tsx";
+
+/** Markdown source showing a tool's value: a string as it is, anything else as a JSON block. */
+function valueMarkdown(value: unknown): string {
+  return typeof value === "string" ? value : codeFence(prettyJson(value), "json");
+}
 
 /** Renders one card of a chat message (stored or streaming). */
 export function ChatToolCard({ card }: { card: ToolCard }) {
@@ -14,15 +25,17 @@ export function ChatToolCard({ card }: { card: ToolCard }) {
       </div>
       <details className="tool-section">
         <summary>Input</summary>
-        <pre className="output" data-testid="chat-tool-input">
-          {prettyJson(card.input)}
-        </pre>
+        <Markdown text={codeFence(prettyJson(card.input), "json")} className="tool-markdown" testId="chat-tool-input" />
       </details>
       <details className="tool-section" open={card.isError}>
         <summary>{card.isError ? "Error" : "Output"}</summary>
-        <pre className="output" data-testid="chat-tool-output">
-          {card.output === undefined || card.output === null ? <span className="muted">(no output)</span> : prettyJson(card.output)}
-        </pre>
+        {card.output === undefined || card.output === null ? (
+          <p className="muted" data-testid="chat-tool-output">
+            (no output)
+          </p>
+        ) : (
+          <Markdown text={valueMarkdown(card.output)} className="tool-markdown" testId="chat-tool-output" />
+        )}
       </details>
     </div>
   );

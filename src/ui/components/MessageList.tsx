@@ -12,6 +12,7 @@ import { formatTime } from "../lib/format.ts";
 import { useOptionalProjectAccess } from "../lib/projectAccess.tsx";
 import { Avatar } from "./Avatar.tsx";
 import { ChatToolCards } from "./ChatToolCard.tsx";
+import { Markdown } from "./Markdown.tsx";
 
 type Props = {
   messages: ChatMessage[];
@@ -100,7 +101,7 @@ export function MessageList({ messages, drafts, loaded, hasEarlier, loadingEarli
             {message.author.kind === "user" && message.author.id === myId && <span className="muted small">(you)</span>}
             <time dateTime={message.createdAt}>{formatTime(message.createdAt)}</time>
           </header>
-          <div className="message-text">{message.text}</div>
+          <Markdown text={message.text} className="message-text" testId="chat-message-text" />
           <ChatToolCards cards={message.cards} />
         </article>
       ))}
@@ -111,9 +112,7 @@ export function MessageList({ messages, drafts, loaded, hasEarlier, loadingEarli
             <span className="message-author">{draft.author.name}</span>
             <span className="typing">writing…</span>
           </header>
-          <div className="message-text" data-testid="chat-draft-text">
-            {draft.text}
-          </div>
+          <Markdown text={draft.text} className="message-text" testId="chat-draft-text" diagrams={false} />
           <ChatToolCards cards={draft.cards} />
         </article>
       ))}

@@ -3,6 +3,7 @@ import type { MissionView, TaskView } from "../../shared/protocol.ts";
 import { formatTime, formatUsage } from "../lib/format.ts";
 import { liveMissionUsage } from "../lib/missions.ts";
 import { useCanWrite } from "../lib/projectAccess.tsx";
+import { Markdown } from "./Markdown.tsx";
 import { MissionControls } from "./MissionControls.tsx";
 import { MissionPlan } from "./MissionPlan.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
@@ -27,9 +28,7 @@ export function MissionDetails({ mission, tasks, onChanged }: Props) {
         {mission.maxRetries} retr{mission.maxRetries === 1 ? "y" : "ies"} · {formatTime(mission.createdAt)}
       </p>
       {mission.summary && (
-        <p className="pre-wrap" data-testid="mission-summary">
-          {mission.summary}
-        </p>
+        <Markdown text={mission.summary} testId="mission-summary" />
       )}
       {mission.error && (
         <p className="form-error pre-wrap" data-testid="mission-error">

@@ -6,6 +6,7 @@ import type { TaskView } from "../../shared/protocol.ts";
 import { useCanWrite } from "../lib/projectAccess.tsx";
 import { Link, paths } from "../lib/router.tsx";
 import { AnswerForm } from "./AnswerForm.tsx";
+import { Markdown } from "./Markdown.tsx";
 
 /** The waiting tasks among `tasks` with their questions; `onAnswered` gets the task after an answer. */
 export function PendingQuestions({ tasks, onAnswered }: { tasks: TaskView[] | undefined; onAnswered: (task: TaskView) => void }) {
@@ -20,9 +21,7 @@ export function PendingQuestions({ tasks, onAnswered }: { tasks: TaskView[] | un
       <ul className="question-list">
         {waiting.map((task) => (
           <li key={task.id} className="pending-question" data-testid="pending-question" data-task-id={task.id}>
-            <p className="question-text pre-wrap" data-testid="pending-question-text">
-              {task.question}
-            </p>
+            <Markdown text={task.question ?? ""} className="question-text" testId="pending-question-text" />
             <p className="muted small">
               Asked by{" "}
               <Link to={paths.task(task.id)} className="mono">

@@ -1,8 +1,8 @@
 /**
  * `/projects/:id` and `/projects/:id/sessions/:sid`: questions waiting for an answer (on top),
  * sessions (sidebar), the chat of the selected session, and the project's tasks or missions,
- * all live over one project socket; who is online, the members, the settings and Talk (a voice
- * call with the tech lead, not for viewers) are in the header. A viewer sees it all read-only;
+ * all live over one project socket; who is online, the members, the triggers, the settings and
+ * Talk (a voice call with the tech lead, not for viewers) are in the header. A viewer sees it all read-only;
  * someone removed while the page is open is told they no longer have access.
  */
 import { useRef, useState } from "react";
@@ -26,6 +26,7 @@ import { ProjectSettings } from "./ProjectSettings.tsx";
 import { SessionList } from "./SessionList.tsx";
 import { TalkPanel, type TalkHandle } from "./TalkPanel.tsx";
 import { TasksPanel } from "./TasksPanel.tsx";
+import { TriggersPanel } from "./TriggersPanel.tsx";
 
 /** The project page of `me`, with their access to it and its live socket. */
 export function ProjectPage({ projectId, sessionId, me }: { projectId: string; sessionId: string | null; me: User }) {
@@ -53,6 +54,7 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
   const [sidebarOpen, setSidebarOpen] = useState(sessionId === null);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(false);
+  const [triggersOpen, setTriggersOpen] = useState(false);
   const [talkOpen, setTalkOpen] = useState(false);
   const talk = useRef<TalkHandle | null>(null);
   const access = useProjectAccess();
@@ -126,6 +128,9 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
         >
           Members{access.members ? ` (${access.members.length})` : ""}
         </button>
+        <button type="button" className="secondary" data-testid="triggers-toggle" aria-expanded={triggersOpen} onClick={() => setTriggersOpen((open) => !open)}>
+          Triggers
+        </button>
         {access.canWrite && (
           <button
             type="button"
@@ -140,6 +145,7 @@ function ProjectView({ projectId, sessionId }: { projectId: string; sessionId: s
         <ConnectionStatus />
       </div>
       {membersOpen && <MembersPanel />}
+      {triggersOpen && <TriggersPanel projectId={projectId} />}
       {settingsOpen && access.canWrite && <ProjectSettings projectId={projectId} />}
       {access.canWrite && <TalkPanel ref={talk} projectId={projectId} voiceSessionId={latestVoiceSessionId(sessions.data)} onOpenChange={setTalkOpen} />}
       <PendingQuestions tasks={tasks.items} onAnswered={tasks.upsert} />

@@ -1,11 +1,13 @@
 /**
  * `/settings`: the user's model settings — who pays for model calls (payer mode) and the
- * provider keys used when the user pays. Project overrides live in each project's settings.
+ * provider keys used when the user pays — and where notifications go beyond the page (browser
+ * push, an outgoing webhook). Project overrides live in each project's settings.
  */
 import { getSettings, listCredentials, type Credential, type CredentialProvider } from "../lib/api.ts";
 import { useLoader } from "../lib/useLoader.ts";
 import { CredentialsCard } from "./CredentialsCard.tsx";
 import { FormError } from "./FormError.tsx";
+import { NotificationSettings } from "./NotificationSettings.tsx";
 import { PayerModeCard } from "./PayerModeCard.tsx";
 
 /** The settings page: loads the payer mode and the credentials, and keeps both cards in step. */
@@ -33,6 +35,7 @@ export function SettingsPage() {
       <FormError message={credentials.error} prefix="Could not load your keys" />
       {credentials.data && <CredentialsCard credentials={list} onAdded={added} onDeleted={deleted} />}
       {(settings.loading || credentials.loading) && !(settings.data && credentials.data) && <p className="muted">Loading…</p>}
+      <NotificationSettings />
     </div>
   );
 }

@@ -1,9 +1,13 @@
-/** The signed-in frame: top bar (home link, navigation, who is signed in, sign out) around the page. */
+/**
+ * The signed-in frame: top bar (home link, navigation, the notifications bell, who is signed in,
+ * sign out) around the page. The bell needs the `<NotificationsProvider>` App puts around it.
+ */
 import type { ReactNode } from "react";
 import type { User } from "../lib/api.ts";
 import { Link, paths } from "../lib/router.tsx";
 import { signOut } from "../lib/session.ts";
 import { Avatar } from "./Avatar.tsx";
+import { NotificationBell } from "./NotificationBell.tsx";
 
 /** Wraps a signed-in page with the top bar; the People link is there for admins only. */
 export function Shell({ user, children }: { user: User; children: ReactNode }) {
@@ -33,6 +37,7 @@ export function Shell({ user, children }: { user: User; children: ReactNode }) {
           )}
         </nav>
         <span className="topbar-spacer" />
+        <NotificationBell />
         <span className="topbar-user" title={user.id} data-testid="topbar-user">
           <Avatar name={user.name} url={user.avatarUrl} size="small" />
           {user.name}

@@ -12,6 +12,7 @@ import { Link, paths } from "../lib/router.tsx";
 import { useProjectFrames, useWatchTask } from "../lib/socketContext.tsx";
 import { AnswerForm } from "./AnswerForm.tsx";
 import { ChangedFiles } from "./ChangedFiles.tsx";
+import { Markdown } from "./Markdown.tsx";
 import { TaskMessageForm } from "./TaskMessageForm.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
@@ -170,16 +171,14 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
         {task.status === "waiting" && task.question && (
           <div className="task-question" data-testid="task-question">
             <h2>Waiting for your answer</h2>
-            <p className="pre-wrap">{task.question}</p>
+            <Markdown text={task.question} testId="task-question-text" />
             {canWrite && <AnswerForm taskId={taskId} onAnswered={applyTask} />}
           </div>
         )}
         {task.summary && (
           <div className="task-result">
             <h2>Summary</h2>
-            <p className="pre-wrap" data-testid="task-summary">
-              {task.summary}
-            </p>
+            <Markdown text={task.summary} testId="task-summary" />
           </div>
         )}
         {task.error && (
@@ -198,7 +197,7 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
         <FormError message={error} />
       </section>
       {canWrite && task.status === "running" && <TaskMessageForm taskId={taskId} />}
-      {task.changedFiles.length > 0 && <ChangedFiles taskId={taskId} files={task.changedFiles} />}
+      {task.changedFiles.length > 0 && <ChangedFiles taskId={taskId} files={task.changedFiles} status={task.status} />}
       <section className="card">
         <h2>Transcript</h2>
         <Transcript events={events} loaded={transcriptLoaded} taskEnded={TERMINAL_TASK_STATUSES.includes(task.status)} />

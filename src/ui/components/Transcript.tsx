@@ -5,6 +5,7 @@
  */
 import type { TranscriptEvent } from "../../shared/protocol.ts";
 import { formatDuration, formatTime, formatUsage } from "../lib/format.ts";
+import { Markdown } from "./Markdown.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { ToolCallCard, type ToolCallView } from "./ToolCallCard.tsx";
 
@@ -95,7 +96,7 @@ function ModelStep({ event }: { event: ModelStepEvent }) {
         {calls > 0 && ` · ${calls} tool call${calls === 1 ? "" : "s"}`} · {formatUsage(event.usage)} ·{" "}
         {formatDuration(event.durationMs)}
       </div>
-      {event.text.trim() && <div className="model-step-text pre-wrap">{event.text}</div>}
+      {event.text.trim() && <Markdown text={event.text} className="model-step-text" />}
     </div>
   );
 }

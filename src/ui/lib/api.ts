@@ -284,6 +284,13 @@ export async function getTaskFile(taskId: string, path: string): Promise<string>
   return response.text();
 }
 
+const taskDiffSchema = z.object({ diff: z.string(), changedFiles: z.array(z.string()) });
+
+/** `GET /api/tasks/:id/diff`: the task's workspace changes as git's unified diff, and the changed paths. */
+export function getTaskDiff(taskId: string, signal?: AbortSignal): Promise<z.infer<typeof taskDiffSchema>> {
+  return requestJson(`/api/tasks/${seg(taskId)}/diff`, taskDiffSchema, { signal });
+}
+
 // ---- project settings ----
 
 /** A project with its settings, as `GET /api/projects/:id` shows it. */

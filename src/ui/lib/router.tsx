@@ -1,7 +1,7 @@
 /**
  * A tiny History-API router: the current path (and query) as hooks, `navigate`, `<Link>`, and the
  * route table of the app (`/`, `/login`, `/projects/:id`, `/projects/:id/sessions/:sid`,
- * `/tasks/:id`, `/usage`, `/settings`, `/tokens`, `/device`, `/admin/users`).
+ * `/tasks/:id`, `/usage`, `/settings`, `/tokens`, `/device`, `/admin/users`, `/notifications`).
  */
 import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
 
@@ -76,6 +76,7 @@ export type Route =
   | { name: "tokens" }
   | { name: "device" }
   | { name: "adminUsers" }
+  | { name: "notifications" }
   | { name: "notFound" };
 
 function decode(part: string): string {
@@ -96,6 +97,7 @@ export function matchRoute(path: string): Route {
   if (trimmed === "/tokens") return { name: "tokens" };
   if (trimmed === "/device") return { name: "device" };
   if (trimmed === "/admin/users") return { name: "adminUsers" };
+  if (trimmed === "/notifications") return { name: "notifications" };
   let m = /^\/projects\/([^/]+)$/.exec(trimmed);
   if (m) return { name: "project", projectId: decode(m[1]), sessionId: null };
   m = /^\/projects\/([^/]+)\/sessions\/([^/]+)$/.exec(trimmed);
@@ -118,4 +120,5 @@ export const paths = {
   /** The device approval page (RFC 8628's verification_uri), with the code when known. */
   device: (userCode?: string): string => (userCode ? `/device?user_code=${encodeURIComponent(userCode)}` : "/device"),
   adminUsers: (): string => "/admin/users",
+  notifications: (): string => "/notifications",
 };

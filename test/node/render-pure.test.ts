@@ -1,0 +1,72 @@
+/**
+ * The renderer's pure parts (src/render): a unified diff split file by file (diff2html's parser,
+ * paths as a reader expects them) and code fences that the fenced text cannot close.
+ */
+import { marked } from "marked";
+import { describe, expect, it } from "vitest";
+import { parseDiffFiles } from "../../src/render/diff-files.ts";
+import { codeFence } from "../../src/render/fence.ts";
+
+const gitDiff = `diff --git a/src/a.ts b/src/a.ts
+index 83db48f..bf269f4 100644
+--- a/src/a.ts
++++ b/src/a.ts
+@@ -1,3 +1,4 @@
+ const a = 1;
+-const b = 2;
++const b = 3;
++const d = 5;
+ const c = 4;
+diff --git a/gone.txt b/gone.txt
+deleted file mode 100644
+index 1b4b6a1..0000000
+--- a/gone.txt
++++ /dev/null
+@@ -1,2 +0,0 @@
+-bye
+-now
+diff --git a/docs/new file.md b/docs/new file.md
+new file mode 100644
+index 0000000..e69de29
+--- /dev/null
++++ b/docs/new file.md
+@@ -0,0 +1 @@
++hello
+`;
+
+describe("parseDiffFiles", () => {
+  it("gives one entry per file with its path and added/removed line counts", () => {
+    const files = parseDiffFiles(gitDiff);
+    expect(files.map(({ path, added, removed }) => ({ path, added, removed }))).toEqual([
+      { path: "src/a.ts", added: 2, removed: 1 },
+      { path: "gone.txt", added: 0, removed: 2 },
+      { path: "docs/new file.md", added: 1, removed: 0 },
+    ]);
+    expect(files[1]?.file.isDeleted).toBe(true);
+  });
+
+  it("gives nothing for an empty diff", () => {
+    expect(parseDiffFiles("")).toEqual([]);
+    expect(parseDiffFiles("  \n")).toEqual([]);
+  });
+});
+
+describe("codeFence", () => {
+  it("uses three backticks and the language when the text has none", () => {
+    expect(codeFence('{"a": 1}', "json")).toBe('```json\n{"a": 1}\n```');
+  });
+
+  it("uses a fence longer than any backtick run inside, so the text stays one code block", () => {
+    const text = "before\n```\n</code><script>x()</script>\n````\nafter";
+    const fenced = codeFence(text, "json");
+    expect(fenced.startsWith("`````json\n")).toBe(true);
+    const tokens = marked.lexer(fenced);
+    expect(tokens).toHaveLength(1);
+    expect(tokens[0]).toMatchObject({ type: "code", lang: "json", text });
+  });
+
+  it("keeps only the language's first word, in plain characters", () => {
+    expect(codeFence("x", 'js onload="y"')).toBe("```js\nx\n```");
+    expect(codeFence("x", "c<b>")).toBe("```cb\nx\n```");
+  });
+});

@@ -1,0 +1,2 @@
+set -euo pipefail
+test "$(tr -d '[:space:]' < TOTAL.txt)" = "8"

@@ -86,7 +86,7 @@ describe("SAM's MCP server", () => {
     expect(id).toMatch(/^tsk_/);
     const done = await pollUntil(
       "get_task to report the task succeeded",
-      async () => JSON.parse((await tool(client, "get_task", { project_id: project.id, taskId: id })).text) as { status: string; summary: string | null; changedFiles: string[] },
+      async () => JSON.parse((await tool(client, "get_task", { project_id: project.id, task_id: id })).text) as { status: string; summary: string | null; changedFiles: string[] },
       (view) => ["succeeded", "failed", "cancelled"].includes(view.status),
       { timeoutMs: 60_000, intervalMs: 200 },
     );

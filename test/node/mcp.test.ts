@@ -5,7 +5,9 @@
  */
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { MCP_PROFILES, MCP_TOOL_NAMES, profileOf } from "../../src/api/mcp/profiles.ts";
+import { fromMcpArgs, mcpInputSchema, snakeCase } from "../../src/api/mcp/input-names.ts";
 import { mcpServerCreateSchema, mcpUrlRefusal } from "../../src/shared/mcp-servers.ts";
 import { callMcpTool, isMcpToolName, listProjectMcpTools, mcpToolName } from "../../src/tools/mcp-client-tools.ts";
 import { freePort } from "../e2e/stack.ts";
@@ -83,5 +85,26 @@ describe("the MCP client's deadline", () => {
     const outcome = await callMcpTool({ name: "gone", url: `http://127.0.0.1:${port}/mcp`, headers: {} }, { name: "mcp__gone__t", server: "gone", tool: "t", description: "", inputSchema: {} }, {}, undefined, 2000);
     expect(outcome.isError).toBe(true);
     expect(outcome.output).toMatch(/MCP server gone is unavailable/);
+  });
+});
+
+describe("MCP input names (src/api/mcp/input-names.ts)", () => {
+  const definition = z.object({ taskId: z.string(), text: z.string(), maxSteps: z.number().optional() });
+  const { schema, renamed } = mcpInputSchema(definition);
+
+  it("advertises snake_case top-level fields and accepts the API's camelCase too", () => {
+    const json = z.toJSONSchema(schema, { io: "input" }) as { properties: Record<string, unknown> };
+    expect(Object.keys(json.properties)).toEqual(["task_id", "taskId", "text", "max_steps", "maxSteps"]);
+    expect(fromMcpArgs(schema.parse({ task_id: "tsk_1", text: "hi" }) as Record<string, unknown>, renamed)).toEqual({ taskId: "tsk_1", text: "hi" });
+    expect(fromMcpArgs(schema.parse({ taskId: "tsk_2", text: "hi", max_steps: 3 }) as Record<string, unknown>, renamed)).toEqual({ taskId: "tsk_2", text: "hi", maxSteps: 3 });
+    expect(definition.parse(fromMcpArgs({ task_id: "a", taskId: "b", text: "t" }, renamed))).toEqual({ taskId: "a", text: "t" });
+  });
+
+  it("still requires a required field under one of its names", () => {
+    const missing = schema.safeParse({ text: "hi" });
+    expect(missing.success).toBe(false);
+    expect(missing.error?.issues.map((i) => i.message)).toEqual(["task_id is required"]);
+    expect(snakeCase("missionId")).toBe("mission_id");
+    expect(snakeCase("prompt")).toBe("prompt");
   });
 });

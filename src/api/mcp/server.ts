@@ -8,7 +8,8 @@
  * as MCP tool errors (`isError: true`), never as crashes.
  *
  * The tools are the platform tools' one definition each (src/tools/platform-tools.ts), their
- * inputs with `project_id` added, run by the project's actor (`ProjectAgent.runPlatformTool`);
+ * inputs with `project_id` added and their top-level fields in snake_case (`task_id`; the
+ * camelCase names are accepted too: input-names.ts), run by the project's actor (`ProjectAgent.runPlatformTool`);
  * plus `list_projects`. `?profile=workspace|orchestrate|full` narrows the list (profiles.ts).
  */
 import { McpServer, type CallToolResult } from "@modelcontextprotocol/server";
@@ -20,6 +21,7 @@ import { platformTool } from "../../tools/platform-tools.ts";
 import { projectRole, roleAllows } from "../access.ts";
 import { authenticate, credentialFromRequest, inactiveCode, type AuthUser } from "../auth.ts";
 import { clientAddress } from "../people/throttle.ts";
+import { fromMcpArgs, mcpInputSchema } from "./input-names.ts";
 import { MCP_PROFILES, profileOf, type McpProfile } from "./profiles.ts";
 
 /** The MCP endpoint's path. */
@@ -78,7 +80,8 @@ export function buildMcpServer(env: Env, user: AuthUser, profile: McpProfile): M
     }
     const definition = platformTool(name);
     if (!definition) throw new Error(`no platform tool ${name}`);
-    const inputSchema = definition.input.safeExtend({ project_id: projectIdSchema.describe("The project's id (prj_...), from list_projects") });
+    const named = mcpInputSchema(definition.input);
+    const inputSchema = named.schema.safeExtend({ project_id: projectIdSchema.describe("The project's id (prj_...), from list_projects") });
     server.registerTool(
       name,
       {
@@ -88,7 +91,8 @@ export function buildMcpServer(env: Env, user: AuthUser, profile: McpProfile): M
       },
       async (args: Record<string, unknown>) =>
         guarded(name, async () => {
-          const { project_id: projectId, ...input } = args as { project_id: string } & Record<string, unknown>;
+          const { project_id: projectId, ...given } = args as { project_id: string } & Record<string, unknown>;
+          const input = fromMcpArgs(given, named.renamed);
           const role = await projectRole(env, user.id, projectId);
           if (!role) return toolError(`no such project ${projectId} (not found)`);
           if (!roleAllows(role, definition.access)) return toolError(`forbidden: ${name} changes the project and viewers may only read (your role: ${role})`);

@@ -8,21 +8,28 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 
-/** One run of one task, as the JSON holds it (`RunResult`). */
+/** One run of one task, as the JSON holds it. */
 export const runResultSchema = z.object({
   id: z.string(),
   kind: z.string(),
   language: z.string(),
+  /** 1-based repeat number. */
   run: z.number().int().positive(),
+  /** The grader exited 0 (and the run started the child tasks it had to). */
   passed: z.boolean(),
+  /** Model steps, over the task and its child tasks (or the mission's tasks). */
   turns: z.number().int().nonnegative(),
   toolCalls: z.number().int().nonnegative(),
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
   costUsd: z.number().nonnegative(),
+  /** From submission to the end of the agent's run (grading excluded), in ms. */
   wallMs: z.number().nonnegative(),
+  /** The SAM task (or mission) that ran it; "" when SAM refused to start it. */
   taskId: z.string(),
+  /** How the agent's run ended (succeeded, failed, cancelled...), or `error` when it could not run. */
   status: z.string(),
+  /** The grader's exit code (null when it could not run) and the end of its output. */
   gradeExitCode: z.number().int().nullable(),
   gradeOutput: z.string(),
 });

@@ -7,6 +7,7 @@
  */
 import type { MissionView, TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
 import type { ScriptStep } from "../../src/shared/script.ts";
+import type { RunResultRow } from "./report.ts";
 import type { SamHttp } from "./sam-api.ts";
 import { checksums, EMPTY_SCRIPT, GRADER_DIR, type EvalTask } from "./suite.ts";
 
@@ -22,30 +23,8 @@ export const GRADE_OUTPUT_CHARS = 2_000;
 /** Which script a `scripted` run replays: the reference solution, or nothing at all. */
 export type ScriptMode = "oracle" | "empty";
 
-/** One run's outcome (an entry of the report's `tasks`). */
-export interface RunResult {
-  id: string;
-  kind: string;
-  language: string;
-  /** 1-based repeat number. */
-  run: number;
-  passed: boolean;
-  /** Model steps, over the task and its child tasks (or the mission's tasks). */
-  turns: number;
-  toolCalls: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  /** From submission to the end of the agent's run (grading excluded), in ms. */
-  wallMs: number;
-  /** The SAM task (or mission) that ran it. */
-  taskId: string;
-  /** How the agent's run ended (succeeded, failed, cancelled...). */
-  status: string;
-  /** The grader's exit code (null when it could not run) and the end of its output. */
-  gradeExitCode: number | null;
-  gradeOutput: string;
-}
+/** One run's outcome (an entry of the report's `tasks`; its schema and field meanings: report.ts `runResultSchema`). */
+export type RunResult = RunResultRow;
 
 /** Where runs go: the project agents run in, and the one graders run in. */
 export interface RunPlace {

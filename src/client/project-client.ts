@@ -11,7 +11,7 @@
  * Published as the package entry `sam/client` (src/client/index.ts; docs/embedding.md).
  */
 import PartySocket from "partysocket";
-import { serverFrameSchema, type ClientFrame, type ServerFrame } from "../shared/protocol.ts";
+import { parseFrame, serverFrameSchema, type ClientFrame, type ServerFrame } from "../shared/protocol.ts";
 
 /**
  * Where and as whom to connect. `host` is `hostname:port` (then `secure` picks wss), or SAM's
@@ -101,15 +101,8 @@ export function connectProject(options: ProjectClientOptions): ProjectClient {
     if (status !== "closed") setStatus("reconnecting");
   });
   socket.addEventListener("message", (event: MessageEvent) => {
-    if (typeof event.data !== "string") return;
-    let json: unknown;
-    try {
-      json = JSON.parse(event.data);
-    } catch {
-      return;
-    }
-    const frame = serverFrameSchema.safeParse(json);
-    if (frame.success) for (const handler of handlers) handler(frame.data);
+    const frame = parseFrame(serverFrameSchema, event.data);
+    if (frame) for (const handler of handlers) handler(frame);
   });
   return {
     socket,

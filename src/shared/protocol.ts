@@ -421,3 +421,21 @@ export const userServerFrameSchema = z.discriminatedUnion("type", [
 ]);
 /** A UserAgent → client frame; see {@link userServerFrameSchema}. */
 export type UserServerFrame = z.infer<typeof userServerFrameSchema>;
+
+/**
+ * Parses a raw WebSocket message with `schema` (e.g. `serverFrameSchema`): the frame, or null
+ * for binary data, text that is not JSON, or JSON the schema refuses (the Agents SDK's own
+ * `cf_agent_*` frames, a frame type this client does not know). Every client of SAM's sockets
+ * reads frames through this.
+ */
+export function parseFrame<T>(schema: z.ZodType<T>, data: unknown): T | null {
+  if (typeof data !== "string") return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? parsed.data : null;
+}

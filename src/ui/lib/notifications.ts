@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import type { Notification, NotificationKind } from "../../shared/notification.ts";
-import { userServerFrameSchema, type UserServerFrame } from "../../shared/protocol.ts";
+import { parseFrame, userServerFrameSchema, type UserServerFrame } from "../../shared/protocol.ts";
 
 /** `GET /api/notifications`: newest first, and the user's unread count (over all of them, not just this page). */
 export const notificationPageSchema = z.object({ notifications: z.array(z.unknown()), unreadCount: z.number().int().min(0) });
@@ -31,15 +31,8 @@ export type UserFrame = Exclude<UserServerFrame, { type: "error" }>;
  * text that is not JSON).
  */
 export function parseUserFrame(data: unknown): UserFrame | null {
-  if (typeof data !== "string") return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    return null;
-  }
-  const parsed = userServerFrameSchema.safeParse(json);
-  return parsed.success && parsed.data.type !== "error" ? parsed.data : null;
+  const frame = parseFrame(userServerFrameSchema, data);
+  return frame && frame.type !== "error" ? frame : null;
 }
 
 /** How many notifications the page keeps and the list shows (the API's default page is 50). */

@@ -6,7 +6,7 @@
  */
 import { useAgent } from "agents/react";
 import { useMemo, useRef, useState } from "react";
-import { clientFrameSchema, serverFrameSchema, type ClientFrame, type ServerFrame } from "../../shared/protocol.ts";
+import { clientFrameSchema, parseFrame, serverFrameSchema, type ClientFrame, type ServerFrame } from "../../shared/protocol.ts";
 
 /** Socket state as shown to people (and to tests: `connected` when open). */
 export type ConnectionState = "connecting" | "connected" | "offline";
@@ -39,15 +39,7 @@ export type ProjectSocket = {
 
 /** Parses a raw WebSocket message into one of our server frames, or null. */
 export function parseServerFrame(data: unknown): ServerFrame | null {
-  if (typeof data !== "string") return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    return null;
-  }
-  const parsed = serverFrameSchema.safeParse(json);
-  return parsed.success ? parsed.data : null;
+  return parseFrame(serverFrameSchema, data);
 }
 
 /** React hook: connects to the project's actor while mounted and `enabled` (default true). */

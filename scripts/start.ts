@@ -20,6 +20,8 @@
  *   VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT   browser push's keys (else a pair is made once per
  *                         state directory into its vapid.json)
  *   SAM_NOTIFICATION_RETRY_SECONDS   seconds between a failed notification delivery's retries (default 10,60,300,1800)
+ *   HETZNER_API_TOKEN, HETZNER_API_BASE_URL   tasks' VMs on Hetzner Cloud; unset: the local VM host
+ *                         (src/sandbox/vm-host/) stands in for it on loopback
  *   SAM_SKIP_UI_BUILD=1   reuse an existing dist/ui
  *   X_LOCAL_OBSERVABILITY, X_LOCAL_EXPLORER   wrangler's local trace collector and explorer (default false)
  */
@@ -29,6 +31,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { resolve } from "node:path";
 import { detectIsolation } from "../src/sandbox/runner/sandbox.ts";
 import { startRunner } from "../src/sandbox/runner/server.ts";
+import { localVmHostToken, startVmHost } from "../src/sandbox/vm-host/server.ts";
 import { startSpeechService, type RunningSpeechService } from "../src/speech/server.ts";
 import { detectSpeechTools, INSTALL_COMMAND } from "../src/speech/tools.ts";
 import { localWranglerEnv } from "./wrangler-env.ts";
@@ -189,11 +192,14 @@ async function main(): Promise<void> {
     else log("  until then, tasks' commands are refused (SAM_UNSAFE_NO_SANDBOX=1 overrides, unsafely).");
   }
 
-  if (process.env.SAM_SKIP_UI_BUILD === "1" && existsSync(resolve(root, "dist/ui/index.html")) && existsSync(resolve(root, "dist/ui/embed.js"))) log("reusing dist/ui");
+  if (process.env.SAM_SKIP_UI_BUILD === "1" && existsSync(resolve(root, "dist/ui/index.html")) && existsSync(resolve(root, "dist/ui/embed.js")) && existsSync(resolve(root, "dist/ui/vm/runner.js"))) log("reusing dist/ui");
   else {
     run(bin("vite"), ["build", "--logLevel", "warn"], "building the UI");
     // The embeddable widget (/embed.js) after it: the UI's build empties dist/ui.
     run(bin("vite"), ["build", "--config", "vite.embed.config.ts", "--logLevel", "warn"], "building the embeddable widget (/embed.js)");
+    // The runner's bundle for VMs (/vm/runner.js and its search worker; issue 16).
+    run(bin("vite"), ["build", "--config", "vite.vm-runner.config.ts", "--logLevel", "warn"], "building the VM runner (/vm/runner.js)");
+    run(bin("vite"), ["build", "--config", "vite.vm-runner.config.ts", "--mode", "search-worker", "--logLevel", "warn"], "building the VM runner's search worker");
   }
 
   mkdirSync(stateDir, { recursive: true });
@@ -204,6 +210,9 @@ async function main(): Promise<void> {
   const runnerSecret = randomBytes(32).toString("base64url");
   const runner = await startRunner({ port: 0, secret: runnerSecret, workspacesDir, allowUnsandboxed: unsafe });
   const speech = await startSpeech();
+  // Tasks' VMs (issue 16): the local VM host stands in for Hetzner Cloud unless HETZNER_API_TOKEN is set.
+  const vmHostToken = localVmHostToken();
+  const vmHost = process.env.HETZNER_API_TOKEN ? null : await startVmHost({ port: 0, token: vmHostToken, env: unsafe ? { SAM_UNSAFE_NO_SANDBOX: "1" } : {}, log });
 
   // Secrets go through a private env file, not the command line (visible in `ps`).
   const vars: Record<string, string> = {
@@ -211,6 +220,10 @@ async function main(): Promise<void> {
     SAM_DEV_TOKEN: token,
     SAM_RUNNER_URL: runner.url,
     SAM_RUNNER_SECRET: runnerSecret,
+    HETZNER_API_TOKEN: process.env.HETZNER_API_TOKEN || vmHostToken,
+    ...(vmHost ? { HETZNER_API_BASE_URL: vmHost.url } : process.env.HETZNER_API_BASE_URL ? { HETZNER_API_BASE_URL: process.env.HETZNER_API_BASE_URL } : {}),
+    // Links SAM writes outside itself (a pull request's link to the transcript) use this origin.
+    SAM_PUBLIC_URL: process.env.SAM_PUBLIC_URL || `http://127.0.0.1:${port}`,
     ENCRYPTION_KEY: devVarsSecret("ENCRYPTION_KEY", "provider credentials"),
     TOKEN_HASH_KEY: devVarsSecret("TOKEN_HASH_KEY", "the hashes of tokens"),
     ...speech.vars,
@@ -271,6 +284,7 @@ async function main(): Promise<void> {
     }
     rmSync(wranglerPidFile(), { force: true });
     await runner.close();
+    await vmHost?.close();
     await speech.service?.close();
     process.exit(code);
   };
@@ -290,6 +304,7 @@ async function main(): Promise<void> {
   if (!me.ok) throw new Error(`the local user could not sign in (${me.status})`);
   log(`runner: ${runner.url} (isolation: ${isolation.available ? "bubblewrap" : unsafe ? "NONE (unsafe)" : "unavailable"})`);
   log(speech.line);
+  log(vmHost ? `VMs are local: ${vmHost.url} stands in for Hetzner Cloud (a "VM" is a runner process in VM mode, still under bubblewrap)` : "VMs: Hetzner Cloud (HETZNER_API_TOKEN)");
   log(`SAM is running at ${url}`);
   log(`login link: ${url}/login#token=${token}`);
   log(`API token (also in .sam/local-token unless SAM_DEV_TOKEN is set): ${token}`);

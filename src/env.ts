@@ -68,6 +68,12 @@ export interface SamEnv {
   GITHUB_OAUTH_BASE_URL?: string;
   /** Where GitHub's REST API lives (default https://api.github.com). */
   GITHUB_API_BASE_URL?: string;
+  /** SAM's own origin (e.g. https://sam.example.com), for links SAM writes outside itself (a pull request's link to the transcript); absent: the link is a path (`/tasks/<id>`). */
+  SAM_PUBLIC_URL?: string;
+  /** Hetzner Cloud API token for tasks' VMs (issue 16); unset: no VM provider, `request_vm` is refused. */
+  HETZNER_API_TOKEN?: string;
+  /** Hetzner Cloud's API base URL (default https://api.hetzner.cloud; `npm start` and the tests point it at the local VM host, src/sandbox/vm-host/). */
+  HETZNER_API_BASE_URL?: string;
   /** `1`: a new account is `active` at once; otherwise it is `pending` until an admin approves it (the first account ever is always an active admin). */
   SAM_OPEN_SIGNUP?: string;
   /** A task or mission is refused at start when a USD budget has less than this left (default 0.01). */

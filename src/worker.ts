@@ -11,7 +11,7 @@ import { authenticate, credentialFromRequest, inactiveCode, rateLimited } from "
 import { withSecurityHeaders } from "./api/security-headers.ts";
 import { isEmbedScriptPath, serveEmbedScript } from "./api/embed-script.ts";
 import { handleMcpRequest, MCP_PATH } from "./api/mcp/server.ts";
-import { projectIdSchema, userIdSchema } from "./ids.ts";
+import { projectIdSchema, taskIdSchema, userIdSchema } from "./ids.ts";
 import { findEmbedToken } from "./api/people/embed-tokens.ts";
 import { clientAddress, recordFailure, throttled } from "./api/people/throttle.ts";
 import type { ConnectionUser } from "./actors/project/frames.ts";
@@ -91,6 +91,28 @@ async function handleAgentRequest(request: Request, env: Env): Promise<Response>
   return (await routeAgentRequest(forwarded, env)) ?? jsonError(404, "not_found", "no such agent");
 }
 
+/** Where a VM's runner connects (issue 16; src/sandbox/vm/protocol.ts). */
+const VM_CONNECT_PATH = "/vm/connect";
+
+/**
+ * `GET /vm/connect?task=<taskId>` (a WebSocket upgrade): a VM's runner connecting out to its
+ * task's actor. Carries no SAM token: the runner authenticates in its first frame with its
+ * one-time registration token or its per-VM credential, which only that task's actor can check
+ * (it holds their hashes; escalation.ts). A task id of the wrong shape, or not indexed, is a 404.
+ */
+async function handleVmConnect(request: Request, env: Env): Promise<Response> {
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return jsonError(426, "upgrade_required", "a WebSocket upgrade is required");
+  const url = new URL(request.url);
+  const taskId = taskIdSchema.safeParse(url.searchParams.get("task") ?? "");
+  if (!taskId.success) return jsonError(404, "not_found", "no such task");
+  const known = await env.DB.prepare(`SELECT 1 AS one FROM tasks WHERE id = ?`).bind(taskId.data).first();
+  if (!known) return jsonError(404, "not_found", "no such task");
+  const headers = new Headers(request.headers);
+  for (const name of [USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, TOKEN_ID_HEADER, EMBED_HEADER, "authorization"]) headers.delete(name);
+  const forwarded = new Request(new URL(`/agents/task-agent/${taskId.data}`, url), { method: request.method, headers });
+  return (await routeAgentRequest(forwarded, env)) ?? jsonError(404, "not_found", "no such task");
+}
+
 /** The user's own socket (their notifications, `UserAgent`), keyed by user id. */
 const USER_SOCKET = /^\/agents\/user-agent\/([^/]+)$/;
 
@@ -161,6 +183,7 @@ export default {
     const served = pathname.startsWith("/agents/") || pathname.startsWith("/api/") || pathname === "/api" || pathname.startsWith("/ai/") || pathname.startsWith("/hooks/");
     if (served && !decodablePath(pathname)) return jsonError(400, "invalid_input", "the path has a malformed percent-encoding");
     if (pathname.startsWith("/agents/")) return handleAgentRequest(request, env);
+    if (pathname === VM_CONNECT_PATH) return handleVmConnect(request, env);
     if (pathname.startsWith("/api/") || pathname === "/api") return api.fetch(request, env, ctx);
     if (pathname.startsWith("/ai/")) return api.fetch(request, env, ctx);
     // Webhook triggers' URLs (src/api/routes/hooks.ts): signed by their callers, not authenticated with a SAM token.

@@ -28,14 +28,15 @@ import { DEFAULT_TASK_CONFIG, formatTaskTable, runTaskLoopBench, type TaskLoopRe
 import { DEFAULT_PROXY_CONFIG, formatProxyTable, runProxyBench, startBenchUpstream, type ProxyBenchResult } from "./proxy.ts";
 import type { FakeOpenAI } from "../../test/support/fake-openai.ts";
 import { DEFAULT_VOICE_CONFIG, formatVoiceTable, runVoiceBench, type VoiceBenchResult } from "./voice.ts";
+import { DEFAULT_WORKSPACE_CONFIG, formatWorkspaceTable, runWorkspaceBench, type WorkspaceBenchResult } from "./workspace.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const resultsDir = resolve(import.meta.dirname, "results");
 /** Hard limit on the whole benchmark run, ms. */
 const OVERALL_LIMIT_MS = 15 * 60_000;
 
-type BenchName = "chat" | "task" | "mission" | "proxy" | "voice";
-const ALL: BenchName[] = ["chat", "task", "mission", "proxy", "voice"];
+type BenchName = "chat" | "task" | "mission" | "proxy" | "voice" | "workspace";
+const ALL: BenchName[] = ["chat", "task", "mission", "proxy", "voice", "workspace"];
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
@@ -45,10 +46,10 @@ function parseArgs(argv: string[]): BenchName[] {
   if (argv.length === 0) return ALL;
   const picked = new Set<BenchName>();
   for (const arg of argv) {
-    if (arg === "chat" || arg === "task" || arg === "mission" || arg === "proxy" || arg === "voice") picked.add(arg);
+    if (arg === "chat" || arg === "task" || arg === "mission" || arg === "proxy" || arg === "voice" || arg === "workspace") picked.add(arg);
     else if (arg === "all") ALL.forEach((b) => picked.add(b));
     else {
-      process.stderr.write(`usage: node evals/perf/run.ts [chat|task|mission|proxy|voice|all]...\nunknown argument: ${arg}\n`);
+      process.stderr.write(`usage: node evals/perf/run.ts [chat|task|mission|proxy|voice|workspace|all]...\nunknown argument: ${arg}\n`);
       process.exit(64);
     }
   }
@@ -98,6 +99,7 @@ interface Report {
   mission?: MissionBenchResult;
   proxy?: ProxyBenchResult;
   voice?: VoiceBenchResult;
+  workspace?: WorkspaceBenchResult;
   errors: string[];
 }
 
@@ -224,6 +226,16 @@ async function main(): Promise<number> {
     if (benches.includes("voice")) {
       report.voice = await attempt("voice", (s) => runVoiceBench(s, DEFAULT_VOICE_CONFIG));
       if (report.voice) tables.push(formatVoiceTable(report.voice));
+    }
+    if (benches.includes("workspace")) {
+      // Runner and git server in this process; it needs no stack.
+      try {
+        report.workspace = await runWorkspaceBench(DEFAULT_WORKSPACE_CONFIG);
+        tables.push(formatWorkspaceTable(report.workspace));
+      } catch (error) {
+        failed = true;
+        report.errors.push(`workspace: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      }
     }
   } catch (error) {
     failed = true;

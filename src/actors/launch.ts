@@ -28,7 +28,7 @@ export interface LaunchContext {
  */
 export class LaunchRefusedError extends Error {
   readonly status: 400 | 429;
-  readonly code: "model_unavailable" | "budget_exceeded" | "credential_missing" | "payer_mode_conflict";
+  readonly code: "model_unavailable" | "budget_exceeded" | "credential_missing" | "payer_mode_conflict" | "invalid_input";
   constructor(message: string, status: 400 | 429 = 400, code: LaunchRefusedError["code"] = "model_unavailable") {
     super(message);
     this.name = "LaunchRefusedError";
@@ -45,6 +45,20 @@ function checkModel(ctx: LaunchContext, model: string, script: TaskSpec["script"
     if (error instanceof ModelUnavailableError) throw new LaunchRefusedError(`${what}: ${error.message}`);
     throw error;
   }
+}
+
+/**
+ * Throws LaunchRefusedError 400 `invalid_input` when `what` asks for `repo` but the project names
+ * no repository (issue 16: set one with `PATCH /api/projects/:projectId {repository}`).
+ */
+async function checkRepository(ctx: LaunchContext, what: string): Promise<void> {
+  const project = await getAgentByName(ctx.env.ProjectAgent, ctx.projectId);
+  if (await project.getRepository()) return;
+  throw new LaunchRefusedError(
+    `${what} asks for repo, but the project names no repository: an owner sets one with PATCH /api/projects/${ctx.projectId} {"repository": {"url", "defaultBranch"}}`,
+    400,
+    "invalid_input",
+  );
 }
 
 /**
@@ -73,6 +87,7 @@ export async function launchTask(
 ): Promise<TaskView> {
   const model = request.model ?? "scripted";
   checkModel(ctx, model, request.script, "model unavailable");
+  if (request.repo) await checkRepository(ctx, "the task");
   const budgetUsd = await budgetForStart(ctx, model, request.budgetUsd);
   const id = newId("task");
   await registerTask(ctx.env, id, ctx.projectId);
@@ -87,6 +102,8 @@ export async function launchTask(
  */
 export async function launchMission(ctx: LaunchContext, request: MissionRequest): Promise<MissionView> {
   for (const task of request.tasks) checkModel(ctx, task.model, task.script, `task "${task.key}"`);
+  const withRepo = request.tasks.find((t) => t.repo);
+  if (withRepo) await checkRepository(ctx, `task "${withRepo.key}"`);
   let budgetUsd: number | null = null;
   for (const model of new Set(request.tasks.map((t) => t.model))) budgetUsd = await budgetForStart(ctx, model, request.budgetUsd);
   const id = newId("mission");

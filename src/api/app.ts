@@ -22,12 +22,14 @@ import { notificationRoutes } from "./routes/notifications.ts";
 import { hookRoutes } from "./routes/hooks.ts";
 import { triggerRoutes } from "./routes/triggers.ts";
 import { mcpServerRoutes } from "./routes/mcp-servers.ts";
+import { repositoryRoutes } from "./routes/repository.ts";
 
 /** Builds the API app. */
 export function createApiApp(): Hono<AuthedEnv> {
   const app = new Hono<AuthedEnv>();
   app.route("/", metaRoutes);
   app.route("/", projectRoutes);
+  app.route("/", repositoryRoutes);
   app.route("/", taskRoutes);
   app.route("/", missionRoutes);
   app.route("/", credentialRoutes);

@@ -48,6 +48,8 @@ export function formatEvent(event: TranscriptEvent): string[] {
     }
     case "message":
       return [`[${event.seq}] ${event.kind} from ${event.from}: ${oneLine(event.text, 400)}`];
+    case "escalation":
+      return [`[${event.seq}] VM ${event.phase}${event.serverType ? ` (${event.provider ?? "vm"} ${event.serverType}${event.serverId ? ` ${event.serverId}` : ""})` : ""}: ${oneLine(event.reason, 400)}`];
   }
 }
 

@@ -101,7 +101,7 @@ export interface UsageEntry {
  * `proxy` (the OpenAI-compatible proxy) or `voice` (a voice conversation with the tech lead:
  * its speech-to-text, its text-to-speech and its turns' model calls).
  */
-export type UsageSource = "task" | "lead" | "proxy" | "voice";
+export type UsageSource = "task" | "lead" | "proxy" | "voice" | "vm";
 
 /** The unit of a speech call: seconds of audio (speech-to-text) or characters (text-to-speech). */
 export type SpeechUnit = "audio_second" | "character";

@@ -5,6 +5,7 @@
  */
 import { getSandbox, type Sandbox } from "@cloudflare/sandbox";
 import { normalizeWorkspacePath, WORKSPACE_MOUNT } from "./paths.ts";
+import type { RepositoryCloneRequest, RepositoryCloneResult, RepositoryPublishRequest, RepositoryPublishResult } from "./repository.ts";
 import {
   EXEC_DEFAULT_MAX_OUTPUT_BYTES,
   EXEC_DEFAULT_TIMEOUT_MS,
@@ -18,6 +19,10 @@ import {
 } from "./workspace.ts";
 
 const BASE_DIR = "/opt/sam/base";
+
+/** Why a Sandbox container does not clone or push (the credential would be inside the workspace). */
+const REPOSITORY_REFUSAL =
+  "repositories are not available in Cloudflare Sandbox workspaces yet: cloning there would put the credential inside the workspace; run tasks on repositories with the local runner (SAM_RUNNER_URL)";
 
 /** Quotes a string for bash. */
 function shellQuote(value: string): string {
@@ -37,6 +42,21 @@ export class CloudflareSandboxWorkspace implements Workspace {
     for (const [path, content] of Object.entries(files)) await this.write(path, content);
     await this.sandbox.exec(`mkdir -p ${BASE_DIR} && cp -a ${WORKSPACE_MOUNT}/. ${BASE_DIR}/`);
     return true;
+  }
+
+  /**
+   * Not offered in a Sandbox container: the Sandbox SDK's `gitCheckout` runs git inside the
+   * container, where the credential would sit in the workspace's remote URL, readable by the
+   * task's commands. Repositories need a runner that clones host-side (the local runner).
+   * @throws WorkspaceError `repository_error`, always.
+   */
+  async cloneRepository(_request: RepositoryCloneRequest): Promise<RepositoryCloneResult> {
+    throw new WorkspaceError("repository_error", REPOSITORY_REFUSAL);
+  }
+
+  /** Not offered in a Sandbox container (see `cloneRepository`). @throws WorkspaceError `repository_error`, always. */
+  async publishRepository(_request: RepositoryPublishRequest): Promise<RepositoryPublishResult> {
+    throw new WorkspaceError("repository_error", REPOSITORY_REFUSAL);
   }
 
   async destroy(): Promise<void> {

@@ -3,8 +3,12 @@
  * Used in local mode and tests; the runner isolates every command with bubblewrap.
  */
 import type { z } from "zod";
+import { workspaceArchiveSchema, type WorkspaceArchive } from "./vm/protocol.ts";
+import type { RepositoryCloneRequest, RepositoryCloneResult, RepositoryPublishRequest, RepositoryPublishResult } from "./repository.ts";
 import {
   changesResultSchema,
+  cloneResultSchema,
+  publishResultSchema,
   diffResultSchema,
   execResultSchema,
   listResultSchema,
@@ -34,6 +38,7 @@ const KNOWN_CODES: readonly WorkspaceErrorCode[] = [
   "workspace_unavailable",
   "sandbox_unavailable",
   "cancelled",
+  "repository_error",
 ];
 
 /** Connection settings for the runner. */
@@ -49,7 +54,12 @@ export class LocalRunnerWorkspace implements Workspace {
   private readonly base: string;
   private readonly connection: RunnerConnection;
 
-  constructor(connection: RunnerConnection, workspaceId: string) {
+  /** How requests travel: `fetch` over loopback, or a VM's socket (vm-workspace.ts, issue 16). */
+  private readonly fetcher: (url: string, init: RequestInit) => Promise<Response>;
+
+  /** `fetcher` defaults to the global fetch; a VM's workspace passes its socket's (vm-workspace.ts). */
+  constructor(connection: RunnerConnection, workspaceId: string, fetcher?: (url: string, init: RequestInit) => Promise<Response>) {
+    this.fetcher = fetcher ?? ((url, init) => fetch(url, init));
     this.connection = connection;
     this.base = `${connection.url.replace(/\/$/, "")}/v1/workspaces/${encodeURIComponent(workspaceId)}`;
   }
@@ -57,6 +67,29 @@ export class LocalRunnerWorkspace implements Workspace {
   /** Creates the workspace (idempotent) and seeds files on first creation. Returns whether it was new. */
   async create(files: Record<string, string> = {}, options: Omit<CreateRequest, "files"> = {}): Promise<boolean> {
     const response = await this.call("PUT", "", { ...options, files });
+    return response.status === 201;
+  }
+
+  /** Creates the workspace as a clone of a repository, host-side in the runner (`POST .../clone`). */
+  async cloneRepository(request: RepositoryCloneRequest): Promise<RepositoryCloneResult> {
+    const response = await this.call("POST", "/clone", request);
+    const result = cloneResultSchema.parse(await response.json());
+    return { created: result.created, commit: result.commit, branch: result.branch };
+  }
+
+  /** Commits the workspace's changes and pushes its branch, host-side in the runner (`POST .../publish`). */
+  async publishRepository(request: RepositoryPublishRequest): Promise<RepositoryPublishResult> {
+    return this.post("/publish", request, publishResultSchema);
+  }
+
+  /** The workspace's files and diff base as one archive, to move it to a VM (`POST .../export`, issue 16). */
+  async exportArchive(): Promise<WorkspaceArchive> {
+    return this.post("/export", {}, workspaceArchiveSchema);
+  }
+
+  /** Creates the workspace from an archive (`POST .../import`; idempotent). Returns whether it was new. */
+  async importArchive(archive: WorkspaceArchive, network = false): Promise<boolean> {
+    const response = await this.call("POST", "/import", { archive, network });
     return response.status === 201;
   }
 
@@ -103,7 +136,7 @@ export class LocalRunnerWorkspace implements Workspace {
   private async call(method: string, suffix: string, body: unknown, signal?: AbortSignal): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(this.base + suffix, {
+      response = await this.fetcher(this.base + suffix, {
         method,
         signal,
         headers: { authorization: `Bearer ${this.connection.secret}`, "content-type": "application/json" },

@@ -84,7 +84,9 @@ export type WorkspaceErrorCode =
   | "invalid_input"
   | "workspace_unavailable"
   | "sandbox_unavailable"
-  | "cancelled";
+  | "cancelled"
+  /** A repository could not be fetched or pushed (remote unreachable, credential refused, unknown ref). */
+  | "repository_error";
 
 /** An error from a workspace operation, carrying a stable code. */
 export class WorkspaceError extends Error {

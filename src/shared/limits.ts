@@ -18,18 +18,33 @@ const limitFields = {
   silenceMs: z.number().int().min(1000).max(7 * 24 * 3600 * 1000),
 };
 
-/** The project's limits as stored and shown; every field has its default (depth 3, 5 children, 10 tasks at once, 10 minutes of silence). */
+/**
+ * The project's policy on VMs (issue 16, "Escalation to a VM"): whether its tasks may escalate
+ * from the sandbox to a VM, how many VMs it may hold at once, the most hours one VM may live,
+ * and the provider's server type (Hetzner Cloud names, e.g. `cx22`). Off by default.
+ */
+export const vmPolicySchema = z.object({
+  allowed: z.boolean().default(false),
+  maxConcurrent: z.number().int().min(1).max(100).default(1),
+  maxHours: z.number().positive().max(168).default(2),
+  serverType: z.string().regex(/^[a-z0-9-]{2,40}$/).default("cx22"),
+});
+/** `{allowed, maxConcurrent, maxHours, serverType}`; see {@link vmPolicySchema}. */
+export type VmPolicy = z.infer<typeof vmPolicySchema>;
+
+/** The project's limits as stored and shown; every field has its default (depth 3, 5 children, 10 tasks at once, 10 minutes of silence, VMs not allowed). */
 export const projectLimitsSchema = z.object({
   maxDepth: limitFields.maxDepth.default(3),
   maxChildren: limitFields.maxChildren.default(5),
   maxConcurrentTasks: limitFields.maxConcurrentTasks.default(10),
   silenceMs: limitFields.silenceMs.default(600_000),
+  vm: vmPolicySchema.prefault({}),
 });
 /**
  * A change of some limits (`PATCH /api/projects/:projectId {limits}`): each field optional and
- * without a default, so the limits a patch leaves out stay as they are.
+ * without a default, so the limits a patch leaves out stay as they are (`vm`'s fields too).
  */
-export const projectLimitsPatchSchema = z.object(limitFields).partial();
+export const projectLimitsPatchSchema = z.object({ ...limitFields, vm: z.object(vmPolicySchema.shape).partial() }).partial();
 /** `{maxDepth, maxChildren, maxConcurrentTasks, silenceMs}` (counts; `silenceMs` in ms). */
 export type ProjectLimits = z.infer<typeof projectLimitsSchema>;
 

@@ -7,8 +7,9 @@
  */
 import { z } from "zod";
 import { missionIdSchema, projectIdSchema, sessionIdSchema, userIdSchema } from "../ids.ts";
+import { taskRepoRequestSchema } from "./repository.ts";
 import { scriptSchema } from "./script.ts";
-import { MAX_MAX_STEPS, workspaceSeedSchema } from "./task-spec.ts";
+import { MAX_MAX_STEPS, taskRuntimeSchema, workspaceSeedSchema } from "./task-spec.ts";
 
 /** Tasks a mission runs at once unless its spec gives `maxConcurrent` (docs/api.md, "Routes", `POST .../missions`). */
 export const DEFAULT_MAX_CONCURRENT = 4;
@@ -31,6 +32,10 @@ export const missionTaskRequestSchema = z.object({
   script: scriptSchema.optional(),
   workspace: workspaceSeedSchema.optional(),
   maxSteps: z.number().int().positive().max(MAX_MAX_STEPS).optional(),
+  /** Where this task runs: `sandbox`, `vm` or `auto` (default; see `taskRuntimeSchema`). */
+  runtime: taskRuntimeSchema.optional(),
+  /** Work on the project's repository; `branch: "shared"`: the mission's tasks share `sam/<missionId>`. */
+  repo: taskRepoRequestSchema.optional(),
 });
 /** One plan entry after parsing (defaults filled in). */
 export type MissionTaskRequest = z.infer<typeof missionTaskRequestSchema>;

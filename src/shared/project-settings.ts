@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { projectLimitsPatchSchema, projectLimitsSchema } from "./limits.ts";
+import { repositorySettingSchema } from "./repository.ts";
 import { scriptSchema } from "./script.ts";
 
 /**
@@ -34,6 +35,8 @@ export const projectSettingsPatchSchema = z
   .object({
     techLead: techLeadSettingsSchema.nullable().optional(),
     limits: projectLimitsPatchSchema.optional(),
+    /** The project's repository (issue 16; owners only): `{url, defaultBranch}`, or null to remove it. Stored apart from the settings (src/actors/project/repository.ts). */
+    repository: repositorySettingSchema.nullable().optional(),
   })
   .strict();
 /** A parsed settings change. */

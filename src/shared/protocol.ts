@@ -4,6 +4,7 @@
  * the UI, the CLI and the embeddable client all import from here.
  */
 import { z } from "zod";
+import { taskRepoViewSchema } from "./repository.ts";
 import { sessionIdSchema, taskIdSchema } from "../ids.ts";
 import { embedCapabilitySchema } from "./embed.ts";
 import { MAX_MESSAGE_PAGE } from "./project-settings.ts";
@@ -133,6 +134,17 @@ export const taskFailureSchema = z.object({ code: taskFailureCodeSchema, message
 /** `{code, message}`; see {@link taskFailureSchema}. */
 export type TaskFailure = z.infer<typeof taskFailureSchema>;
 
+/** Where a task runs (issue 16): `tier` sandbox or vm; for a VM its provider (`hetzner`), server type, server id, and its cost so far in USD (hours × the server type's hourly price). */
+export const taskRuntimeViewSchema = z.object({
+  tier: z.enum(["sandbox", "vm"]),
+  provider: z.string().nullable(),
+  serverType: z.string().nullable(),
+  serverId: z.string().nullable(),
+  costUsd: z.number().nonnegative(),
+});
+/** `{tier, provider, serverType, serverId, costUsd}`; see {@link taskRuntimeViewSchema}. */
+export type TaskRuntimeView = z.infer<typeof taskRuntimeViewSchema>;
+
 /** A task as the API and the `task.updated` frame show it. Times are ISO 8601. */
 export const taskViewSchema = z.object({
   id: z.string(),
@@ -160,6 +172,10 @@ export const taskViewSchema = z.object({
   question: z.string().nullable().default(null),
   /** Who started it (their user id): its costs land on their usage and budgets. Empty in views stored before it was recorded. */
   createdBy: z.string().default(""),
+  /** Where the task runs now (issue 16): the sandbox, or a VM (absent in views stored before it existed: the sandbox) with its provider, server type, server id and cost so far (USD). */
+  runtime: taskRuntimeViewSchema.optional(),
+  /** The task's work on the project's repository (issue 16): its branch, the pushed commit, the pull request, or why they failed; null for a task without `repo`. */
+  repo: taskRepoViewSchema.nullable().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -234,6 +250,8 @@ export type MissionView = z.infer<typeof missionViewSchema>;
  * - `tool_call`: a tool call about to run (name and input).
  * - `tool_result`: its outcome: output (capped), exit code for bash, duration in ms, error flag.
  * - `message`: text given to the task from outside (a check-in, a message, an answer).
+ * - `escalation`: a step of a move to a VM (issue 16): `requested`, `provisioning`, `ready` (its
+ *   runner called back), `moved` (the workspace is on it), `failed`, `released` (deleted).
  */
 export const transcriptEventSchema = z.discriminatedUnion("type", [
   z.object({
@@ -285,6 +303,19 @@ export const transcriptEventSchema = z.discriminatedUnion("type", [
     kind: z.enum(["check_in", "message", "answer"]),
     from: z.string(),
     text: z.string(),
+  }),
+  z.object({
+    type: z.literal("escalation"),
+    seq: z.number().int(),
+    at: z.string(),
+    /** Why: the agent's `request_vm` reason, the sandbox limit a command hit, `runtime: "vm"`, or why it failed or was released. */
+    reason: z.string(),
+    phase: z.enum(["requested", "provisioning", "ready", "moved", "failed", "released"]),
+    provider: z.string().optional(),
+    serverType: z.string().optional(),
+    serverId: z.string().optional(),
+    /** With `released`: what the VM cost, USD. */
+    costUsd: z.number().optional(),
   }),
 ]);
 /** One transcript event (a union on `type`); see {@link transcriptEventSchema}. */

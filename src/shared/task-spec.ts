@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { missionIdSchema, projectIdSchema, sessionIdSchema, taskIdSchema, userIdSchema } from "../ids.ts";
 import { taskLimitsSchema } from "./limits.ts";
+import { taskRepoRequestSchema } from "./repository.ts";
 import { scriptSchema } from "./script.ts";
 
 /** Model steps a task may take when its spec gives no `maxSteps` (docs/api.md, "Task tools": default 30, max {@link MAX_MAX_STEPS}). */
@@ -59,6 +60,11 @@ export const workspaceSeedSchema = z
     }
   });
 
+/** Where a task runs: `sandbox` (never a VM), `vm` (a VM from its start), `auto` (the sandbox, escalating to a VM when it needs one). */
+export const taskRuntimeSchema = z.enum(["sandbox", "vm", "auto"]);
+/** `"sandbox" | "vm" | "auto"`; see {@link taskRuntimeSchema}. */
+export type TaskRuntime = z.infer<typeof taskRuntimeSchema>;
+
 /** What a caller gives to start a task (the API adds ids). */
 export const taskRequestSchema = z.object({
   prompt: z.string().trim().min(1).max(100_000),
@@ -68,6 +74,10 @@ export const taskRequestSchema = z.object({
   maxSteps: z.number().int().positive().max(MAX_MAX_STEPS).optional(),
   /** USD the task may spend on model calls; absent: the project's default; null: no task budget. */
   budgetUsd: z.number().positive().max(1_000_000).nullable().optional(),
+  /** Where the task runs (issue 16): `sandbox` only, a `vm` from the start, or `auto` (default): the sandbox, escalating to a VM on need. */
+  runtime: taskRuntimeSchema.optional(),
+  /** Work on the project's repository (issue 16): clone at `ref`, commit, push `sam/<taskId>`, open a pull request. Refused (400) when the project has no repository. */
+  repo: taskRepoRequestSchema.optional(),
 });
 /** A task request as a client writes it (`POST /api/projects/:projectId/tasks`; defaults may be left out). */
 export type TaskRequestInput = z.input<typeof taskRequestSchema>;

@@ -25,6 +25,19 @@ export const platformToolInputs = {
     task_ids: z.array(z.string()).max(100).optional().describe("Children to wait for (default: every child of this task)"),
   }),
   ask_human: z.object({ question: z.string().trim().min(1).max(4000).describe("The question for a person; the task waits for the answer") }),
+  request_vm: z.object({
+    reason: z.string().trim().min(1).max(2000).describe("Why the task needs a VM (what the sandbox cannot do)"),
+    needs: z
+      .object({
+        cpus: z.number().int().min(1).max(64).optional().describe("CPU cores needed"),
+        memoryGb: z.number().min(0.5).max(256).optional().describe("Memory needed, GB"),
+        diskGb: z.number().min(1).max(2000).optional().describe("Disk needed, GB"),
+        docker: z.boolean().optional().describe("Whether Docker is needed"),
+        network: z.boolean().optional().describe("Whether network access is needed"),
+      })
+      .default({})
+      .describe("What the VM must have"),
+  }),
 } as const;
 
 /** Names of the platform tools. */
@@ -35,6 +48,8 @@ const descriptions: Record<PlatformToolName, string> = {
     "Start a child task with its own isolated workspace. Returns its task id at once; use wait_for_tasks to get its result.",
   wait_for_tasks: "Wait until the given child tasks (default: all) have ended; returns each one's status, summary and changed files.",
   ask_human: "Ask a person a question and wait for the answer (use when a decision or information only a person has is needed).",
+  request_vm:
+    "Move this task from its sandbox to a VM (more CPU, memory and time; network when the project allows it). The workspace moves with it and later commands run on the VM. Refused, with the reason, when the project's policy does not allow it.",
 };
 
 /** Whether `name` is a platform tool. */

@@ -142,7 +142,7 @@ describe("exec results", () => {
     expect(r.output).not.toContain(t.secret);
     expect(r.output).not.toContain("SAM_RUNNER_SECRET");
     const names = r.output.trim().split("\n").map((line) => line.split("=")[0]);
-    const allowed = new Set(["PATH", "HOME", "LANG", "TERM", "PWD", "SHLVL", "_", "OLDPWD"]);
+    const allowed = new Set(["PATH", "HOME", "LANG", "TERM", "PWD", "SAM_RUNTIME", "SHLVL", "_", "OLDPWD"]);
     expect(names.filter((n) => !allowed.has(n))).toEqual([]);
   });
 

@@ -91,6 +91,16 @@ const rules: { name: string; covers: (from: string) => boolean; allows: (edge: E
     allows: (e) => (e.external ? !/^(agents|ai|@cloudflare\/|cloudflare:)/.test(e.to) : inside(e.to, "sandbox") && !inside(e.to, "sandbox/open.ts", "sandbox/cloudflare-sandbox.ts")),
   },
   {
+    name: "the local VM host (a Node program of its own, a stand-in for Hetzner Cloud) imports only sandbox/vm-host/, and nothing in src/ imports it",
+    covers: (from) => inside(from, "sandbox/vm-host"),
+    allows: (e) => (e.external ? !/^(agents|ai|@cloudflare\/|cloudflare:)/.test(e.to) : inside(e.to, "sandbox/vm-host")),
+  },
+  {
+    name: "nothing in src/ but the VM host imports the VM host",
+    covers: (from) => !inside(from, "sandbox/vm-host"),
+    allows: (e) => e.external || !inside(e.to, "sandbox/vm-host"),
+  },
+  {
     name: "the speech service (a Node program of its own) imports only speech/, never the Workers side",
     covers: (from) => inside(from, "speech"),
     allows: (e) => (e.external ? !/^(agents|ai|@cloudflare\/|cloudflare:)/.test(e.to) : inside(e.to, "speech")),

@@ -23,7 +23,7 @@ function row(overrides: Partial<TaskRow> = {}): TaskRow {
     id: "task_1", project_id: "p", user_id: "u", prompt: "do it", model: "scripted", max_steps: 10, status: "running", steps: 2,
     summary: null, error: null, failure_code: null, input_tokens: 5, output_tokens: 7, cost_usd: 0.5, budget_usd: null,
     mission_budget_usd: null, changed_files_json: '["a.txt"]', mission_id: null, parent_task_id: null, depth: 0, session_id: null,
-    policies_json: '["be brief"]', limits_json: "{}", wait_kind: null, question: "why?", last_activity_at: 0, checked_in_at: null,
+    policies_json: '["be brief"]', limits_json: "{}", wait_kind: null, question: "why?", last_activity_at: 0, checked_in_at: null, repo_json: null,
     created_at: "2025-01-01T00:00:00.000Z", updated_at: "2025-01-02T00:00:00.000Z", ...overrides,
   };
 }

@@ -8,7 +8,15 @@
  *        code_verifier; client credentials by HTTP Basic) → `{access_token, token_type, scope}`
  *        when the verifier's S256 matches the challenge and the client is right, else GitHub's
  *        `{error: "bad_verification_code"}` (with status 200, as GitHub does);
- *   GET  /user (Authorization: Bearer) → `{id, login, name, avatar_url}`.
+ *   GET  /user (Authorization: Bearer) → `{id, login, name, avatar_url}`;
+ *   POST /repos/:owner/:repo/pulls `{title, head, base, body}` (with `options.pulls`: Authorization
+ *        `Bearer <token>` or `token <token>` must be the token given, `Accept:
+ *        application/vnd.github+json`) → 201 `{number, html_url, state, title, body, head: {ref},
+ *        base: {ref}}`; 401 `{message: "Bad credentials"}`; 422 `{message: "Validation Failed",
+ *        errors}` when `head` is not a branch of the repository (checked in the real git
+ *        repository through `options.pulls.branchExists`) or a pull request for it is open;
+ *   GET  /repos/:owner/:repo/pulls?state=open&head=owner:branch → the open pull requests (filtered).
+ * Every request to /repos is recorded in `pullRequests` (method, path, headers, body).
  * Control: PUT /__control/identity `{id, login, name}` sets who the authorize page signs in.
  */
 import { createHash, randomBytes } from "node:crypto";
@@ -22,11 +30,28 @@ export interface FakeGitHubUser {
   name: string | null;
 }
 
+/** One request to the fake's `/repos/...` API, as received. */
+export interface RecordedGitHubRequest {
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/** What the pull-request API checks: the token it accepts and whether a branch exists in the real repository. */
+export interface FakePullsOptions {
+  token: string;
+  branchExists(owner: string, repo: string, branch: string): boolean;
+}
+
 /** The running fake: its base URL (for both GITHUB_OAUTH_BASE_URL and GITHUB_API_BASE_URL) and how to stop it. */
 export interface FakeGitHub {
   url: string;
   clientId: string;
   clientSecret: string;
+  /** Requests to `/repos/...`, oldest first. */
+  pullRequests: RecordedGitHubRequest[];
   close(): Promise<void>;
 }
 
@@ -46,7 +71,9 @@ function json(res: ServerResponse, status: number, value: unknown): void {
 const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** Starts the fake on a free loopback port with the given OAuth app credentials. */
-export async function startFakeGitHub(clientId = "fake-client-id", clientSecret = "fake-client-secret"): Promise<FakeGitHub> {
+export async function startFakeGitHub(clientId = "fake-client-id", clientSecret = "fake-client-secret", options: { pulls?: FakePullsOptions } = {}): Promise<FakeGitHub> {
+  const recorded: RecordedGitHubRequest[] = [];
+  const pulls: { owner: string; repo: string; number: number; title: string; body: string; head: string; base: string; state: "open" }[] = [];
   let identity: FakeGitHubUser = { id: 4242, login: "octo", name: "Octo Cat" };
   const codes = new Map<string, { challenge: string; redirectUri: string; user: FakeGitHubUser }>();
   const tokens = new Map<string, FakeGitHubUser>();
@@ -99,9 +126,52 @@ export async function startFakeGitHub(clientId = "fake-client-id", clientSecret 
       if (!user) return json(res, 401, { message: "Bad credentials" });
       return json(res, 200, { id: user.id, login: user.login, name: user.name, avatar_url: `https://avatars.example/${user.login}.png` });
     }
+    const repoRoute = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(url.pathname);
+    if (repoRoute && options.pulls) {
+      const [owner, repo] = [decodeURIComponent(repoRoute[1]), decodeURIComponent(repoRoute[2])];
+      const text = req.method === "POST" ? await body(req) : "";
+      let parsed: unknown = null;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        return json(res, 400, { message: "Problems parsing JSON" });
+      }
+      recorded.push({ method: req.method ?? "GET", path: url.pathname, query: url.search, headers: req.headers, body: parsed });
+      const given = (req.headers.authorization ?? "").replace(/^(Bearer|token) /i, "");
+      if (given !== options.pulls.token) return json(res, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
+      const view = (p: (typeof pulls)[number]) => ({
+        number: p.number,
+        html_url: `${`http://127.0.0.1:${(server.address() as AddressInfo).port}`}/${owner}/${repo}/pull/${p.number}`,
+        state: p.state,
+        title: p.title,
+        body: p.body,
+        head: { ref: p.head, label: `${owner}:${p.head}` },
+        base: { ref: p.base },
+      });
+      if (req.method === "GET") {
+        const head = url.searchParams.get("head");
+        const open = pulls.filter((p) => p.owner === owner && p.repo === repo && (!head || `${owner}:${p.head}` === head));
+        return json(res, 200, open.map(view));
+      }
+      if (req.method === "POST") {
+        const input = parsed as { title?: unknown; head?: unknown; base?: unknown; body?: unknown } | null;
+        if (typeof input?.title !== "string" || typeof input.head !== "string" || typeof input.base !== "string") {
+          return json(res, 422, { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "missing_field" }] });
+        }
+        if (!options.pulls.branchExists(owner, repo, input.head)) {
+          return json(res, 422, { message: "Validation Failed", errors: [{ resource: "PullRequest", field: "head", code: "invalid" }] });
+        }
+        if (pulls.some((p) => p.owner === owner && p.repo === repo && p.head === input.head)) {
+          return json(res, 422, { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${owner}:${input.head}.` }] });
+        }
+        const pr = { owner, repo, number: pulls.length + 1, title: input.title, body: typeof input.body === "string" ? input.body : "", head: input.head, base: input.base, state: "open" as const };
+        pulls.push(pr);
+        return json(res, 201, view(pr));
+      }
+    }
     json(res, 404, { message: "Not Found" });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, clientId, clientSecret, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}`, clientId, clientSecret, pullRequests: recorded, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -37,6 +37,8 @@ const ROUTES: { method: string; path: string; need: Need; body?: unknown; header
   { method: "POST", path: "/api/projects/:projectId/sessions/:sessionId/messages", need: "write", body: { text: "hi" } },
   { method: "GET", path: "/api/projects/:projectId", need: "read" },
   { method: "PATCH", path: "/api/projects/:projectId", need: "write", body: {} },
+  { method: "PUT", path: "/api/projects/:projectId/repository-credential", need: "own", body: { token: "github_pat_access_table" } },
+  { method: "DELETE", path: "/api/projects/:projectId/repository-credential", need: "own" },
   { method: "GET", path: "/api/projects/:projectId/policies", need: "read" },
   { method: "POST", path: "/api/projects/:projectId/policies", need: "write", body: { text: "be kind" } },
   { method: "POST", path: "/api/projects/:projectId/tasks", need: "write", body: { prompt: "p", script: [{ text: "done" }] } },

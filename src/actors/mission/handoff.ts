@@ -93,6 +93,8 @@ export function attemptTaskSpec(
     script: spec.script,
     workspace: { files },
     maxSteps: spec.maxSteps,
+    runtime: spec.runtime,
+    repo: spec.repo,
     missionId: mission.id,
     missionBudgetUsd: mission.budget_usd,
     sessionId: mission.session_id ?? undefined,

@@ -49,7 +49,7 @@ export type EntryRow = {
 };
 
 /** What an entry's task starts with besides its prompt (stored as the entry's `spec_json`). */
-export const entrySpecSchema = missionTaskRequestSchema.pick({ model: true, script: true, workspace: true, maxSteps: true });
+export const entrySpecSchema = missionTaskRequestSchema.pick({ model: true, script: true, workspace: true, maxSteps: true, runtime: true, repo: true });
 /** An entry's spec (see `entrySpecSchema`). */
 export type EntrySpec = z.infer<typeof entrySpecSchema>;
 

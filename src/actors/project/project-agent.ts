@@ -28,6 +28,8 @@ import { ChatStore, type MessageExtras, type NewMessage } from "./chat-store.ts"
 import { addPolicy, listPolicies } from "./knowledge.ts";
 import { leadHost } from "./lead-host.ts";
 import { createProjectTables } from "./schema.ts";
+import { createRepositoryTable, deleteRepositoryToken, readRepository, repositoryAccess, writeRepository, writeRepositoryToken, type RepositoryAccess } from "./repository.ts";
+import type { RepositorySetting, RepositoryView } from "../../shared/repository.ts";
 import { applySettingsPatch, readIdentity, readSettings, recordIdentity, writeSettings, type ProjectIdentity } from "./settings.ts";
 import { acquireSlots, releaseSlot, wakeMissions } from "./slots.ts";
 import { connectionStillAllowed } from "./access-recheck.ts";
@@ -64,6 +66,7 @@ export class ProjectAgent extends Agent<Env> {
     super(ctx, env);
     createProjectTables(ctx.storage.sql);
     createMcpServerTable(ctx.storage.sql);
+    createRepositoryTable(ctx.storage.sql);
     this.mcpServers = new McpServerStore(ctx.storage.sql, () => this.env.ENCRYPTION_KEY, () => this.name);
     this.leadMcp = new LeadMcpTools(() => this.mcpServers.connections());
     this.chat = new ChatStore(ctx.storage, () => this.name);
@@ -272,6 +275,40 @@ export class ProjectAgent extends Agent<Env> {
     const next = applySettingsPatch(this.settings(), patch);
     writeSettings(this.ctx.storage.sql, next);
     return next;
+  }
+
+  /** The project's repository (`{url, defaultBranch, credential: {kind, last4} | null}`), or null: none. */
+  async getRepository(): Promise<RepositoryView | null> {
+    return readRepository(this.ctx.storage.sql);
+  }
+
+  /** Sets (parsed `repositorySettingSchema`) or clears (null) the repository; a new URL drops the credential. Returns the view. */
+  async setRepository(setting: RepositorySetting | null): Promise<RepositoryView | null> {
+    writeRepository(this.ctx.storage.sql, setting);
+    return readRepository(this.ctx.storage.sql);
+  }
+
+  /**
+   * Stores the repository's GitHub token sealed (never returned). Returns the view, or null when
+   * the project names no repository. @throws EncryptionUnavailableError when ENCRYPTION_KEY is unusable.
+   */
+  async setRepositoryToken(token: string): Promise<RepositoryView | null> {
+    if (!(await writeRepositoryToken(this.ctx.storage.sql, this.env.ENCRYPTION_KEY, this.name, token))) return null;
+    return readRepository(this.ctx.storage.sql);
+  }
+
+  /** Removes the repository's token; returns whether there was one. */
+  async deleteRepositoryToken(): Promise<boolean> {
+    return deleteRepositoryToken(this.ctx.storage.sql);
+  }
+
+  /**
+   * For a task's clone and push only (actor to actor, never an API answer): the repository with
+   * its token opened, or null when the project names none.
+   * @throws EncryptionUnavailableError when the token does not open.
+   */
+  async repositoryAccess(): Promise<RepositoryAccess | null> {
+    return repositoryAccess(this.ctx.storage.sql, this.env.ENCRYPTION_KEY, this.name);
   }
 
   /** What a starting task takes from its project: the policies' texts and the limits. */

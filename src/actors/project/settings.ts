@@ -39,7 +39,7 @@ export function applySettingsPatch(current: ProjectSettings, patch: ProjectSetti
   const change = projectSettingsPatchSchema.parse(patch);
   return projectSettingsSchema.parse({
     techLead: change.techLead === undefined ? current.techLead : change.techLead,
-    limits: { ...current.limits, ...change.limits },
+    limits: { ...current.limits, ...change.limits, vm: { ...current.limits.vm, ...change.limits?.vm } },
   });
 }
 

@@ -3,6 +3,7 @@
  * code instead of an exception.
  */
 import { openWorkspace } from "../../sandbox/open.ts";
+import type { VmTunnel } from "../../sandbox/vm-workspace.ts";
 import { WorkspaceError } from "../../sandbox/workspace.ts";
 
 /** Outcome of reading a file of the task's workspace. */
@@ -15,9 +16,9 @@ export type TaskFileResult =
  * and a workspace not made yet are `not_found`; a path outside it or invalid is reported as
  * such; anything else is `unavailable`. Never throws.
  */
-export async function readTaskFile(env: Env, taskId: string, path: string): Promise<TaskFileResult> {
+export async function readTaskFile(env: Env, taskId: string, path: string, vm: VmTunnel | null = null): Promise<TaskFileResult> {
   try {
-    return { ok: true, content: await openWorkspace(env, taskId).read(path) };
+    return { ok: true, content: await openWorkspace(env, taskId, vm).read(path) };
   } catch (error) {
     if (error instanceof WorkspaceError) {
       if (error.code === "not_found" || error.code === "is_directory") return { ok: false, code: "not_found", message: error.message };
@@ -39,9 +40,9 @@ export type TaskDiffResult =
  * that does not exist (never made, or removed) is `no_workspace`; any other failure (the sandbox
  * unreachable) is `unavailable`. Never throws.
  */
-export async function diffTaskWorkspace(env: Env, taskId: string): Promise<TaskDiffResult> {
+export async function diffTaskWorkspace(env: Env, taskId: string, vm: VmTunnel | null = null): Promise<TaskDiffResult> {
   try {
-    const { diff, changedFiles } = await openWorkspace(env, taskId).diff();
+    const { diff, changedFiles } = await openWorkspace(env, taskId, vm).diff();
     return { ok: true, diff, changedFiles };
   } catch (error) {
     if (error instanceof WorkspaceError && (error.code === "workspace_unavailable" || error.code === "not_found")) {

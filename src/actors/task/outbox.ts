@@ -4,7 +4,7 @@
  * PUBLISH_BATCH_MS so that one RPC carries several; status changes go at once.
  */
 import { getAgentByName } from "agents";
-import type { TaskView, TranscriptEvent } from "../../shared/protocol.ts";
+import type { TaskRuntimeView, TaskView, TranscriptEvent } from "../../shared/protocol.ts";
 import type { ProjectAgent } from "../project/project-agent.ts";
 import type { TaskRowStore } from "./row-store.ts";
 import { toView } from "./view.ts";
@@ -28,6 +28,8 @@ export class TaskOutbox {
 
   private readonly env: Env;
   private readonly store: TaskRowStore;
+  /** Where the task runs now, for the view (escalation.ts); absent: the view has no `runtime`. */
+  runtime: (() => TaskRuntimeView) | null = null;
 
   constructor(env: Env, store: TaskRowStore) {
     this.env = env;
@@ -45,7 +47,7 @@ export class TaskOutbox {
   publish(events: TranscriptEvent[], withView: boolean, urgent: boolean): Promise<void> {
     const row = this.store.mustRow();
     this.queued.events.push(...events);
-    if (withView) this.queued.view = toView(row);
+    if (withView) this.queued.view = toView(row, this.runtime?.());
     if (urgent) return this.drain(row.id, row.project_id);
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = null;

@@ -19,6 +19,7 @@ import { scriptSchema, type ScriptStep } from "../../shared/script.ts";
 import { DEFAULT_MAX_STEPS, type taskSpecSchema } from "../../shared/task-spec.ts";
 import type { z } from "zod";
 import { ensureColumns, transactionDroppingCaches } from "../sql.ts";
+import { taskBranch } from "./repository-rules.ts";
 
 /** The task's row without its bulky inputs (script, workspace seed): read at every step boundary. */
 export type TaskRow = {
@@ -54,6 +55,8 @@ export type TaskRow = {
   last_activity_at: number;
   /** Epoch ms of the check-in sent since the last progress, or null. */
   checked_in_at: number | null;
+  /** The task's work on its repository as journaled (`repository-rules.ts` `TaskRepoState`, JSON); null without `repo`. */
+  repo_json: string | null;
   /** ISO 8601. */
   created_at: string;
   /** ISO 8601. */
@@ -78,6 +81,7 @@ export const TASK_LATER_COLUMNS: Record<string, string> = {
   question: "TEXT",
   failure_code: "TEXT",
   last_activity_at: "INTEGER NOT NULL DEFAULT 0",
+  repo_json: "TEXT",
   checked_in_at: "INTEGER",
 };
 
@@ -86,7 +90,7 @@ const TASK_ROW_COLUMNS = [
   "id", "project_id", "user_id", "prompt", "model", "max_steps", "status", "steps", "summary", "error", "failure_code",
   "input_tokens", "output_tokens", "cost_usd", "budget_usd", "mission_budget_usd", "changed_files_json", "mission_id",
   "parent_task_id", "depth", "session_id", "policies_json", "limits_json", "wait_kind", "question", "last_activity_at",
-  "checked_in_at", "created_at", "updated_at",
+  "checked_in_at", "created_at", "updated_at", "repo_json",
 ] as const satisfies readonly (keyof TaskRow)[];
 const SELECT_TASK_ROW = `SELECT ${TASK_ROW_COLUMNS.join(", ")} FROM task LIMIT 1`;
 
@@ -182,8 +186,8 @@ export class TaskRowStore {
     return (
       this.write(
         `INSERT OR IGNORE INTO task (id, project_id, user_id, prompt, model, script_json, max_steps, seed_json, status, budget_usd,
-         mission_budget_usd, mission_id, parent_task_id, depth, session_id, policies_json, limits_json, last_activity_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         mission_budget_usd, mission_id, parent_task_id, depth, session_id, policies_json, limits_json, last_activity_at, created_at, updated_at, repo_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         spec.id,
         spec.projectId,
         spec.userId,
@@ -203,6 +207,7 @@ export class TaskRowStore {
         nowMs,
         now,
         now,
+        spec.repo ? JSON.stringify({ request: spec.repo, branch: taskBranch(spec.id, spec.missionId ?? null, spec.repo) }) : null,
       ).rowsWritten > 0
     );
   }

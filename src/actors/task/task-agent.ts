@@ -8,7 +8,7 @@
  * `loop-rules.ts`), children (`children.ts`), questions, inbox and silence (`attention.ts`,
  * `silence.ts`), the batched publish to the project (`outbox.ts`), the view (`view.ts`).
  */
-import { Agent, getAgentByName, type FiberRecoveryContext } from "agents";
+import { Agent, getAgentByName, type Connection, type FiberRecoveryContext, type WSMessage } from "agents";
 import { AHEAD_OUTPUT_ALLOWANCE_CHARS, admitAhead, BudgetExceededError, releaseAdmission, runGatedModelStep } from "../../models/gate.ts";
 import { stepInputChars } from "../../models/estimate.ts";
 import { openWorkspace } from "../../sandbox/open.ts";
@@ -26,6 +26,8 @@ import { endingOf, taskInstructions } from "./loop-rules.ts";
 import { TaskOutbox } from "./outbox.ts";
 import { createTaskTable, TaskRowStore, type TransitionFields } from "./row-store.ts";
 import { runTaskTool } from "./tools.ts";
+import { createEscalationTable, followingWorkspace, TaskEscalation } from "./escalation.ts";
+import { TaskRepository } from "./repository.ts";
 import { TranscriptLimitError } from "./transcript-limits.ts";
 import { taskEndedNotice } from "../user/notices.ts";
 import { notifyUser } from "../user/notify.ts";
@@ -40,6 +42,10 @@ export class TaskAgent extends Agent<Env> {
   private readonly attention: TaskAttention;
   /** The project's MCP servers' tools, listed when the task starts (mcp.ts). */
   private readonly mcpTools: TaskMcpTools;
+  /** The task's work on its project's repository, when it has `repo` (repository.ts). */
+  private readonly repo: TaskRepository;
+  /** The task's VM, when it escalated to one (escalation.ts, issue 16). */
+  private readonly escalation: TaskEscalation;
   /** Aborts the in-flight model call or command when the task is cancelled or fails for silence. */
   private abort: AbortController | null = null;
   private loopRunning = false;
@@ -70,6 +76,10 @@ export class TaskAgent extends Agent<Env> {
       },
     });
     this.mcpTools = new TaskMcpTools({ env, sql, note: (text) => this.attention.message(text, MCP_NOTE_AUTHOR) });
+    createEscalationTable(sql);
+    this.escalation = new TaskEscalation({ env, store: this.store, journal: this.journal, outbox: this.outbox, connections: () => this.getConnections() });
+    this.outbox.runtime = () => this.escalation.runtimeView();
+    this.repo = new TaskRepository({ env, store: this.store, append: (event) => this.journal.append(event), publish: (events) => this.outbox.publish(events, true, true) });
   }
 
   // ---------- RPC ----------
@@ -87,6 +97,7 @@ export class TaskAgent extends Agent<Env> {
           ? { policies: spec.policies, limits: spec.limits }
           : await (await getAgentByName(this.env.ProjectAgent, spec.projectId)).taskSettings();
       if (this.store.insert(spec, settings, Date.now())) {
+        this.escalation.setRuntime(spec.runtime);
         const event = this.journal.append({ type: "status", status: "queued" });
         // A task started on its own is awaited so that the project lists it as soon as the API
         // answers. A mission's task is listed by its mission: its `queued` rides along with the
@@ -102,7 +113,7 @@ export class TaskAgent extends Agent<Env> {
   /** The task's current view, or null if this actor holds no task. */
   async getView(): Promise<TaskView | null> {
     const row = this.store.row();
-    return row ? toView(row) : null;
+    return row ? toView(row, this.escalation.runtimeView()) : null;
   }
 
   /**
@@ -117,14 +128,14 @@ export class TaskAgent extends Agent<Env> {
   async readFile(path: string): Promise<TaskFileResult> {
     const row = this.store.row();
     if (!row) return { ok: false, code: "unavailable", message: "this actor holds no task" };
-    return readTaskFile(this.env, row.id, path);
+    return readTaskFile(this.env, row.id, path, this.escalation.vmTunnel());
   }
 
   /** The unified diff of the task's workspace and its changed files (for the API); never throws for expected failures. */
   async diff(): Promise<TaskDiffResult> {
     const row = this.store.row();
     if (!row) return { ok: false, code: "unavailable", message: "this actor holds no task" };
-    return diffTaskWorkspace(this.env, row.id);
+    return diffTaskWorkspace(this.env, row.id, this.escalation.vmTunnel());
   }
 
   /**
@@ -219,12 +230,22 @@ export class TaskAgent extends Agent<Env> {
   private async runLoop(): Promise<void> {
     const first = this.store.mustRow();
     if (first.status === "queued") {
-      await openWorkspace(this.env, first.id).create(this.store.seedFiles());
+      const leased = openWorkspace(this.env, first.id);
+      if (this.repo.state()) await this.repo.createWorkspace(leased, this.store.seedFiles());
+      else await leased.create(this.store.seedFiles());
       const event = this.store.transition(this.journal, ["queued"], "running");
       if (!event) return;
       this.store.dropSeed();
       await this.outbox.publish([event], true, true);
     }
+    // `runtime: "vm"`: the task moves to a VM before its first step (escalation.ts); refused or failed, it fails.
+    if (this.escalation.runtime() === "vm" && !this.escalation.onVm()) {
+      const moved = await this.escalation.request("the task's runtime is \"vm\"", {}, openWorkspace(this.env, first.id), new AbortController().signal);
+      if (moved.isError) return this.end(["running"], "failed", { failure: { code: "unexpected_error", message: moved.output } }, false);
+    }
+    // A finish interrupted while pushing its branch ends as it was going to, without another model step.
+    const interrupted = this.repo.pendingEnding();
+    if (interrupted) return this.finish(interrupted.status, interrupted.summary, interrupted.failure ?? undefined);
     // The project's MCP servers' tools, listed once per task (a resumed task keeps its catalog).
     const notes = await this.mcpTools.prepare(first.project_id);
     if (notes.length > 0) await this.outbox.publish(notes, false, true);
@@ -244,7 +265,8 @@ export class TaskAgent extends Agent<Env> {
       missionId: first.mission_id ?? undefined,
       missionBudgetUsd: first.mission_budget_usd,
     };
-    const workspace = openWorkspace(this.env, first.id);
+    // The sandbox's workspace, or the VM's once the task escalated (the switch happens between tool calls).
+    const workspace = followingWorkspace(() => openWorkspace(this.env, first.id, this.escalation.vmTunnel()));
     this.journal.reloadConversation();
     const exit = await runTaskLoop({
       journal: {
@@ -269,7 +291,7 @@ export class TaskAgent extends Agent<Env> {
           admitAhead(this.env, context, row.model, stepInputChars(instructions, messages) + pendingCalls * AHEAD_OUTPUT_ALLOWANCE_CHARS),
         release: (admission) => void releaseAdmission(admission),
       },
-      tools: { run: (call, signal) => runTaskTool(call, signal, { workspace, children: this.children, attention: this.attention, mcp: { run: (mcpCall, mcpSignal) => this.mcpTools.run(mcpCall, mcpSignal, first.project_id) } }) },
+      tools: { run: (call, signal) => runTaskTool(call, signal, { workspace, children: this.children, attention: this.attention, mcp: { run: (mcpCall, mcpSignal) => this.mcpTools.run(mcpCall, mcpSignal, first.project_id) }, escalation: { request: (input, vmSignal) => this.escalation.request(input.reason, input.needs, openWorkspace(this.env, first.id), vmSignal) } }) },
       setAbort: (controller) => {
         this.abort = controller;
       },
@@ -283,11 +305,14 @@ export class TaskAgent extends Agent<Env> {
   /** Ends the task (compare-and-set from running), recording the workspace's changed files. */
   private async finish(status: "succeeded" | "failed", summary: string | null, failure: TransitionFields["failure"]): Promise<void> {
     let changedFiles: string[] = [];
+    const workspace = openWorkspace(this.env, this.store.mustRow().id, this.escalation.vmTunnel());
     try {
-      changedFiles = await openWorkspace(this.env, this.store.mustRow().id).changedFiles();
+      changedFiles = await workspace.changedFiles();
     } catch {
       // The diff is a convenience; a task's outcome does not depend on it.
     }
+    // A task on a repository commits, pushes and opens its pull request before it ends (repository.ts; never throws for git or GitHub).
+    if (this.store.mustRow().status === "running") await this.repo.finish(workspace, { status, summary, failure: failure ?? null }, changedFiles);
     await this.end(["running"], status, { summary, failure, changedFiles }, false);
   }
 
@@ -309,6 +334,8 @@ export class TaskAgent extends Agent<Env> {
     if (!event) return;
     if (abortInFlight) this.abort?.abort(new Error(fields.failure?.message));
     await this.outbox.publish([event], true, true);
+    // Its VM, if it has one, is deleted and its cost recorded (escalation.ts; never throws).
+    await this.escalation.release(`the task ${to}`);
     const view = this.mustView();
     // A top-level task's starter hears that it succeeded or failed (notices.ts; deduplicated by the task's id and status).
     const notice = taskEndedNotice(view);
@@ -317,6 +344,23 @@ export class TaskAgent extends Agent<Env> {
   }
 
   private mustView(): TaskView {
-    return toView(this.store.mustRow());
+    return toView(this.store.mustRow(), this.escalation.runtimeView());
+  }
+
+  // ---------- the VM's socket (issue 16) ----------
+
+  /** Only a VM's runner connects here (the Worker's `/vm/connect`); the SDK's own frames are not sent to it. */
+  override shouldSendProtocolMessages(): boolean {
+    return false;
+  }
+
+  /** A VM's runner speaks: its hello, its answers (escalation.ts). */
+  override async onMessage(connection: Connection, message: WSMessage): Promise<void> {
+    if (typeof message === "string") await this.escalation.onFrame(connection, message);
+  }
+
+  /** A VM's socket closed: requests in flight over it fail. */
+  override onClose(connection: Connection): void {
+    this.escalation.onClose(connection);
   }
 }

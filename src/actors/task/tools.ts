@@ -12,6 +12,7 @@ import { isPlatformTool, platformToolInputs } from "../../tools/task-platform-to
 import { runWorkspaceTool, type ToolOutcome } from "../../tools/workspace-tools.ts";
 import type { TaskAttention } from "./attention.ts";
 import type { TaskChildren } from "./children.ts";
+import type { VmNeeds } from "./escalation-rules.ts";
 
 /** Where a task's tool calls run. */
 export interface TaskToolHosts {
@@ -20,6 +21,8 @@ export interface TaskToolHosts {
   attention: TaskAttention;
   /** The project's MCP servers' tools (mcp.ts `TaskMcpTools.run`; never throws). */
   mcp: { run(call: RequestedToolCall, signal: AbortSignal): Promise<ToolOutcome> };
+  /** `request_vm` (escalation.ts `TaskEscalation.request` with the workspace it moves from; never throws). */
+  escalation: { request(input: { reason: string; needs: VmNeeds }, signal: AbortSignal): Promise<ToolOutcome> };
 }
 
 /**
@@ -39,6 +42,8 @@ export async function runTaskTool(call: RequestedToolCall, signal: AbortSignal, 
         return await hosts.children.wait(platformToolInputs.wait_for_tasks.parse(call.input).task_ids);
       case "ask_human":
         return await hosts.attention.ask(call.toolCallId, platformToolInputs.ask_human.parse(call.input).question);
+      case "request_vm":
+        return await hosts.escalation.request(platformToolInputs.request_vm.parse(call.input), signal);
     }
   } catch (error) {
     const message = error instanceof z.ZodError ? `invalid input for ${call.toolName}: ${z.prettifyError(error)}` : String(error);

@@ -2,10 +2,11 @@
  * What the task's row looks like from outside, as pure functions: its view (the API, the
  * `task.updated` frame, the mission), its failure, and the spec it was started with.
  */
-import type { TaskFailure, TaskStatus, TaskView } from "../../shared/protocol.ts";
+import type { TaskFailure, TaskRuntimeView, TaskStatus, TaskView } from "../../shared/protocol.ts";
 import { failureCodeOfOldRow } from "../../shared/task-failure.ts";
 import type { ScriptStep } from "../../shared/script.ts";
 import type { TaskSpec } from "../../shared/task-spec.ts";
+import { parseRepoState, repoViewOf } from "./repository-rules.ts";
 import type { TaskRow } from "./row-store.ts";
 
 /** The failure of a failed or cancelled task (`{code, message}`); null for any other status or a row without a message. */
@@ -15,8 +16,8 @@ export function failureOf(row: Pick<TaskRow, "status" | "error" | "failure_code"
   return { code: row.failure_code ?? failureCodeOfOldRow(status, row.error), message: row.error };
 }
 
-/** The task's view. Times are ISO 8601; the question only while it waits. */
-export function toView(row: TaskRow): TaskView {
+/** The task's view, with `runtime` (where it runs, escalation.ts) when given. Times are ISO 8601; the question only while it waits. */
+export function toView(row: TaskRow, runtime?: TaskRuntimeView): TaskView {
   return {
     id: row.id,
     projectId: row.project_id,
@@ -34,6 +35,8 @@ export function toView(row: TaskRow): TaskView {
     depth: row.depth,
     question: row.status === "waiting" ? row.question : null,
     createdBy: row.user_id,
+    ...(runtime ? { runtime } : {}),
+    repo: repoViewOf(parseRepoState(row.repo_json)),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -57,5 +60,6 @@ export function specOf(row: TaskRow, script: ScriptStep[] | undefined): TaskSpec
     depth: row.depth,
     sessionId: row.session_id ?? undefined,
     policies: JSON.parse(row.policies_json) as string[],
+    repo: parseRepoState(row.repo_json)?.request,
   };
 }

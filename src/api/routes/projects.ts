@@ -15,6 +15,7 @@ import { requireUser, type AuthedEnv } from "../auth.ts";
 import { apiError, parseJsonBody, parseValue } from "../http.ts";
 import { ModelUnavailableError, resolveModel } from "../../models/registry.ts";
 import type { ScriptStep } from "../../shared/script.ts";
+import type { RepositoryView } from "../../shared/repository.ts";
 
 const createProjectSchema = z.object({ name: z.string().trim().min(1).max(200) });
 const createSessionSchema = z.object({ title: z.string().trim().max(200).optional(), kind: sessionKindSchema.default("chat") });
@@ -116,7 +117,8 @@ async function projectDetails(c: Context<AuthedEnv>, projectId: string) {
     .first<{ id: string; name: string; createdAt: string }>();
   const actor = await getAgentByName(c.env.ProjectAgent, projectId);
   const settings = (await actor.getSettings()) as ProjectSettings;
-  return { id: projectId, name: row?.name ?? "", createdAt: row?.createdAt ?? "", ...settings };
+  const repository = (await actor.getRepository()) as RepositoryView | null;
+  return { id: projectId, name: row?.name ?? "", createdAt: row?.createdAt ?? "", ...settings, repository };
 }
 
 projectRoutes.get("/api/projects/:projectId", requireUser, async (c) => {
@@ -130,13 +132,18 @@ projectRoutes.patch("/api/projects/:projectId", requireUser, async (c) => {
   if (!project.ok) return project.response;
   const body = await parseJsonBody(c, projectSettingsPatchSchema);
   if (!body.ok) return body.response;
+  if (body.value.repository !== undefined && project.role !== "owner") {
+    return apiError(c, 403, "forbidden", `only the project's owners may change its repository (your role: ${project.role})`);
+  }
   if (body.value.techLead) {
     const { model, script } = body.value.techLead;
     const refused = modelRefusal(c, model, script, project.projectId);
     if (refused) return refused;
   }
   const actor = await getAgentByName(c.env.ProjectAgent, project.projectId);
-  await actor.updateSettings(body.value);
+  const { repository, ...settings } = body.value;
+  await actor.updateSettings(settings);
+  if (repository !== undefined) await actor.setRepository(repository);
   return c.json(await projectDetails(c, project.projectId));
 });
 

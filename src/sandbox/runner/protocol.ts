@@ -18,9 +18,14 @@
  *   POST   /v1/workspaces/:id/search SearchRequest → SearchResult
  *   POST   /v1/workspaces/:id/diff   {}            → DiffResult
  *   POST   /v1/workspaces/:id/changes {}           → {changedFiles} (DiffResult's list, without the patch)
+ *   POST   /v1/workspaces/:id/export  {}           → WorkspaceArchive (files and diff base, base64; archive.ts)
+ *   POST   /v1/workspaces/:id/import  ImportRequest → 201 | 200 {id, created} (creates the workspace from an archive; idempotent)
+ *   POST   /v1/workspaces/:id/clone  CloneRequest  → 201 CloneResult | 200 CloneResult (idempotent: an existing workspace is kept; see git.ts)
+ *   POST   /v1/workspaces/:id/publish PublishRequest → PublishResult (host-side commit and push; idempotent)
  */
 import { z } from "zod";
 import { EXEC_MAX_TIMEOUT_MS } from "../workspace.ts";
+import { workspaceArchiveSchema } from "../vm/protocol.ts";
 
 /** Workspace ids are task ids (`tsk_` + ULID) or test ids: letters, digits, `_` and `-`. */
 export const workspaceIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/);
@@ -76,3 +81,54 @@ export const changesResultSchema = diffResultSchema.pick({ changedFiles: true })
 export const runnerErrorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
 });
+
+/** A repository credential, passed per request and used host-side only (never stored by the runner). */
+const repositoryTokenSchema = z.string().min(1).max(1024).regex(/^[\x21-\x7e]+$/);
+const gitRefSchema = z.string().min(1).max(255).regex(/^(?!-)[^\u0000-\u0020\u007f~^:?*[\\]+$/);
+const gitIdentitySchema = z.object({
+  name: z.string().min(1).max(200).regex(/^[^<>\n\u0000]+$/),
+  email: z.string().min(3).max(320).regex(/^[^<>\s]+@[^<>\s]+$/),
+});
+
+/**
+ * `POST /v1/workspaces/:id/clone`: creates the workspace as a shallow clone of `url` at `ref`
+ * on the new branch `branch` (from `branch` itself when `resumeBranch` and the remote has it),
+ * through the per-project cache `cacheKey`; `files` are then written over the clone (they show
+ * as changes). `token` authenticates the fetch host-side and is never written anywhere.
+ */
+export const cloneRequestSchema = z.object({
+  url: z.string().min(1).max(2048),
+  ref: gitRefSchema,
+  branch: gitRefSchema,
+  resumeBranch: z.boolean().optional(),
+  cacheKey: workspaceIdSchema,
+  token: repositoryTokenSchema.optional(),
+  files: z.record(pathSchema, z.string()).optional(),
+  network: z.boolean().optional(),
+});
+export type CloneRequest = z.infer<typeof cloneRequestSchema>;
+
+/** Answer of the clone: the commit the workspace starts at and the branch it is on. */
+export const cloneResultSchema = z.object({ id: z.string(), created: z.boolean(), commit: z.string(), branch: z.string() });
+export type CloneResult = z.infer<typeof cloneResultSchema>;
+
+/**
+ * `POST /v1/workspaces/:id/publish`: commits the workspace's changes host-side (author and
+ * committer as given, `message`) and pushes the workspace's branch to `url` with `token`.
+ */
+export const publishRequestSchema = z.object({
+  url: z.string().min(1).max(2048),
+  message: z.string().min(1).max(100_000),
+  author: gitIdentitySchema,
+  committer: gitIdentitySchema,
+  token: repositoryTokenSchema.optional(),
+});
+export type PublishRequest = z.infer<typeof publishRequestSchema>;
+
+/** Answer of the publish: the pushed commit (null: nothing changed, nothing pushed) and the branch. */
+export const publishResultSchema = z.object({ commit: z.string().nullable(), pushed: z.boolean(), branch: z.string() });
+export type PublishResult = z.infer<typeof publishResultSchema>;
+
+/** `POST /v1/workspaces/:id/import`: a workspace made from another runner's export (issue 16: a task moved to a VM). */
+export const importRequestSchema = z.object({ archive: workspaceArchiveSchema, network: z.boolean().optional() });
+export type ImportRequest = z.infer<typeof importRequestSchema>;

@@ -20,6 +20,31 @@ export const TIMEOUT_EXIT_CODE = 124;
 export const SANDBOX_NODE_DIR = "/opt/sam-node/bin";
 /** Per-process limits applied with prlimit(1) inside the sandbox. */
 export const PRLIMITS = ["--nproc=512", "--nofile=1024", "--as=4294967296", "--fsize=1073741824", "--core=0"];
+
+/**
+ * What kind of machine the runner's commands run on (issue 16): the sandbox, or a VM, where the
+ * runner runs in VM mode (`main.ts`, `SAM_RUNNER_MODE=vm`) and commands get more room: 16 GiB of
+ * address space instead of 4, 4,096 processes instead of 512, 8 GiB files (open files stay at
+ * 1,024: an unprivileged runner cannot raise them past the usual hard limit). Commands see the
+ * profile's hostname and its variables (`SAM_RUNTIME=sandbox|vm`), so a task can tell where it is.
+ */
+export interface ExecProfile {
+  name: "sandbox" | "vm";
+  hostname: string;
+  /** Variables added to every command's environment. */
+  env: Record<string, string>;
+  /** prlimit(1) options. */
+  prlimits: readonly string[];
+}
+/** The sandbox's profile: {@link PRLIMITS}, hostname `sam-sandbox`. */
+export const SANDBOX_PROFILE: ExecProfile = { name: "sandbox", hostname: "sam-sandbox", env: { SAM_RUNTIME: "sandbox" }, prlimits: PRLIMITS };
+/** A VM's profile: more processes, memory and file size than the sandbox; hostname `sam-vm`. */
+export const VM_PROFILE: ExecProfile = {
+  name: "vm",
+  hostname: "sam-vm",
+  env: { SAM_RUNTIME: "vm" },
+  prlimits: ["--nproc=4096", "--nofile=1024", "--as=17179869184", "--fsize=8589934592", "--core=0"],
+};
 const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
 /** Host /etc entries the sandbox may read; everything else of /etc stays hidden. */
 const ETC_ENTRIES = [
@@ -65,6 +90,8 @@ export interface SandboxSpec {
   /** Share the host network namespace (default false: loopback only). */
   network: boolean;
   layout: HostLayout;
+  /** The machine profile (hostname, variables); default {@link SANDBOX_PROFILE}. */
+  profile?: ExecProfile;
 }
 
 function findBwrap(): string | undefined {
@@ -103,7 +130,7 @@ export function buildBwrapArgs(spec: SandboxSpec): string[] {
   const a: string[] = ["--unshare-all", "--unshare-user", "--disable-userns"];
   if (spec.network) a.push("--share-net");
   a.push("--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL");
-  a.push("--uid", String(SANDBOX_UID), "--gid", String(SANDBOX_UID), "--hostname", "sam-sandbox");
+  a.push("--uid", String(SANDBOX_UID), "--gid", String(SANDBOX_UID), "--hostname", (spec.profile ?? SANDBOX_PROFILE).hostname);
   a.push("--ro-bind", "/usr", "/usr");
   for (const { name, symlinkTo } of spec.layout.topLevel) {
     if (symlinkTo === null) a.push("--ro-bind", `/${name}`, `/${name}`);
@@ -121,19 +148,19 @@ export function buildBwrapArgs(spec: SandboxSpec): string[] {
   a.push("--proc", "/proc", "--remount-ro", "/proc");
   a.push("--bind", spec.workspaceDir, "/workspace", "--chdir", "/workspace");
   a.push("--remount-ro", "/");
-  for (const [k, v] of Object.entries(sandboxEnv("/workspace", spec.layout.nodeBinary !== null ? SANDBOX_NODE_DIR : null))) a.push("--setenv", k, v);
+  for (const [k, v] of Object.entries(sandboxEnv("/workspace", spec.layout.nodeBinary !== null ? SANDBOX_NODE_DIR : null, spec.profile))) a.push("--setenv", k, v);
   return a;
 }
 
 /** The whole environment a command sees (nothing is inherited from the runner). */
-function sandboxEnv(home: string, nodeDir: string | null): Record<string, string> {
+function sandboxEnv(home: string, nodeDir: string | null, profile: ExecProfile = SANDBOX_PROFILE): Record<string, string> {
   const pathVar = nodeDir !== null ? `${BASE_PATH}:${nodeDir}` : BASE_PATH;
-  return { PATH: pathVar, HOME: home, LANG: "C.UTF-8", TERM: "dumb" };
+  return { ...profile.env, PATH: pathVar, HOME: home, LANG: "C.UTF-8", TERM: "dumb" };
 }
 
 /** Command run inside the sandbox: bash under prlimit. */
-function innerCommand(command: string, layout: HostLayout): string[] {
-  return layout.hasPrlimit ? ["prlimit", ...PRLIMITS, "--", "bash", "-c", command] : ["bash", "-c", command];
+function innerCommand(command: string, layout: HostLayout, profile: ExecProfile = SANDBOX_PROFILE): string[] {
+  return layout.hasPrlimit ? ["prlimit", ...profile.prlimits, "--", "bash", "-c", command] : ["bash", "-c", command];
 }
 
 /**
@@ -357,6 +384,8 @@ export interface ExecutorOptions {
   isolation?: IsolationInfo;
   /** Where the one-time warning goes (default console.warn). */
   warn?: (message: string) => void;
+  /** The machine profile of the commands (default {@link SANDBOX_PROFILE}; VM mode: {@link VM_PROFILE}). */
+  profile?: ExecProfile;
 }
 
 /**
@@ -385,10 +414,10 @@ export async function createExecutor(options: ExecutorOptions): Promise<Executor
       isolation: "bubblewrap",
       killAll,
       run(spec) {
-        const bwrapArgs = buildBwrapArgs({ workspaceDir: spec.filesDir, etcDir, network: spec.network, layout });
+        const bwrapArgs = buildBwrapArgs({ workspaceDir: spec.filesDir, etcDir, network: spec.network, layout, profile: options.profile });
         // Options go through fd 3 so host paths do not show in the sandbox's /proc/1/cmdline.
         const fd3 = Buffer.from(bwrapArgs.map((arg) => `${arg}\0`).join(""), "utf8");
-        return runCaptured([bwrapPath, "--args", "3", "--", ...innerCommand(spec.command, layout)], {
+        return runCaptured([bwrapPath, "--args", "3", "--", ...innerCommand(spec.command, layout, options.profile)], {
           cwd: "/",
           env: { PATH: BASE_PATH },
           fd3,
@@ -430,9 +459,9 @@ export async function createExecutor(options: ExecutorOptions): Promise<Executor
             "UNSANDBOXED with full access to this machine (files, network, processes).",
         );
       }
-      return runCaptured(innerCommand(spec.command, layout), {
+      return runCaptured(innerCommand(spec.command, layout, options.profile), {
         cwd: spec.filesDir,
-        env: sandboxEnv(spec.filesDir, layout.nodeBinary !== null ? path.dirname(layout.nodeBinary) : null),
+        env: sandboxEnv(spec.filesDir, layout.nodeBinary !== null ? path.dirname(layout.nodeBinary) : null, options.profile),
         timeoutMs: spec.timeoutMs,
         maxOutputBytes: spec.maxOutputBytes,
         onSpawn: track,

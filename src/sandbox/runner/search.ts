@@ -105,7 +105,8 @@ export async function searchWorkspace(
   compilePattern(pattern);
   const { realRoot, parts } = await locate(root, userPath);
   const job: SearchJob = { realRoot, parts, pattern };
-  const worker = new Worker(new URL("./search-worker.ts", import.meta.url), { workerData: job });
+  // Beside this module: search-worker.ts from the sources, search-worker.js beside the VM's runner bundle (vite.vm-runner.config.ts).
+  const worker = new Worker(new URL(import.meta.url.endsWith(".ts") ? "./search-worker.ts" : "./search-worker.js", import.meta.url), { workerData: job });
   try {
     const reply = await new Promise<SearchReply>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -22,7 +22,10 @@ import {
 import { changedWorkspaceFiles, diffWorkspace } from "./diff.ts";
 import { listWorkspace, readWorkspaceFile, writeWorkspaceFile } from "./files.ts";
 import {
+  cloneRequestSchema,
   createRequestSchema,
+  importRequestSchema,
+  publishRequestSchema,
   execRequestSchema,
   listRequestSchema,
   readRequestSchema,
@@ -30,8 +33,10 @@ import {
   workspaceIdSchema,
   writeRequestSchema,
 } from "./protocol.ts";
-import { createExecutor, type Executor, type IsolationInfo } from "./sandbox.ts";
+import { createExecutor, type ExecProfile, type Executor, type IsolationInfo } from "./sandbox.ts";
+import { cloneWorkspace, publishWorkspace, type RepoContext } from "./repo-workspace.ts";
 import { searchWorkspace } from "./search.ts";
+import { exportArchive, importArchive } from "./archive.ts";
 
 /** Options of {@link startRunner}. */
 export interface RunnerOptions {
@@ -47,6 +52,12 @@ export interface RunnerOptions {
   allowUnsandboxed?: boolean;
   /** Isolation probe result, for tests; probed with `detectIsolation()` when omitted. */
   isolation?: IsolationInfo;
+  /** The commands' machine profile (default the sandbox's; a runner in VM mode passes `VM_PROFILE`). */
+  profile?: ExecProfile;
+  /** Where shallow repository fetches are cached per project (default `<workspacesDir>/../repo-cache`; outside every workspace). */
+  repoCacheDir?: string;
+  /** Accept `file://` repository URLs (tests and benches only; never in `npm start`). */
+  allowFileRepositories?: boolean;
 }
 
 /** A started runner. */
@@ -70,6 +81,7 @@ const STATUS: Record<WorkspaceErrorCode | "unauthorized", number> = {
   workspace_unavailable: 404,
   sandbox_unavailable: 503,
   cancelled: 409,
+  repository_error: 502,
 };
 
 const metaSchema = z.object({ network: z.boolean() });
@@ -142,12 +154,18 @@ export async function startRunner(options: RunnerOptions): Promise<RunningRunner
     stateDir: path.join(workspacesDir, ".runner"),
     allowUnsandboxed: options.allowUnsandboxed ?? false,
     isolation: options.isolation,
+    profile: options.profile,
   });
   const secretHash = sha256(options.secret);
   const store = new WorkspaceStore(workspacesDir);
+  const repo: RepoContext = {
+    workspacesDir,
+    repoCacheDir: path.resolve(options.repoCacheDir ?? path.join(path.dirname(workspacesDir), "repo-cache")),
+    allowFileUrls: options.allowFileRepositories ?? false,
+  };
 
   const server = http.createServer((req, res) => {
-    handle(req, res, { executor, store, secretHash }).catch((err: unknown) => {
+    handle(req, res, { executor, store, secretHash, repo }).catch((err: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: { code: "internal", message: "internal error" } });
       else res.destroy();
       console.error(`runner: internal error on ${req.method ?? "?"} ${routeOf(req.url)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -183,6 +201,7 @@ interface Context {
   executor: Executor;
   store: WorkspaceStore;
   secretHash: Buffer;
+  repo: RepoContext;
 }
 
 function authorized(req: http.IncomingMessage, secretHash: Buffer): boolean {
@@ -238,6 +257,12 @@ async function route(method: string, seg: string[], body: unknown, ctx: Context,
   if (method !== "POST") throw new HttpError(404, "not_found", "no such route");
   const op = seg[3];
   switch (op) {
+    case "clone": {
+      const result = await cloneWorkspace(ctx.repo, id.data, parse(cloneRequestSchema, body));
+      return [result.created ? 201 : 200, result];
+    }
+    case "publish":
+      return [200, await publishWorkspace(ctx.repo, id.data, parse(publishRequestSchema, body))];
     case "exec": {
       const req = parse(execRequestSchema, body);
       const meta = await ctx.store.meta(id.data);
@@ -282,6 +307,19 @@ async function route(method: string, seg: string[], body: unknown, ctx: Context,
       parse(z.object({}), body);
       await ctx.store.meta(id.data);
       return [200, { changedFiles: await changedWorkspaceFiles(ws.base, ws.files) }];
+    }
+    // Moving a workspace to another runner (issue 16, archive.ts).
+    case "export": {
+      parse(z.object({}), body);
+      await ctx.store.meta(id.data);
+      return [200, await exportArchive(ws.files, ws.base)];
+    }
+    case "import": {
+      const req = parse(importRequestSchema, body);
+      const created = await ctx.store.create(id.data, { network: req.network });
+      // Rewritten even when the workspace existed: a move interrupted after the create resumes here.
+      await importArchive(ws.files, ws.base, req.archive);
+      return [created ? 201 : 200, { id: id.data, created }];
     }
     default:
       throw new HttpError(404, "not_found", "no such route");

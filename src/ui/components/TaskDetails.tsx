@@ -14,6 +14,7 @@ import { AnswerForm } from "./AnswerForm.tsx";
 import { ChangedFiles } from "./ChangedFiles.tsx";
 import { Markdown } from "./Markdown.tsx";
 import { TaskMessageForm } from "./TaskMessageForm.tsx";
+import { TaskRepoFacts } from "./TaskRepoFacts.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { Transcript } from "./Transcript.tsx";
@@ -159,6 +160,7 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
               </dd>
             </div>
           )}
+          <TaskRepoFacts repo={task.repo} />
           <div>
             <dt>Created</dt>
             <dd>{formatTime(task.createdAt)}</dd>

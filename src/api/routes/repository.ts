@@ -1,0 +1,40 @@
+/**
+ * The project repository's credential (issue 16), owners only:
+ * PUT    /api/projects/:projectId/repository-credential {token} → 200 {repository} (the token sealed, shown only as its last 4 characters);
+ * DELETE /api/projects/:projectId/repository-credential        → 200 {deleted}.
+ * The repository itself is set with `PATCH /api/projects/:projectId {repository}` (projects.ts).
+ */
+import { getAgentByName } from "agents";
+import { Hono } from "hono";
+import { EncryptionUnavailableError, encryptionKey } from "../../models/credentials.ts";
+import { repositoryCredentialRequestSchema, type RepositoryView } from "../../shared/repository.ts";
+import { requireUser, type AuthedEnv } from "../auth.ts";
+import { projectParam } from "../guards.ts";
+import { apiError, parseJsonBody } from "../http.ts";
+
+/** Routes of the repository credential. */
+export const repositoryRoutes = new Hono<AuthedEnv>();
+
+repositoryRoutes.put("/api/projects/:projectId/repository-credential", requireUser, async (c) => {
+  const project = await projectParam(c, "own");
+  if (!project.ok) return project.response;
+  const body = await parseJsonBody(c, repositoryCredentialRequestSchema);
+  if (!body.ok) return body.response;
+  try {
+    await encryptionKey(c.env.ENCRYPTION_KEY);
+  } catch (error) {
+    if (error instanceof EncryptionUnavailableError) return apiError(c, 503, "encryption_unavailable", error.message);
+    throw error;
+  }
+  const actor = await getAgentByName(c.env.ProjectAgent, project.projectId);
+  const repository = (await actor.setRepositoryToken(body.value.token)) as RepositoryView | null;
+  if (!repository) return apiError(c, 400, "invalid_input", "the project names no repository: set one first with PATCH /api/projects/:projectId {repository: {url, defaultBranch}}");
+  return c.json({ repository });
+});
+
+repositoryRoutes.delete("/api/projects/:projectId/repository-credential", requireUser, async (c) => {
+  const project = await projectParam(c, "own");
+  if (!project.ok) return project.response;
+  const actor = await getAgentByName(c.env.ProjectAgent, project.projectId);
+  return c.json({ deleted: await actor.deleteRepositoryToken() });
+});

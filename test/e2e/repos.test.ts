@@ -1,0 +1,156 @@
+/**
+ * Repositories end to end (issue 16) against the started stack: a project names a repository
+ * served by a local git HTTP server (the real `git http-backend`, requiring the token) and a
+ * fine-grained token; a scripted task clones it (host-side, in the runner), changes files in its
+ * bubblewrap workspace, and ends with its branch `sam/<taskId>` pushed (checked in the bare
+ * repository with git) and a pull request opened through the fake GitHub REST API (which checks
+ * the token and that the branch exists) whose body has the summary, the changed files and the
+ * transcript link. A wrong credential gives a clear error in `repo.error`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
+import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
+import { startGitHttpServer, type GitHttpServer } from "../support/git-http.ts";
+import { pollUntil } from "../support/poll.ts";
+import { call, startStack, type Stack } from "./stack.ts";
+
+const TOKEN = "github_pat_11E2E0000000000000000000secretValue4321";
+let stack: Stack | undefined;
+let gitServer: GitHttpServer;
+let github: FakeGitHub;
+
+beforeAll(async () => {
+  gitServer = await startGitHttpServer(TOKEN);
+  github = await startFakeGitHub("e2e-client", "e2e-secret", {
+    pulls: {
+      token: TOKEN,
+      branchExists: (owner, repo, branch) => {
+        try {
+          gitServer.git(owner, repo, ["rev-parse", "--verify", `refs/heads/${branch}`]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    },
+  });
+  stack = await startStack({ env: { GITHUB_API_BASE_URL: github.url } });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await github?.close();
+  await gitServer?.close();
+});
+
+/** A project naming `url` as its repository, with `token` as its credential. */
+async function projectWithRepository(s: Stack, name: string, url: string, token: string): Promise<string> {
+  const project = await call<{ id: string }>(s, "/api/projects", { json: { name } });
+  await call(s, `/api/projects/${project.id}`, { method: "PATCH", json: { repository: { url, defaultBranch: "main" } } });
+  await call(s, `/api/projects/${project.id}/repository-credential`, { method: "PUT", json: { token } });
+  return project.id;
+}
+
+/** Polls the task until it ended; returns its view. */
+function waitForEnd(s: Stack, taskId: string): Promise<TaskView> {
+  return pollUntil(
+    `task ${taskId} to end`,
+    () => call<TaskView>(s, `/api/tasks/${taskId}`),
+    (t) => ["succeeded", "failed", "cancelled"].includes(t.status),
+    { timeoutMs: 60_000, intervalMs: 200, show: (t) => ({ status: t.status, repo: t.repo, error: t.error }) },
+  );
+}
+
+describe("a task on a repository", () => {
+  it("ends with its branch pushed and a pull request opened, shown in its view", async () => {
+    const s = stack!;
+    const url = await gitServer.createRepo("acme", "calc", { "README.md": "# calc\n", "src/add.sh": "add() { echo $(( $1 - $2 )); }\n" });
+    const projectId = await projectWithRepository(s, "calc", url, TOKEN);
+
+    // Members read the repository and the credential's last four characters, never the token.
+    const shown = await call<{ repository: { url: string; defaultBranch: string; credential: { kind: string; last4: string } | null } }>(s, `/api/projects/${projectId}`);
+    expect(shown.repository).toEqual({ url, defaultBranch: "main", credential: { kind: "github-token", last4: TOKEN.slice(-4) } });
+    expect(JSON.stringify(shown)).not.toContain(TOKEN);
+
+    const script = [
+      { toolCalls: [{ toolName: "bash", input: { command: "sed -i 's/- \\$2/+ $2/' src/add.sh && echo 'add 2 3 # 5' > EXAMPLES.md && git status --short" } }] },
+      { text: "Fix add() to add instead of subtract\n\nadd() subtracted its second argument; it now adds, and EXAMPLES.md shows a call." },
+    ];
+    const task = await call<TaskView>(s, `/api/projects/${projectId}/tasks`, { json: { prompt: "fix add", script, repo: {} } });
+    // The view names the branch from the start.
+    expect((await call<TaskView>(s, `/api/tasks/${task.id}`)).repo?.branch).toBe(`sam/${task.id}`);
+    const ended = await waitForEnd(s, task.id);
+    expect(ended.status).toBe("succeeded");
+    expect(ended.changedFiles).toEqual(["EXAMPLES.md", "src/add.sh"]);
+    expect(ended.repo?.error).toBeNull();
+    expect(ended.repo?.branch).toBe(`sam/${task.id}`);
+    expect(ended.repo?.pullRequest?.number).toBe(1);
+    expect(ended.repo?.pullRequest?.url).toMatch(/\/acme\/calc\/pull\/1$/);
+
+    // The branch holds the right files, committed by SAM for the person who started it.
+    const branch = `sam/${task.id}`;
+    expect(gitServer.git("acme", "calc", ["rev-parse", branch]).trim()).toBe(ended.repo?.commit);
+    expect(gitServer.git("acme", "calc", ["show", `${branch}:src/add.sh`])).toBe("add() { echo $(( $1 + $2 )); }\n");
+    expect(gitServer.git("acme", "calc", ["show", `${branch}:EXAMPLES.md`])).toBe("add 2 3 # 5\n");
+    expect(gitServer.git("acme", "calc", ["diff", "--name-only", "main", branch]).trim().split("\n")).toEqual(["EXAMPLES.md", "src/add.sh"]);
+    const [subject, committer] = gitServer.git("acme", "calc", ["log", "-1", "--format=%s%n%cn", branch]).trim().split("\n");
+    expect(subject).toBe("Fix add() to add instead of subtract");
+    expect(committer).toBe("SAM");
+    // The main branch is untouched.
+    expect(gitServer.git("acme", "calc", ["show", "main:src/add.sh"])).toBe("add() { echo $(( $1 - $2 )); }\n");
+
+    // The fake GitHub got the pull request with the token, the summary, the files and the transcript link.
+    const post = github.pullRequests.find((r) => r.method === "POST" && r.path === "/repos/acme/calc/pulls");
+    expect(post).toBeDefined();
+    expect(post?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(post?.headers.accept).toBe("application/vnd.github+json");
+    expect(post?.headers["x-github-api-version"]).toBe("2022-11-28");
+    const body = post?.body as { title: string; head: string; base: string; body: string };
+    expect(body.title).toBe("Fix add() to add instead of subtract");
+    expect(body.head).toBe(branch);
+    expect(body.base).toBe("main");
+    expect(body.body).toContain("add() subtracted its second argument");
+    expect(body.body).toContain("`src/add.sh`");
+    expect(body.body).toContain("`EXAMPLES.md`");
+    expect(body.body).toContain(`${s.url}/tasks/${task.id}`);
+
+    // The transcript says what was pushed and opened, and never holds the token.
+    const { events } = await call<{ events: TranscriptEvent[] }>(s, `/api/tasks/${task.id}/transcript`);
+    const notes = events.flatMap((e) => (e.type === "message" && e.from === "SAM" ? [e.text] : []));
+    expect(notes.some((n) => n.startsWith(`Pushed branch ${branch}`))).toBe(true);
+    expect(notes.some((n) => n.includes("Pull request #1"))).toBe(true);
+    expect(JSON.stringify(events)).not.toContain(TOKEN);
+    // The workspace's `git status` saw the changes (its own .git, without the credential).
+    const status = events.find((e) => e.type === "tool_result");
+    expect(JSON.stringify(status)).toContain("M src/add.sh");
+    expect(s.output()).not.toContain(TOKEN);
+  }, 90_000);
+
+  it("a wrong credential gives a clear error in repo.error", async () => {
+    const s = stack!;
+    const url = await gitServer.createRepo("acme", "wrong", { "a.txt": "a\n" });
+    const projectId = await projectWithRepository(s, "wrong", url, "github_pat_not_the_right_one_0000");
+    const script = [{ toolCalls: [{ toolName: "bash", input: { command: "echo b > a.txt" } }] }, { text: "changed a" }];
+    const task = await call<TaskView>(s, `/api/projects/${projectId}/tasks`, { json: { prompt: "change a", script, repo: {} } });
+    const ended = await waitForEnd(s, task.id);
+    expect(ended.status).toBe("failed");
+    expect(ended.repo?.error).toMatch(/could not fetch .*\/acme\/wrong\.git at main/);
+    expect(ended.repo?.error).toMatch(/401|Authentication failed|could not read Username/i);
+    expect(ended.error).toContain("the repository could not be cloned");
+    expect(JSON.stringify(ended)).not.toContain("not_the_right_one");
+    expect(() => gitServer.git("acme", "wrong", ["rev-parse", "--verify", `refs/heads/sam/${task.id}`])).toThrow();
+  }, 60_000);
+
+  it("a task with repo in a project without a repository is refused with 400", async () => {
+    const s = stack!;
+    const project = await call<{ id: string }>(s, "/api/projects", { json: { name: "no repo" } });
+    const refused = await call<{ error: { code: string; message: string } }>(
+      s,
+      `/api/projects/${project.id}/tasks`,
+      { json: { prompt: "x", script: [{ text: "done" }], repo: {} } },
+      [400],
+    );
+    expect(refused.error.code).toBe("invalid_input");
+    expect(refused.error.message).toContain("the project names no repository");
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * The runner's host-side repository operations (issue 16) over real HTTP with real bubblewrap
+ * and real git: a workspace cloned from a bare repository over `file://` and over smart HTTP
+ * (`git http-backend`, test/support/git-http.ts, which requires the token), the credential
+ * never in the workspace (its `.git` included) nor in `git remote -v` run in the sandbox, the
+ * diff base being the cloned tree, the per-project cache, and the host-side commit and push.
+ */
+import { execFileSync } from "node:child_process";
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGitHttpServer, type GitHttpServer } from "../support/git-http.ts";
+import { startTestRunner, type TestRunner } from "./runner-helpers.ts";
+
+let t: TestRunner;
+let gitServer: GitHttpServer;
+const TOKEN = "github_pat_11AAAAAAA0secretTOKENvalue9876";
+const AUTHOR = { name: "Ada Lovelace", email: "usr_ada@users.noreply.sam.invalid" };
+const COMMITTER = { name: "SAM", email: "sam@users.noreply.sam.invalid" };
+
+/** Every file under `dir` (dotfiles and `.git` included) whose bytes contain `needle`. */
+async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const hits: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await fsp.readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else if (entry.isFile() && (await fsp.readFile(p)).includes(needle)) hits.push(p);
+    }
+  };
+  await walk(dir);
+  return hits;
+}
+
+beforeAll(async () => {
+  t = await startTestRunner({ allowFileRepositories: true });
+  gitServer = await startGitHttpServer(TOKEN);
+});
+
+afterAll(async () => {
+  await t?.stop();
+  await gitServer?.close();
+});
+
+describe("clone over file://", () => {
+  it("makes the workspace a checkout of the ref on the new branch, with the clone as the diff base", async () => {
+    await gitServer.createRepo("acme", "local", { "README.md": "# local\n", "src/a.txt": "one\n" });
+    const url = pathToFileURL(path.join(gitServer.root, "acme", "local.git")).href;
+    const created = await t.call("POST", "/v1/workspaces/ws_file/clone", { url, ref: "main", branch: "sam/tsk_file", cacheKey: "prj_file" });
+    expect(created.status).toBe(201);
+    const result = created.json as { commit: string; branch: string; created: boolean };
+    expect(result.branch).toBe("sam/tsk_file");
+    expect(result.commit).toBe(gitServer.git("acme", "local", ["rev-parse", "main"]).trim());
+
+    const shown = await t.exec("ws_file", "cat src/a.txt && git branch --show-current && git status --porcelain && git log --oneline | wc -l");
+    expect(shown.exitCode).toBe(0);
+    expect(shown.output).toBe("one\nsam/tsk_file\n1\n");
+
+    // Nothing changed yet: the diff base is the cloned tree.
+    expect((await t.call("POST", "/v1/workspaces/ws_file/changes", {})).json).toEqual({ changedFiles: [] });
+    await t.exec("ws_file", "echo two >> src/a.txt && echo new > b.txt");
+    expect((await t.call("POST", "/v1/workspaces/ws_file/changes", {})).json).toEqual({ changedFiles: ["b.txt", "src/a.txt"] });
+
+    // A second clone of the same id keeps the workspace.
+    const again = await t.call("POST", "/v1/workspaces/ws_file/clone", { url, ref: "main", branch: "sam/tsk_file", cacheKey: "prj_file" });
+    expect(again.status).toBe(200);
+    expect((await t.exec("ws_file", "cat b.txt")).output).toBe("new\n");
+  });
+
+  it("refuses file:// URLs unless the runner allows them", async () => {
+    const strict = await startTestRunner();
+    try {
+      const res = await strict.call("POST", "/v1/workspaces/ws_x/clone", { url: "file:///etc", ref: "main", branch: "sam/x", cacheKey: "prj_x" });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.json)).toContain("file: is not allowed");
+    } finally {
+      await strict.stop();
+    }
+  });
+});
+
+describe("clone, commit and push over HTTP with a token", () => {
+  let url: string;
+
+  beforeAll(async () => {
+    url = await gitServer.createRepo("acme", "widgets", { "README.md": "# widgets\n", "lib/add.js": "export const add = (a, b) => a - b;\n" });
+  });
+
+  it("clones with the token host-side; the token is nowhere in the workspace, its .git or its remotes", async () => {
+    const before = gitServer.requests.length;
+    const res = await t.call("POST", "/v1/workspaces/ws_http/clone", { url, ref: "main", branch: "sam/tsk_http", cacheKey: "prj_http", token: TOKEN });
+    expect(res.status).toBe(201);
+    // The server saw authorised requests: the token was used.
+    expect(gitServer.requests.slice(before).some((r) => r.authorized)).toBe(true);
+    expect(gitServer.requests.slice(before).every((r) => r.authorized)).toBe(true);
+
+    const root = path.join(t.workspacesDir, "ws_http");
+    const basic = Buffer.from(`x-access-token:${TOKEN}`).toString("base64");
+    expect(await filesContaining(path.join(root, "files"), TOKEN)).toEqual([]);
+    expect(await filesContaining(path.join(root, "files"), basic)).toEqual([]);
+    // Nor in the runner's own copies (the private git dir, the cache).
+    expect(await filesContaining(root, TOKEN)).toEqual([]);
+    expect(await filesContaining(path.join(t.tmp, "repo-cache"), TOKEN)).toEqual([]);
+    expect(await filesContaining(path.join(t.tmp, "repo-cache"), basic)).toEqual([]);
+
+    const remotes = await t.exec("ws_http", "git remote -v; git config --list --show-origin; env");
+    expect(remotes.exitCode).toBe(0);
+    expect(remotes.output).toContain(`origin\t${url} (fetch)`);
+    expect(remotes.output).not.toContain(TOKEN);
+    expect(remotes.output).not.toContain(basic);
+    // The sandbox still has no network: a fetch from inside fails.
+    const fetched = await t.exec("ws_http", "git fetch origin 2>&1");
+    expect(fetched.exitCode).not.toBe(0);
+  });
+
+  it("commits host-side (author and committer as given) and pushes the branch; idempotent", async () => {
+    await t.exec("ws_http", "sed -i 's/a - b/a + b/' lib/add.js && mkdir -p test && echo 'ok' > test/add.txt");
+    // A hook planted by a sandboxed command must not run on the host.
+    await t.exec("ws_http", "mkdir -p .git/hooks && printf '#!/bin/sh\\ntouch /tmp/sam-hook-ran\\n' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit");
+    const body = { url, message: "Fix add\n\nadd subtracted", author: AUTHOR, committer: COMMITTER, token: TOKEN };
+    const res = await t.call("POST", "/v1/workspaces/ws_http/publish", body);
+    expect(res.status).toBe(200);
+    const pushed = res.json as { commit: string; pushed: boolean; branch: string };
+    expect(pushed.pushed).toBe(true);
+    expect(pushed.branch).toBe("sam/tsk_http");
+    expect(gitServer.git("acme", "widgets", ["rev-parse", "refs/heads/sam/tsk_http"]).trim()).toBe(pushed.commit);
+    expect(gitServer.git("acme", "widgets", ["show", "sam/tsk_http:lib/add.js"])).toBe("export const add = (a, b) => a + b;\n");
+    expect(gitServer.git("acme", "widgets", ["diff", "--name-only", "main", "sam/tsk_http"]).trim().split("\n")).toEqual(["lib/add.js", "test/add.txt"]);
+    expect(gitServer.git("acme", "widgets", ["log", "-1", "--format=%an <%ae>|%cn <%ce>|%s", "sam/tsk_http"]).trim()).toBe(
+      `${AUTHOR.name} <${AUTHOR.email}>|${COMMITTER.name} <${COMMITTER.email}>|Fix add`,
+    );
+    await expect(fsp.access("/tmp/sam-hook-ran")).rejects.toThrow();
+
+    const again = await t.call("POST", "/v1/workspaces/ws_http/publish", body);
+    expect(again.status).toBe(200);
+    expect((again.json as { commit: string }).commit).toBe(pushed.commit);
+    expect(gitServer.git("acme", "widgets", ["rev-list", "--count", "sam/tsk_http"]).trim()).toBe("2");
+  });
+
+  it("a workspace without changes pushes nothing", async () => {
+    await t.call("POST", "/v1/workspaces/ws_same/clone", { url, ref: "main", branch: "sam/tsk_same", cacheKey: "prj_http", token: TOKEN });
+    const res = await t.call("POST", "/v1/workspaces/ws_same/publish", { url, message: "nothing", author: AUTHOR, committer: COMMITTER, token: TOKEN });
+    expect(res.json).toEqual({ commit: null, pushed: false, branch: "sam/tsk_same" });
+    expect(() => gitServer.git("acme", "widgets", ["rev-parse", "--verify", "refs/heads/sam/tsk_same"])).toThrow();
+  });
+
+  it("a wrong token gives a clear error that does not contain it", async () => {
+    const wrong = "github_pat_WRONGwrongWRONG";
+    const res = await t.call("POST", "/v1/workspaces/ws_wrong/clone", { url, ref: "main", branch: "sam/tsk_wrong", cacheKey: "prj_wrong", token: wrong });
+    expect(res.status).toBe(502);
+    const error = (res.json as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe("repository_error");
+    expect(error.message).toMatch(/could not fetch .*widgets\.git at main/);
+    expect(error.message).toMatch(/401|Authentication failed|could not read Username/i);
+    expect(error.message).not.toContain(wrong);
+    // Nothing half-made is left.
+    expect((await t.call("POST", "/v1/workspaces/ws_wrong/changes", {})).status).toBe(404);
+  });
+
+  it("an unknown ref is named in the error", async () => {
+    const res = await t.call("POST", "/v1/workspaces/ws_noref/clone", { url, ref: "no-such-branch", branch: "sam/tsk_noref", cacheKey: "prj_http", token: TOKEN });
+    expect(res.status).toBe(502);
+    expect(JSON.stringify(res.json)).toContain("no-such-branch");
+  });
+
+  it("a shared branch is resumed from the remote when it exists there", async () => {
+    const res = await t.call("POST", "/v1/workspaces/ws_resume/clone", { url, ref: "main", branch: "sam/tsk_http", resumeBranch: true, cacheKey: "prj_http", token: TOKEN });
+    expect(res.status).toBe(201);
+    expect((await t.exec("ws_resume", "cat lib/add.js")).output).toBe("export const add = (a, b) => a + b;\n");
+    expect((await t.call("POST", "/v1/workspaces/ws_resume/changes", {})).json).toEqual({ changedFiles: [] });
+  });
+
+  it("the per-project cache makes the next clone faster (measured, not asserted)", async () => {
+    const timeClone = async (id: string, cacheKey: string): Promise<number> => {
+      const started = performance.now();
+      const res = await t.call("POST", `/v1/workspaces/${id}/clone`, { url, ref: "main", branch: `sam/${id}`, cacheKey, token: TOKEN });
+      expect(res.status).toBe(201);
+      return performance.now() - started;
+    };
+    const cold = await timeClone("ws_cold", "prj_cache");
+    const warm = await timeClone("ws_warm", "prj_cache");
+    console.log(`runner-repo: cold clone ${cold.toFixed(0)} ms, warm clone ${warm.toFixed(0)} ms`);
+    const cacheDirs = await fsp.readdir(path.join(t.tmp, "repo-cache", "prj_cache"));
+    expect(cacheDirs).toHaveLength(1);
+    // The cache is outside every workspace.
+    expect(path.relative(t.workspacesDir, path.join(t.tmp, "repo-cache")).startsWith("..")).toBe(true);
+    expect(execFileSync("git", ["--git-dir", path.join(t.tmp, "repo-cache", "prj_cache", cacheDirs[0]), "config", "--list"], { encoding: "utf8" })).not.toContain(TOKEN);
+  });
+});

@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_RUNNER_SECRET } from "./test/workers/global-setup.ts";
+import { TEST_RUNNER_SECRET, TEST_VM_RUNNER_SECRET } from "./test/workers/global-setup.ts";
 
 /** Token of the local user in the Workers-runtime tests. */
 const TEST_DEV_TOKEN = "sam_pat_test_local_token_0123456789";
@@ -40,6 +40,12 @@ export default defineConfig({
           SAM_NOTIFICATION_RETRY_SECONDS: "0.2,0.2,0.2,0.2",
           FAKE_NOTIFY_URL: inject("fakeNotifyUrl"),
           PUSH_BROWSER: inject("pushBrowser"),
+          // VMs (issue 16): the local VM host (dry run) as Hetzner Cloud; a test plays the VM's runner via VM_RUNNER_URL.
+          HETZNER_API_TOKEN: inject("vmHostToken"),
+          HETZNER_API_BASE_URL: inject("vmHostUrl"),
+          SAM_PUBLIC_URL: "http://sam.test",
+          VM_RUNNER_URL: inject("vmRunnerUrl"),
+          VM_RUNNER_SECRET: TEST_VM_RUNNER_SECRET,
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
       },

@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     else log("  until then, tasks' commands are refused (SAM_UNSAFE_NO_SANDBOX=1 overrides, unsafely).");
   }
 
-  if (process.env.SAM_SKIP_UI_BUILD === "1" && existsSync(resolve(root, "dist/ui/index.html")) && existsSync(resolve(root, "dist/ui/embed.js")) && existsSync(resolve(root, "dist/ui/vm/runner.js"))) log("reusing dist/ui");
+  if (process.env.SAM_SKIP_UI_BUILD === "1" && existsSync(resolve(root, "dist/ui/index.html")) && existsSync(resolve(root, "dist/ui/embed.js")) && existsSync(resolve(root, "dist/ui/vm/runner.js")) && existsSync(resolve(root, "dist/ui/vm/search-worker.js"))) log("reusing dist/ui");
   else {
     run(bin("vite"), ["build", "--logLevel", "warn"], "building the UI");
     // The embeddable widget (/embed.js) after it: the UI's build empties dist/ui.

@@ -37,7 +37,14 @@ function check(title: string, ok: boolean): void {
 
 if (!selected.length) {
   check("typecheck (tsc --noEmit, strict)", step("typecheck", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]));
-  check("UI build (vite)", step("UI build", bin("vite"), ["build", "--logLevel", "warn"]) && step("UI build: the embeddable widget", bin("vite"), ["build", "--config", "vite.embed.config.ts", "--logLevel", "warn"]));
+  check(
+    "UI build (vite)",
+    step("UI build", bin("vite"), ["build", "--logLevel", "warn"]) &&
+      step("UI build: the embeddable widget", bin("vite"), ["build", "--config", "vite.embed.config.ts", "--logLevel", "warn"]) &&
+      // The runner's bundle for VMs (/vm/runner.js) and its search worker (issue 16).
+      step("UI build: the VM runner", bin("vite"), ["build", "--config", "vite.vm-runner.config.ts", "--logLevel", "warn"]) &&
+      step("UI build: the VM runner's search worker", bin("vite"), ["build", "--config", "vite.vm-runner.config.ts", "--mode", "search-worker", "--logLevel", "warn"]),
+  );
   check("deploy bundle (wrangler deploy --dry-run)", step("deploy bundle", bin("wrangler"), ["deploy", "--dry-run", "--containers-rollout=none", "--outdir", "dist/worker"]));
 }
 

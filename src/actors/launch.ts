@@ -10,6 +10,7 @@ import { parseModelId } from "../models/catalog.ts";
 import { ModelUnavailableError, resolveModel } from "../models/registry.ts";
 import { userAgentStub } from "../models/user-actor.ts";
 import type { MissionRequest } from "../shared/mission-plan.ts";
+import type { ProjectSettings } from "../shared/project-settings.ts";
 import type { MissionView, TaskView } from "../shared/protocol.ts";
 import type { TaskSpec } from "../shared/task-spec.ts";
 
@@ -62,6 +63,22 @@ async function checkRepository(ctx: LaunchContext, what: string): Promise<void> 
 }
 
 /**
+ * Throws LaunchRefusedError 400 `invalid_input` when `what` asks for `runtime: "vm"` but the
+ * project's policy does not allow VMs (`limits.vm.allowed` false, the default; issue 16): the
+ * start is refused before anything is created rather than failing once started.
+ */
+async function checkVmRuntime(ctx: LaunchContext, what: string): Promise<void> {
+  const project = await getAgentByName(ctx.env.ProjectAgent, ctx.projectId);
+  const settings = (await project.getSettings()) as ProjectSettings;
+  if (settings.limits.vm.allowed) return;
+  throw new LaunchRefusedError(
+    `${what} asks for runtime "vm", but this project does not allow VMs (limits.vm.allowed is false): a project member who may write allows them with PATCH /api/projects/${ctx.projectId} {"limits": {"vm": {"allowed": true}}}`,
+    400,
+    "invalid_input",
+  );
+}
+
+/**
  * Refuses a start the user cannot pay for, before anything is created (users are warned
  * before they start, not after): asks the user's actor whether the payer mode can pay for
  * `modelId` and whether the budgets have the minimums to start left (SAM_MIN_START_USD,
@@ -88,6 +105,7 @@ export async function launchTask(
   const model = request.model ?? "scripted";
   checkModel(ctx, model, request.script, "model unavailable");
   if (request.repo) await checkRepository(ctx, "the task");
+  if (request.runtime === "vm") await checkVmRuntime(ctx, "the task");
   const budgetUsd = await budgetForStart(ctx, model, request.budgetUsd);
   const id = newId("task");
   await registerTask(ctx.env, id, ctx.projectId);
@@ -104,6 +122,8 @@ export async function launchMission(ctx: LaunchContext, request: MissionRequest)
   for (const task of request.tasks) checkModel(ctx, task.model, task.script, `task "${task.key}"`);
   const withRepo = request.tasks.find((t) => t.repo);
   if (withRepo) await checkRepository(ctx, `task "${withRepo.key}"`);
+  const onVm = request.tasks.find((t) => t.runtime === "vm");
+  if (onVm) await checkVmRuntime(ctx, `task "${onVm.key}"`);
   let budgetUsd: number | null = null;
   for (const model of new Set(request.tasks.map((t) => t.model))) budgetUsd = await budgetForStart(ctx, model, request.budgetUsd);
   const id = newId("mission");

@@ -98,8 +98,9 @@ export interface UsageEntry {
 
 /**
  * Who made a call: `task` (the task loop), `lead` (the tech lead's turn in a text chat),
- * `proxy` (the OpenAI-compatible proxy) or `voice` (a voice conversation with the tech lead:
- * its speech-to-text, its text-to-speech and its turns' model calls).
+ * `proxy` (the OpenAI-compatible proxy), `voice` (a voice conversation with the tech lead:
+ * its speech-to-text, its text-to-speech and its turns' model calls) or `vm` (a task's VM, issue
+ * 16: its hours at the server type's hourly price, model `vm/<provider>/<serverType>`, no tokens).
  */
 export type UsageSource = "task" | "lead" | "proxy" | "voice" | "vm";
 

@@ -20,16 +20,19 @@ const limitFields = {
 
 /**
  * The project's policy on VMs (issue 16, "Escalation to a VM"): whether its tasks may escalate
- * from the sandbox to a VM, how many VMs it may hold at once, the most hours one VM may live,
- * and the provider's server type (Hetzner Cloud names, e.g. `cx22`). Off by default.
+ * from the sandbox to a VM, how many VMs it may hold at once, the most hours one VM may live
+ * (the reconciliation deletes an older one and fails its task), the provider's server type
+ * (Hetzner Cloud names, e.g. `cx22`), and whether commands on a VM get the network (a command
+ * that failed for want of network in the sandbox escalates only when this is true). Off by default.
  */
 export const vmPolicySchema = z.object({
   allowed: z.boolean().default(false),
   maxConcurrent: z.number().int().min(1).max(100).default(1),
   maxHours: z.number().positive().max(168).default(2),
   serverType: z.string().regex(/^[a-z0-9-]{2,40}$/).default("cx22"),
+  network: z.boolean().default(false),
 });
-/** `{allowed, maxConcurrent, maxHours, serverType}`; see {@link vmPolicySchema}. */
+/** `{allowed, maxConcurrent, maxHours, serverType, network}`; see {@link vmPolicySchema}. */
 export type VmPolicy = z.infer<typeof vmPolicySchema>;
 
 /** The project's limits as stored and shown; every field has its default (depth 3, 5 children, 10 tasks at once, 10 minutes of silence, VMs not allowed). */

@@ -102,6 +102,7 @@ const ROUTES: { method: string; path: string; need: Need; body?: unknown; header
   { method: "DELETE", path: "/api/projects/:projectId/mcp-servers/:serverId", need: "write" },
   // The MCP server (src/api/mcp/server.ts), served by the Worker beside the API app: any active token holder; the project checks happen per tool call.
   { method: "POST", path: "/mcp", need: "user", body: { jsonrpc: "2.0", id: 1, method: "tools/list" }, headers: { accept: "application/json, text/event-stream" } },
+  // Not in this table: `GET /vm/connect` (a VM's runner; no SAM token, it authenticates in its first frame: refusals in escalation.test.ts) and `GET /vm/runner.js` (a static asset of the build, public code).
   { method: "GET", path: "/api/auth/config", need: "public" },
   { method: "POST", path: "/api/auth/session", need: "public", body: {}, headers: { origin: "http://sam.test" } },
   { method: "POST", path: "/api/auth/signout", need: "user" },

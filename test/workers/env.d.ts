@@ -7,6 +7,9 @@ declare namespace Cloudflare {
     FAKE_NOTIFY_URL?: string;
     /** The fake push service's test browser's subscription keys, JSON `{p256dh, auth}`. */
     PUSH_BROWSER?: string;
+    /** A runner with the VM profile (global-setup.ts), and its secret: what a test playing a VM's runner forwards to. */
+    VM_RUNNER_URL?: string;
+    VM_RUNNER_SECRET?: string;
   }
 }
 declare namespace Cloudflare {

@@ -29,7 +29,7 @@ describe("model routing", () => {
     const second = calls[1].body as { model: string; messages: { role: string; content: unknown }[]; tools: { function: { name: string } }[] };
     expect(second.model).toBe("fake-model");
     expect(second.messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "tool"]);
-    expect(second.tools.map((t) => t.function.name).sort()).toEqual(["ask_human", "bash", "dispatch_task", "edit_file", "grep", "list_files", "read_file", "wait_for_tasks", "write_file"]);
+    expect(second.tools.map((t) => t.function.name).sort()).toEqual(["ask_human", "bash", "dispatch_task", "edit_file", "grep", "list_files", "read_file", "request_vm", "wait_for_tasks", "write_file"]);
   });
 
   it("sends openai/... through AI Gateway with unified billing and spend metadata", async () => {

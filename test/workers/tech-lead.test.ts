@@ -35,7 +35,7 @@ describe("the tech lead", () => {
     const { projectId } = await projectWithSession();
     const initial = await apiJson<Project>(`/api/projects/${projectId}`);
     expect(initial.techLead).toBeNull();
-    expect(initial.limits).toEqual({ maxDepth: 3, maxChildren: 5, maxConcurrentTasks: 10, silenceMs: 600_000 });
+    expect(initial.limits).toEqual({ maxDepth: 3, maxChildren: 5, maxConcurrentTasks: 10, silenceMs: 600_000, vm: { allowed: false, maxConcurrent: 1, maxHours: 2, serverType: "cx22", network: false } });
     const script = [{ text: "hello" }];
     const patched = await apiJson<Project>(`/api/projects/${projectId}`, { method: "PATCH", json: { techLead: { model: "scripted", script } } });
     expect(patched.techLead).toEqual({ model: "scripted", script });

@@ -37,6 +37,7 @@ import { ProjectSocket, type ConnectionFilter } from "./socket.ts";
 import { taskMention } from "./task-mention.ts";
 import { mayMention } from "./mentions.ts";
 import { notifyMentions } from "./mention-notices.ts";
+import { reconcileProjectVms, VM_RECONCILE_SECONDS, type VmReconcileReport } from "./vm-reconcile.ts";
 import { listMissionViews, listTaskViews, readTaskView, storeMissionView, storeTaskView } from "./views.ts";
 import { fireCronDue, type FireContext } from "./trigger-fire.ts";
 import { listRuns } from "./trigger-runs.ts";
@@ -439,6 +440,30 @@ export class ProjectAgent extends Agent<Env> {
   /** Acts on a client frame: `task.watch` or `chat.send` (see ProjectSocket.receive). */
   override async onMessage(connection: Connection, raw: WSMessage): Promise<void> {
     await this.socket.receive(connection, raw);
+  }
+
+  // ---------- VMs (issue 16; vm-reconcile.ts) ----------
+
+  /** Arms the VM reconciliation alarm (in VM_RECONCILE_SECONDS; idempotent: one pending alarm whatever the calls). A task calls it once its server exists. */
+  async watchVms(): Promise<void> {
+    await this.schedule(VM_RECONCILE_SECONDS, "reconcileVms", undefined, { idempotent: true });
+  }
+
+  /**
+   * Alarm callback (and RPC): deletes the project's servers whose task ended or is unknown, and
+   * hands those older than `limits.vm.maxHours` to their task (vm-reconcile.ts). Arms the next
+   * run while servers remain, or when listing failed (then the error is logged); the alarm stops
+   * when the project holds none. Returns what it did, or null when listing failed.
+   */
+  async reconcileVms(): Promise<VmReconcileReport | null> {
+    let report: VmReconcileReport | null = null;
+    try {
+      report = await reconcileProjectVms(this.env, this.name, (await this.getSettings()).limits.vm);
+    } catch (error) {
+      console.error(`project ${this.name}: the VM reconciliation failed: ${String(error)}`);
+    }
+    if (!report || report.remaining > 0) await this.watchVms();
+    return report;
   }
 
   /** Alarm callback at an embed token's expiry: closes the sockets of expired embed tokens. Idempotent. */

@@ -17,18 +17,18 @@
  */
 import type { Connection } from "agents";
 import { getAgentByName } from "agents";
-import { HetznerProvider, taskVmSelector, vmLabels, vmName, type VmProvider } from "../../sandbox/vm/provider.ts";
+import { taskVmSelector, vmLabels, vmName, vmProviderFromEnv, type VmProvider } from "../../sandbox/vm/provider.ts";
 import { vmUserData } from "../../sandbox/vm/user-data.ts";
 import { VM_REFUSED_CLOSE_CODE, vmRunnerFrameSchema, type VmActorFrame } from "../../sandbox/vm/protocol.ts";
 import { VmTunnel } from "../../sandbox/vm-workspace.ts";
 import type { LeasedWorkspace } from "../../sandbox/open.ts";
-import type { Workspace } from "../../sandbox/workspace.ts";
+import { EXEC_MAX_TIMEOUT_MS, type Workspace } from "../../sandbox/workspace.ts";
 import type { TaskRuntimeView, TranscriptEvent } from "../../shared/protocol.ts";
 import type { TaskRuntime } from "../../shared/task-spec.ts";
 import type { ProjectSettings } from "../../shared/project-settings.ts";
 import type { ToolOutcome } from "../../tools/workspace-tools.ts";
 import type { VmNeeds } from "./escalation-rules.ts";
-import { vmCostUsd, vmRefusal } from "./escalation-rules.ts";
+import { sandboxLimitHit, vmCostUsd, vmRefusal } from "./escalation-rules.ts";
 import type { TaskJournal } from "./journal.ts";
 import type { TaskOutbox } from "./outbox.ts";
 import type { TaskRowStore } from "./row-store.ts";
@@ -86,8 +86,7 @@ function randomSecret(): string {
 
 /** The provider SAM uses: Hetzner Cloud when `HETZNER_API_TOKEN` is set, else none. */
 export function vmProvider(env: Env): VmProvider | null {
-  if (!env.HETZNER_API_TOKEN) return null;
-  return new HetznerProvider({ token: env.HETZNER_API_TOKEN, baseUrl: env.HETZNER_API_BASE_URL });
+  return vmProviderFromEnv(env);
 }
 
 /** A task's VM: its lease, its connection and the workspace on it. One per actor instance. */
@@ -196,6 +195,8 @@ export class TaskEscalation {
           serverId = server.id;
         }
         this.sql.exec(`UPDATE vm_lease SET phase = 'provisioning', server_id = ?, created_at_ms = COALESCE(created_at_ms, ?) WHERE id = 1`, serverId, Date.now());
+        // The project's reconciliation alarm watches its servers from now on (vm-reconcile.ts).
+        await this.watchedByProject(row.project_id);
         this.journalEvent({ type: "escalation", phase: "provisioning", reason: `server ${serverId} created; waiting for its runner to call back`, provider: provider.name, serverType: lease.server_type, serverId });
         lease = this.lease()!;
       }
@@ -259,7 +260,7 @@ export class TaskEscalation {
     const row = this.host.store.mustRow();
     try {
       const user = await getAgentByName(this.host.env.UserAgent, row.user_id);
-      await user.settle(`vm_${row.id}_${lease.created_at_ms ?? 0}`, {
+      await user.recordUsage(`vm_${row.id}_${lease.created_at_ms ?? 0}`, {
         at: new Date(lease.created_at_ms ?? now).toISOString(),
         projectId: row.project_id,
         missionId: row.mission_id,
@@ -277,6 +278,64 @@ export class TaskEscalation {
     } catch (error) {
       console.error(`task ${row.id}: recording its VM's cost failed: ${String(error)}`);
     }
+  }
+
+  /** Asks the project actor to run its VM reconciliation alarm (idempotent). Never throws: a lost watch is caught by the next escalation's. */
+  private async watchedByProject(projectId: string): Promise<void> {
+    try {
+      await (await getAgentByName(this.host.env.ProjectAgent, projectId)).watchVms();
+    } catch (error) {
+      console.error(`task ${this.host.store.mustRow().id}: the project's VM reconciliation could not be armed: ${String(error)}`);
+    }
+  }
+
+  /**
+   * Automatic escalation (runtime `auto`, issue 16): after a `bash` command in the sandbox
+   * failed, checks whether it hit a sandbox limit a VM lifts (escalation-rules.ts
+   * `sandboxLimitHit`). If not, or the task already runs on a VM, returns `outcome` as it is.
+   * If so, the command did not "finish": the task asks for a VM (`request`, same policy and
+   * journal as `request_vm`, the limit as its reason) and, moved, runs the command again on the
+   * VM through `rerun` (with the VM's time ceiling when time was the limit); its result is the
+   * tool's, with a note first. Refused or failed, the sandbox's outcome is returned with the
+   * reason why not appended. `ownTimeout`: whether the call set `timeout_ms`. Never throws.
+   */
+  async afterSandboxCommand(
+    outcome: ToolOutcome,
+    ownTimeout: boolean,
+    from: LeasedWorkspace,
+    rerun: (timeoutMs: number | null) => Promise<ToolOutcome>,
+    signal: AbortSignal,
+  ): Promise<ToolOutcome> {
+    if (!outcome.isError || this.onVm() || this.runtime() === "vm") return outcome;
+    const command = { exitCode: outcome.exitCode, output: outcome.output, ownTimeout };
+    let hit = sandboxLimitHit({ ...command, networkOnVm: true });
+    if (!hit) return outcome;
+    // A missing network counts only when the project gives VMs the network (its settings are read only then).
+    if (hit.limit === "network") {
+      let networkOnVm = false;
+      try {
+        networkOnVm = ((await (await getAgentByName(this.host.env.ProjectAgent, this.host.store.mustRow().project_id)).getSettings()) as ProjectSettings).limits.vm.network;
+      } catch {
+        // Settings unreachable: judged as no network on VMs.
+      }
+      hit = sandboxLimitHit({ ...command, networkOnVm });
+      if (!hit) return outcome;
+    }
+    const moved = await this.request(`${hit.reason} (automatic escalation)`, hit.needs, from, signal);
+    if (moved.isError) return { ...outcome, output: `${outcome.output}\n[${hit.reason}; it could not move to a VM: ${moved.output.replace(/^no VM: /, "")}]` };
+    const again = await rerun(hit.limit === "time" ? EXEC_MAX_TIMEOUT_MS : null);
+    return { ...again, output: `[${hit.reason} in the sandbox; the task moved to a VM and ran it again there]\n${again.output}` };
+  }
+
+  /**
+   * The reconciliation found this task's VM older than `limits.vm.maxHours` (`maxHours`):
+   * deletes it, records its cost and journals `released` with that reason. The caller fails the
+   * task (its workspace was on the VM). Never throws.
+   */
+  async expire(maxHours: number): Promise<string> {
+    const reason = `its VM reached the project's limit of ${maxHours} hour(s) (limits.vm.maxHours) and was deleted`;
+    await this.release(reason);
+    return reason;
   }
 
   /** The VM's authenticated connection, if one is open. */

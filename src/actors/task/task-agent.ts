@@ -191,6 +191,18 @@ export class TaskAgent extends Agent<Env> {
     return row ? specOf(row, this.store.script()) : null;
   }
 
+  /**
+   * The project's VM reconciliation found this task's VM older than `limits.vm.maxHours`
+   * (`maxHours`, hours): the VM is deleted (its cost recorded) and a task still live fails with
+   * that reason (its workspace was on the VM). Returns the view after it. Idempotent.
+   */
+  async vmExpired(maxHours: number): Promise<TaskView | null> {
+    if (!this.store.row()) return null;
+    const reason = await this.escalation.expire(maxHours);
+    await this.end(["queued", "running", "waiting"], "failed", { failure: { code: "unexpected_error", message: `the task failed: ${reason}` } }, true);
+    return this.mustView();
+  }
+
   // ---------- alarm callbacks ----------
 
   /** Alarm callback: checks in on, or fails (code `silence`), a running task that made no progress (issue 3). */
@@ -291,7 +303,7 @@ export class TaskAgent extends Agent<Env> {
           admitAhead(this.env, context, row.model, stepInputChars(instructions, messages) + pendingCalls * AHEAD_OUTPUT_ALLOWANCE_CHARS),
         release: (admission) => void releaseAdmission(admission),
       },
-      tools: { run: (call, signal) => runTaskTool(call, signal, { workspace, children: this.children, attention: this.attention, mcp: { run: (mcpCall, mcpSignal) => this.mcpTools.run(mcpCall, mcpSignal, first.project_id) }, escalation: { request: (input, vmSignal) => this.escalation.request(input.reason, input.needs, openWorkspace(this.env, first.id), vmSignal) } }) },
+      tools: { run: (call, signal) => runTaskTool(call, signal, { workspace, children: this.children, attention: this.attention, mcp: { run: (mcpCall, mcpSignal) => this.mcpTools.run(mcpCall, mcpSignal, first.project_id) }, escalation: { request: (input, vmSignal) => this.escalation.request(input.reason, input.needs, openWorkspace(this.env, first.id), vmSignal), afterCommand: (outcome, ownTimeout, rerun, vmSignal) => this.escalation.afterSandboxCommand(outcome, ownTimeout, openWorkspace(this.env, first.id), rerun, vmSignal) } }) },
       setAbort: (controller) => {
         this.abort = controller;
       },

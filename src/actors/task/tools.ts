@@ -2,7 +2,8 @@
  * Runs one tool call of the task's model: a platform tool (`dispatch_task`, `wait_for_tasks`,
  * `ask_human`, which change the task's own state) through the children and attention modules,
  * a tool of the project's MCP servers (`mcp__<server>__<tool>`) through mcp.ts, any other
- * through the workspace tools.
+ * through the workspace tools. A `bash` command that a sandbox limit stopped may move the task
+ * to a VM and run again there (automatic escalation, issue 16; escalation.ts).
  */
 import { z } from "zod";
 import type { RequestedToolCall } from "../../models/step.ts";
@@ -22,7 +23,16 @@ export interface TaskToolHosts {
   /** The project's MCP servers' tools (mcp.ts `TaskMcpTools.run`; never throws). */
   mcp: { run(call: RequestedToolCall, signal: AbortSignal): Promise<ToolOutcome> };
   /** `request_vm` (escalation.ts `TaskEscalation.request` with the workspace it moves from; never throws). */
-  escalation: { request(input: { reason: string; needs: VmNeeds }, signal: AbortSignal): Promise<ToolOutcome> };
+  escalation: {
+    request(input: { reason: string; needs: VmNeeds }, signal: AbortSignal): Promise<ToolOutcome>;
+    /**
+     * A `bash` outcome in the sandbox, checked for a sandbox limit a VM lifts (escalation.ts
+     * `TaskEscalation.afterSandboxCommand`): returned as is, or the command's run again on the VM
+     * the task moved to (`rerun`, with a timeout in ms or null for the call's own), or with why
+     * it could not move. Never throws.
+     */
+    afterCommand?(outcome: ToolOutcome, ownTimeout: boolean, rerun: (timeoutMs: number | null) => Promise<ToolOutcome>, signal: AbortSignal): Promise<ToolOutcome>;
+  };
 }
 
 /**
@@ -33,7 +43,14 @@ export interface TaskToolHosts {
  */
 export async function runTaskTool(call: RequestedToolCall, signal: AbortSignal, hosts: TaskToolHosts): Promise<ToolOutcome | "wait"> {
   if (isMcpToolName(call.toolName)) return hosts.mcp.run(call, signal);
-  if (!isPlatformTool(call.toolName)) return runWorkspaceTool(call.toolName, call.input, hosts.workspace, EXEC_DEFAULT_TIMEOUT_MS, signal);
+  if (!isPlatformTool(call.toolName)) {
+    const outcome = await runWorkspaceTool(call.toolName, call.input, hosts.workspace, EXEC_DEFAULT_TIMEOUT_MS, signal);
+    // A command stopped by a sandbox limit did not finish: it may move the task to a VM and run there (escalation.ts).
+    if (call.toolName !== "bash" || !outcome.isError || !hosts.escalation.afterCommand) return outcome;
+    const ownTimeout = typeof (call.input as { timeout_ms?: unknown } | null)?.timeout_ms === "number";
+    const rerun = (timeoutMs: number | null) => runWorkspaceTool(call.toolName, call.input, hosts.workspace, timeoutMs ?? EXEC_DEFAULT_TIMEOUT_MS, signal);
+    return hosts.escalation.afterCommand(outcome, ownTimeout, rerun, signal);
+  }
   try {
     switch (call.toolName) {
       case "dispatch_task":

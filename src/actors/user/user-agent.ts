@@ -209,6 +209,16 @@ export class UserAgent extends Agent<Env> {
     for (const s of settles) this.applySettle(s.reservationId, s.entry);
   }
 
+  /**
+   * Records a cost that had no reservation (a VM's time, issue 16: source `vm`): one ledger row
+   * under `entryId` plus the day and month counters and the task's and mission's spend, so it
+   * counts against the budgets of later calls. Idempotent per `entryId` (a second call records
+   * nothing). Callers are SAM's own actors (the entry is typed, not parsed).
+   */
+  async recordUsage(entryId: string, entry: SettleRequest): Promise<void> {
+    this.ctx.storage.transactionSync(() => this.ledger.record(entryId, entry));
+  }
+
   /** Drops the reservation of a call that was never made (nothing is recorded). */
   async release(reservationId: string): Promise<void> {
     this.reservations.take(reservationId);

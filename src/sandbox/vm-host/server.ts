@@ -15,6 +15,11 @@
  * directory (`SAM_VM_DIR`), so the real install → runner → callback path runs; the "VM" is the
  * runner process the script starts (VM mode, still under bubblewrap). Deleting it kills that
  * process and removes the directory. A Node program of its own: it imports nothing from SAM.
+ *
+ * In `dryRun` mode (the Workers-runtime tests, where SAM has no address a process could call)
+ * the user data is kept instead of run, and one route that Hetzner does not have lets a test
+ * play the VM: `GET /_local/servers/{id}/user_data` → the script as text (same Bearer token; 404
+ * unless dry-run). Hetzner never returns user data; this route exists only on this stand-in.
  */
 import { spawn } from "node:child_process";
 import { randomBytes, timingSafeEqual, createHash } from "node:crypto";
@@ -60,6 +65,8 @@ export interface LocalServer {
   dir: string;
   /** The user data's exit code once it ran. */
   exitCode: number | null;
+  /** The user data as created (kept in `dryRun` mode only, else null). */
+  userData: string | null;
 }
 
 /** A started VM host. */
@@ -187,6 +194,13 @@ export async function startVmHost(options: VmHostOptions): Promise<RunningVmHost
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const method = req.method ?? "GET";
     const byId = /^\/v1\/servers\/(\d+)$/.exec(url.pathname);
+    const userDataOf = /^\/_local\/servers\/(\d+)\/user_data$/.exec(url.pathname);
+    if (userDataOf && method === "GET") {
+      const server = servers.get(Number(userDataOf[1]));
+      if (!server?.userData) return hetznerError(res, 404, "not_found", "no such server, or its user data ran (not a dry run)");
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+      return void res.end(server.userData);
+    }
     if (url.pathname === "/v1/server_types" && method === "GET") {
       return send(res, 200, {
         server_types: LOCAL_SERVER_TYPES.map((t) => ({
@@ -216,7 +230,7 @@ export async function startVmHost(options: VmHostOptions): Promise<RunningVmHost
       if ([...servers.values()].some((s) => s.name === body.name)) return hetznerError(res, 409, "uniqueness_error", "server name is already used");
       const id = nextId++;
       const dir = await fsp.mkdtemp(path.join(baseDir, `sam-vm-${id}-`));
-      const server: LocalServer = { id, name: body.name, status: "initializing", serverType: body.server_type, labels: body.labels, created: new Date().toISOString(), dir, exitCode: null };
+      const server: LocalServer = { id, name: body.name, status: "initializing", serverType: body.server_type, labels: body.labels, created: new Date().toISOString(), dir, exitCode: null, userData: options.dryRun ? body.user_data : null };
       servers.set(id, server);
       createdCount++;
       log(`vm host: created server ${id} (${body.name}, ${body.server_type}) in ${dir}`);

@@ -206,3 +206,9 @@ export function taskVmSelector(taskId: string): string {
 export function vmName(taskId: string): string {
   return `sam-${taskId.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`.slice(0, 63);
 }
+
+/** The provider a SAM deployment uses: Hetzner Cloud when `HETZNER_API_TOKEN` is set (at `HETZNER_API_BASE_URL`, the local VM host locally), else null (no VMs). */
+export function vmProviderFromEnv(env: Pick<Env, "HETZNER_API_TOKEN" | "HETZNER_API_BASE_URL">): VmProvider | null {
+  if (!env.HETZNER_API_TOKEN) return null;
+  return new HetznerProvider({ token: env.HETZNER_API_TOKEN, baseUrl: env.HETZNER_API_BASE_URL });
+}

@@ -1,5 +1,6 @@
 /**
- * One task, live: status, model, steps, usage, summary or error, Cancel while it can run, the
+ * One task, live: status, model, steps, usage, where it runs (sandbox or VM, and the VM's cost),
+ * its repository work, summary or error, Cancel while it can run, the
  * changed files, and the transcript (fetched on mount, then the `task.event` frames it watches, by seq).
  */
 import { useCallback, useEffect, useRef, useState } from "react";
@@ -15,6 +16,7 @@ import { ChangedFiles } from "./ChangedFiles.tsx";
 import { Markdown } from "./Markdown.tsx";
 import { TaskMessageForm } from "./TaskMessageForm.tsx";
 import { TaskRepoFacts } from "./TaskRepoFacts.tsx";
+import { TaskRuntimeFacts } from "./TaskRuntimeFacts.tsx";
 import { ConnectionStatus } from "./ConnectionStatus.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { Transcript } from "./Transcript.tsx";
@@ -92,8 +94,8 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
         setEvents(eventsRef.current);
         // Events we have not seen yet sit before this one: fetch them.
         if (gap) catchUp().catch(() => {});
-        // A status change also changes summary, usage, etc.: make sure the header catches up.
-        if (frame.event.type === "status") refreshTask();
+        // A status change also changes summary, usage, etc., and an escalation the runtime: make sure the header catches up.
+        if (frame.event.type === "status" || frame.event.type === "escalation") refreshTask();
       }
     },
     onOpen: () => {
@@ -160,6 +162,7 @@ export function TaskDetails({ initialTask }: { initialTask: TaskView }) {
               </dd>
             </div>
           )}
+          <TaskRuntimeFacts runtime={task.runtime} />
           <TaskRepoFacts repo={task.repo} />
           <div>
             <dt>Created</dt>

@@ -1,10 +1,12 @@
 /**
  * A task's transcript in seq order: status changes, model steps (their text), one card per
- * tool call (its `tool_call` and `tool_result` events joined by toolCallId), and the messages
- * given to the task from outside (check-ins, messages, answers).
+ * tool call (its `tool_call` and `tool_result` events joined by toolCallId), the messages
+ * given to the task from outside (check-ins, messages, answers), and the steps of a move to a
+ * VM (`escalation`: phase, reason, provider and server type, cost).
  */
 import type { TranscriptEvent } from "../../shared/protocol.ts";
 import { formatDuration, formatTime, formatUsage } from "../lib/format.ts";
+import { ESCALATION_PHASE_LABELS, escalationDetail, type EscalationEvent } from "../lib/runtime.ts";
 import { Markdown } from "./Markdown.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { ToolCallCard, type ToolCallView } from "./ToolCallCard.tsx";
@@ -18,7 +20,8 @@ export type TranscriptItem =
   | { kind: "status"; key: string; event: StatusEvent }
   | { kind: "model_step"; key: string; event: ModelStepEvent }
   | { kind: "tool"; key: string; call: ToolCallView }
-  | { kind: "message"; key: string; event: TaskMessageEvent };
+  | { kind: "message"; key: string; event: TaskMessageEvent }
+  | { kind: "escalation"; key: string; event: EscalationEvent };
 
 /** Groups events into transcript items; a tool card sits where its first event is. */
 export function transcriptItems(events: readonly TranscriptEvent[]): TranscriptItem[] {
@@ -34,6 +37,9 @@ export function transcriptItems(events: readonly TranscriptEvent[]): TranscriptI
         break;
       case "message":
         items.push({ kind: "message", key: `g${event.seq}`, event });
+        break;
+      case "escalation":
+        items.push({ kind: "escalation", key: `e${event.seq}`, event });
         break;
       case "tool_call":
       case "tool_result": {
@@ -72,6 +78,7 @@ export function Transcript({ events, loaded, taskEnded }: { events: TranscriptEv
           {item.kind === "model_step" && <ModelStep event={item.event} />}
           {item.kind === "tool" && <ToolCallCard call={item.call} taskEnded={taskEnded} />}
           {item.kind === "message" && <MessageLine event={item.event} />}
+          {item.kind === "escalation" && <EscalationLine event={item.event} />}
         </li>
       ))}
     </ol>
@@ -114,6 +121,23 @@ function MessageLine({ event }: { event: TaskMessageEvent }) {
         {formatTime(event.at)} · <strong>{MESSAGE_LABELS[event.kind]}</strong> from {event.from}
       </div>
       <div className="pre-wrap">{event.text}</div>
+    </div>
+  );
+}
+
+function EscalationLine({ event }: { event: EscalationEvent }) {
+  const detail = escalationDetail(event);
+  return (
+    <div className={`transcript-escalation transcript-escalation-${event.phase}`} data-testid="transcript-escalation" data-phase={event.phase}>
+      <div className="muted small">
+        {formatTime(event.at)} · <strong>{ESCALATION_PHASE_LABELS[event.phase]}</strong>
+        {detail && <span className="mono"> · {detail}</span>}
+      </div>
+      {event.reason && (
+        <div className="pre-wrap" data-testid="transcript-escalation-reason">
+          {event.reason}
+        </div>
+      )}
     </div>
   );
 }

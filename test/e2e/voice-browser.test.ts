@@ -214,6 +214,10 @@ describe("talking to the tech lead in the browser", () => {
   it("says voice is unavailable when the server refuses the call's connection, and the rest of the page keeps working", async () => {
     const { page } = await projectPage(`voice refused ${Date.now()}`);
     // Signed out behind the page's back: the open project socket stays, a new upgrade is refused.
+    // (Only once the page has done what it does on its own: a request of its own after this would
+    // rightly find the sign-in gone and show the signed-out page — the notifications' fetch once
+    // their socket opens, say.)
+    await page.locator('[data-testid="notification-bell"][data-settled="true"]').waitFor(LIVE);
     await page.context().clearCookies();
     await page.getByTestId("talk-toggle").click();
     await page.getByTestId("voice-status").filter({ hasText: /^unavailable$/ }).waitFor(LIVE);

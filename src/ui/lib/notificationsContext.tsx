@@ -31,6 +31,8 @@ export type NotificationsState = {
   error: string | null;
   /** The per-user socket. */
   connection: ConnectionState;
+  /** Fetches of the list in flight (each reload, e.g. the one after the socket opens). */
+  fetching: number;
   /** Marks these notifications read (shown read at once; the server's count follows). Never rejects: a failure lands in `error`. */
   markRead: (ids: string[]) => Promise<void>;
   /** Marks every notification read. Never rejects: a failure lands in `error`. */
@@ -48,6 +50,7 @@ export function NotificationsProvider({ userId, children }: { userId: string; ch
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [connection, setConnection] = useState<ConnectionState>("connecting");
+  const [fetching, setFetching] = useState(0);
   const listRef = useRef(notifications);
   listRef.current = notifications;
   // Bumped by every fetch, so an older answer never overwrites a newer one.
@@ -60,6 +63,7 @@ export function NotificationsProvider({ userId, children }: { userId: string; ch
   const reload = useCallback(() => {
     const mine = ++generation.current;
     const seenFrames = frameSeq.current;
+    setFetching((n) => n + 1);
     listNotifications({ limit: NOTIFICATION_LIST_LIMIT })
       .then((page) => {
         if (mine !== generation.current) return;
@@ -73,7 +77,8 @@ export function NotificationsProvider({ userId, children }: { userId: string; ch
       })
       .catch((err: unknown) => {
         if (mine === generation.current) setError(errorMessage(err));
-      });
+      })
+      .finally(() => setFetching((n) => n - 1));
   }, []);
 
   useEffect(() => reload(), [reload]);
@@ -150,8 +155,8 @@ export function NotificationsProvider({ userId, children }: { userId: string; ch
   }, [reload]);
 
   const value = useMemo(
-    () => ({ unreadCount, notifications, loaded, error, connection, markRead, markAllRead, reload }),
-    [unreadCount, notifications, loaded, error, connection, markRead, markAllRead, reload],
+    () => ({ unreadCount, notifications, loaded, error, connection, fetching, markRead, markAllRead, reload }),
+    [unreadCount, notifications, loaded, error, connection, fetching, markRead, markAllRead, reload],
   );
   return <NotificationsContext.Provider value={value}>{children}</NotificationsContext.Provider>;
 }

@@ -191,6 +191,7 @@ export class TaskEscalation {
             serverType: lease.server_type,
             labels: vmLabels(row.project_id, row.id),
             userData: vmUserData({ samUrl, taskId: row.id, registrationToken: token, network: needs.network === true }),
+            docker: needs.docker === true,
           });
           serverId = server.id;
         }

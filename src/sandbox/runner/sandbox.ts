@@ -46,6 +46,8 @@ export const VM_PROFILE: ExecProfile = {
   prlimits: ["--nproc=4096", "--nofile=1024", "--as=17179869184", "--fsize=8589934592", "--core=0"],
 };
 const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
+/** Where the Docker daemon listens on a host that runs it. */
+const DOCKER_SOCKET = "/var/run/docker.sock";
 /** Host /etc entries the sandbox may read; everything else of /etc stays hidden. */
 const ETC_ENTRIES = [
   "ld.so.cache",
@@ -79,6 +81,12 @@ export interface HostLayout {
   nodeBinary: string | null;
   /** Whether prlimit(1) exists in /usr/bin. */
   hasPrlimit: boolean;
+  /**
+   * The Docker daemon's socket when the host has one (`/var/run/docker.sock`), else null. Only a
+   * VM's commands get it (the VM is the task's own machine, booted with Docker when it asked for
+   * it); the sandbox never does.
+   */
+  dockerSocket?: string | null;
 }
 
 /** Options of {@link buildBwrapArgs}. */
@@ -119,7 +127,8 @@ export function probeHostLayout(): HostLayout {
     }
   }
   const systemNode = existsSync("/usr/bin/node") || existsSync("/usr/local/bin/node");
-  return { topLevel, nodeBinary: systemNode ? null : process.execPath, hasPrlimit: existsSync("/usr/bin/prlimit") };
+  const dockerSocket = existsSync(DOCKER_SOCKET) ? DOCKER_SOCKET : null;
+  return { topLevel, nodeBinary: systemNode ? null : process.execPath, hasPrlimit: existsSync("/usr/bin/prlimit"), dockerSocket };
 }
 
 /**
@@ -146,6 +155,8 @@ export function buildBwrapArgs(spec: SandboxSpec): string[] {
   // The sandbox uid maps to the runner's uid; if that is root, writable /proc/sys entries
   // would reach the host kernel, so all of /proc is read-only.
   a.push("--proc", "/proc", "--remount-ro", "/proc");
+  // On a VM that runs Docker, its commands may use it (a VM is escalated to for that, among others).
+  if ((spec.profile ?? SANDBOX_PROFILE).name === "vm" && spec.layout.dockerSocket) a.push("--bind", spec.layout.dockerSocket, spec.layout.dockerSocket);
   a.push("--bind", spec.workspaceDir, "/workspace", "--chdir", "/workspace");
   a.push("--remount-ro", "/");
   for (const [k, v] of Object.entries(sandboxEnv("/workspace", spec.layout.nodeBinary !== null ? SANDBOX_NODE_DIR : null, spec.profile))) a.push("--setenv", k, v);

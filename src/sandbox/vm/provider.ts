@@ -34,6 +34,8 @@ export interface VmCreateRequest {
   serverType: string;
   userData: string;
   labels: Record<string, string>;
+  /** Boot an image with Docker running (the task asked for Docker, or failed for want of it). */
+  docker?: boolean;
 }
 
 /** A VM provider: create, read, list by labels, delete, and the hourly price of a server type. */
@@ -68,6 +70,8 @@ export class VmProviderError extends Error {
 export const HETZNER_DEFAULT_BASE_URL = "https://api.hetzner.cloud";
 /** The image SAM's VMs boot (Hetzner image name). */
 export const HETZNER_IMAGE = "ubuntu-24.04";
+/** The image of a VM that needs Docker: Hetzner's "Docker CE" app (Ubuntu with Docker running). */
+export const HETZNER_DOCKER_IMAGE = "docker-ce";
 /**
  * Hetzner prices are in EUR; SAM's ledger is in USD. This fixed rate converts them (an
  * approximation, documented in docs/api.md; close to the 2024–2025 average).
@@ -119,7 +123,7 @@ export class HetznerProvider implements VmProvider {
     const body = {
       name: request.name,
       server_type: request.serverType,
-      image: HETZNER_IMAGE,
+      image: request.docker ? HETZNER_DOCKER_IMAGE : HETZNER_IMAGE,
       ...(this.settings.location ? { location: this.settings.location } : {}),
       user_data: request.userData,
       labels: request.labels,

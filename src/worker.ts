@@ -17,7 +17,7 @@ import { clientAddress, recordFailure, throttled } from "./api/people/throttle.t
 import type { ConnectionUser } from "./actors/project/frames.ts";
 import { voiceRefusal } from "./actors/voice/access.ts";
 import { EMBED_HEADER, EMBED_TOKEN_PREFIX, type EmbedGrant } from "./shared/embed.ts";
-import { TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER } from "./shared/protocol.ts";
+import { CREDENTIAL_EXPIRES_HEADER, TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER } from "./shared/protocol.ts";
 
 export { MissionAgent } from "./actors/mission/mission-agent.ts";
 export { ProjectAgent } from "./actors/project/project-agent.ts";
@@ -63,7 +63,7 @@ async function handleAgentRequest(request: Request, env: Env): Promise<Response>
   if (!projectId.success) return jsonError(404, "not_found", "no such project");
   const credential = credentialFromRequest(request, true);
   const headers = new Headers(request.headers);
-  for (const name of [USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, TOKEN_ID_HEADER, EMBED_HEADER]) headers.delete(name);
+  for (const name of [USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, TOKEN_ID_HEADER, CREDENTIAL_EXPIRES_HEADER, EMBED_HEADER]) headers.delete(name);
   if (credential?.kind === "token" && credential.secret.startsWith(EMBED_TOKEN_PREFIX)) {
     const embed = await embedUpgrade(env, request, credential.secret, projectId.data);
     if (embed instanceof Response) return embed;
@@ -84,6 +84,8 @@ async function handleAgentRequest(request: Request, env: Env): Promise<Response>
     headers.set(USER_NAME_HEADER, auth.user.name);
     headers.set(USER_ROLE_HEADER, role);
     headers.set(TOKEN_ID_HEADER, auth.user.tokenId);
+    // A token that expires closes its sockets then (the project socket schedules it).
+    if (auth.user.expiresAt) headers.set(CREDENTIAL_EXPIRES_HEADER, auth.user.expiresAt);
   }
   url.searchParams.delete("token");
   headers.delete("authorization");
@@ -108,7 +110,7 @@ async function handleVmConnect(request: Request, env: Env): Promise<Response> {
   const known = await env.DB.prepare(`SELECT 1 AS one FROM tasks WHERE id = ?`).bind(taskId.data).first();
   if (!known) return jsonError(404, "not_found", "no such task");
   const headers = new Headers(request.headers);
-  for (const name of [USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, TOKEN_ID_HEADER, EMBED_HEADER, "authorization"]) headers.delete(name);
+  for (const name of [USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, TOKEN_ID_HEADER, CREDENTIAL_EXPIRES_HEADER, EMBED_HEADER, "authorization"]) headers.delete(name);
   const forwarded = new Request(new URL(`/agents/task-agent/${taskId.data}`, url), { method: request.method, headers });
   return (await routeAgentRequest(forwarded, env)) ?? jsonError(404, "not_found", "no such task");
 }
@@ -132,7 +134,7 @@ async function handleUserSocket(request: Request, env: Env, url: URL, rawUserId:
   if (auth.user.status !== "active") return jsonError(403, inactiveCode(auth.user.status), `your account is ${auth.user.status}`);
   if (auth.user.id !== userId.data) return jsonError(404, "not_found", "no such user");
   const headers = new Headers(request.headers);
-  for (const name of [USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, TOKEN_ID_HEADER, EMBED_HEADER, "authorization"]) headers.delete(name);
+  for (const name of [USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, TOKEN_ID_HEADER, CREDENTIAL_EXPIRES_HEADER, EMBED_HEADER, "authorization"]) headers.delete(name);
   headers.set(USER_ID_HEADER, auth.user.id);
   headers.set(USER_NAME_HEADER, auth.user.name);
   headers.set(TOKEN_ID_HEADER, auth.user.tokenId);

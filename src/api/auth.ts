@@ -34,6 +34,11 @@ export interface AuthUser extends Omit<UserAccount, "createdAt"> {
   tokenId: string;
   /** How the caller signed in: a bearer token, or the browser's sign-in cookie. */
   via: "token" | "signIn";
+  /**
+   * When the credential stops working (ISO 8601): a personal access token's expiry; null for a
+   * token without one and for a sign-in (its expiry moves with use). Sockets close at this time.
+   */
+  expiresAt: string | null;
 }
 
 /** A credential a request carries: a personal access token, or the secret of a sign-in cookie. */
@@ -115,7 +120,7 @@ export async function authenticate(env: Env, credential: Credential | null, addr
     const found = await foundToken(env, row, digest, nowMs);
     if (found.expired) return failed(env, address, nowMs, count, { ok: false, status: 401, code: "unauthorized", message: "the token has expired" });
     const { createdAt: _created, ...account } = found.user;
-    return { ok: true, user: { ...account, tokenId: found.tokenId, via: "token" } };
+    return { ok: true, user: { ...account, tokenId: found.tokenId, via: "token", expiresAt: found.expiresAt } };
   } catch (error) {
     if (error instanceof TokenKeyUnavailableError) return { ok: false, status: 503, code: "auth_unavailable", message: error.message };
     throw error;
@@ -134,7 +139,7 @@ async function authenticateSignIn(env: Env, secret: string, address: string, now
   await touchSignIn(env, row, nowMs);
   const { signInId, expiresAt: _expires, lastSeenAt: _seen, ...user } = row;
   const { createdAt: _created, ...account } = toAccount(user);
-  return { ok: true, user: { ...account, tokenId: signInId, via: "signIn" } };
+  return { ok: true, user: { ...account, tokenId: signInId, via: "signIn", expiresAt: null } };
 }
 
 /** Whether a request may act on the caller's behalf: a cookie-signed-in change must come from SAM's own origin. */

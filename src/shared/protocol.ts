@@ -22,6 +22,8 @@ export const USER_NAME_HEADER = "x-sam-user-name";
 export const USER_ROLE_HEADER = "x-sam-user-role";
 /** The id of the token the connection was opened with, set by the Worker (so revoking it closes the socket). */
 export const TOKEN_ID_HEADER = "x-sam-token-id";
+/** Header by which the Worker tells the project actor when a person's token expires (ISO 8601; absent: never); set only by the Worker. */
+export const CREDENTIAL_EXPIRES_HEADER = "x-sam-credential-expires";
 
 /** Longest chat message accepted, in characters. */
 export const MAX_MESSAGE_CHARS = 32_000;

@@ -149,6 +149,36 @@ describe("embed tokens", () => {
   });
 });
 
+describe("a person's expiring token", () => {
+  it("closes the sockets opened with it when it expires; a token without expiry, or a client's own expiry header, keeps its socket", async () => {
+    const { projectId } = await projectWithSession();
+    const short = await apiJson<{ token: string; expiresAt: string }>("/api/tokens", { method: "POST", json: { name: "for a day", expiresInDays: 1 } }, 201);
+    const expiring = await connect(projectId, short.token);
+    await expiring.next((f) => f.type === "welcome");
+    const lasting = await connect(projectId);
+    // A client cannot set its socket's expiry (the Worker drops the header and sets its own).
+    const spoofed = await connect(projectId, undefined, { "x-sam-credential-expires": new Date(Date.now() - 60_000).toISOString() });
+    await lasting.next((f) => f.type === "welcome");
+    await spoofed.next((f) => f.type === "welcome");
+    const stub = await getAgentByName(env.ProjectAgent, projectId);
+    // Before the expiry nothing closes; past it, the alarm's callback closes that socket alone.
+    const closedBefore = await runInDurableObject(stub, async (instance: ProjectAgent) => instance["socket"].closeExpired(Date.parse(short.expiresAt) - 1000));
+    expect(closedBefore).toBe(0);
+    await runInDurableObject(stub, async (instance: ProjectAgent) => {
+      instance["socket"].clock = () => Date.parse(short.expiresAt) + 1000;
+      await instance.closeExpiredEmbeds();
+      instance["socket"].clock = () => Date.now();
+    });
+    expect(await expiring.closed).toEqual({ code: ACCESS_CHANGED_CLOSE_CODE, reason: "token expired" });
+    lasting.send({ type: "task.watch", taskIds: [] });
+    spoofed.send({ type: "task.watch", taskIds: [] });
+    expect(lasting.ws.readyState).toBe(WebSocket.OPEN);
+    expect(spoofed.ws.readyState).toBe(WebSocket.OPEN);
+    lasting.ws.close();
+    spoofed.ws.close();
+  });
+});
+
 describe("presence", () => {
   it("tells every member who is online, and updates when someone leaves; embeds are not people", async () => {
     const { projectId } = await projectWithSession();

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { EMBED_HEADER, embedGrantSchema, type EmbedCapability } from "../../shared/embed.ts";
-import { clientFrameSchema, TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, type ClientFrame, type FrameErrorCode, type ServerFrame, type Welcome } from "../../shared/protocol.ts";
+import { clientFrameSchema, CREDENTIAL_EXPIRES_HEADER, TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER, type ClientFrame, type FrameErrorCode, type ServerFrame, type Welcome } from "../../shared/protocol.ts";
 
 /**
  * Who is on a connection, their role in the project (a connection from before roles existed was
@@ -19,6 +19,8 @@ export const connectionUserSchema = z.object({
   userName: z.string(),
   role: z.enum(["owner", "member", "viewer"]).default("member"),
   tokenId: z.string().optional(),
+  /** When a person's token expires (ISO 8601): the socket closes then. Absent: it does not expire (a sign-in, a token without expiry). */
+  expiresAt: z.string().optional(),
   embed: embedGrantSchema.optional(),
 });
 /** A connection's stored state: who it is, and the tasks whose events it receives (`task.watch`). */
@@ -76,6 +78,7 @@ export function userFromHeaders(headers: Headers): ConnectionUser | null {
     userName: headers.get(USER_NAME_HEADER),
     role: headers.get(USER_ROLE_HEADER) ?? undefined,
     tokenId: headers.get(TOKEN_ID_HEADER) ?? undefined,
+    expiresAt: headers.get(CREDENTIAL_EXPIRES_HEADER) ?? undefined,
   });
   return user.success ? user.data : null;
 }
@@ -209,9 +212,21 @@ export function welcomeFrame(user: ConnectionUser): Welcome {
   };
 }
 
-/** Whether an embed socket's token has expired at `nowMs` (epoch ms); a person's socket never expires. */
-export function embedExpired(user: ConnectionUser, nowMs: number): boolean {
-  return user.embed !== undefined && Date.parse(user.embed.expiresAt) <= nowMs;
+/**
+ * When a connection's credential expires (epoch ms): an embed token's expiry, a person's
+ * token's expiry, or null (a sign-in, a token without expiry).
+ */
+export function credentialExpiry(user: ConnectionUser): number | null {
+  const at = user.embed?.expiresAt ?? user.expiresAt;
+  if (at === undefined) return null;
+  const ms = Date.parse(at);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** Whether a connection's credential (an embed token, or a person's token) has expired at `nowMs` (epoch ms). */
+export function credentialExpired(user: ConnectionUser, nowMs: number): boolean {
+  const at = credentialExpiry(user);
+  return at !== null && at <= nowMs;
 }
 
 /** Who is online: the distinct people (not embeds) among `users`, in first-seen order. Pure. */

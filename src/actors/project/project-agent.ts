@@ -466,7 +466,11 @@ export class ProjectAgent extends Agent<Env> {
     return report;
   }
 
-  /** Alarm callback at an embed token's expiry: closes the sockets of expired embed tokens. Idempotent. */
+  /**
+   * Alarm callback at a token's expiry (an embed token's, or a person's personal access token's;
+   * the name is kept for schedules made before people's tokens were included): closes the
+   * sockets whose token has expired. Idempotent.
+   */
   async closeExpiredEmbeds(): Promise<void> {
     this.socket.closeExpired();
   }

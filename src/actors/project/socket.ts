@@ -15,7 +15,8 @@ import { MAX_TASK_LIST, type ChatMessage, type FrameErrorCode, type ServerFrame,
 import {
   connectionStateSchema,
   countFrame,
-  embedExpired,
+  credentialExpired,
+  credentialExpiry,
   FRAME_RATE_LIMIT,
   mayAct,
   mayReceive,
@@ -65,7 +66,7 @@ export interface SocketHost {
   history(sessionId: string, before?: number, limit?: number): Promise<ChatMessage[] | null>;
   /** The project's tasks, newest first, as last reported. */
   tasks(): Promise<TaskView[]>;
-  /** Asks for `closeExpired` to run at `at` (an embed token's expiry). */
+  /** Asks for `closeExpired` to run at `at` (an embed token's or a person's token's expiry). */
   scheduleExpiry(at: Date): void;
   /**
    * Whether a just-accepted connection's access still holds (its membership and account, or its
@@ -105,7 +106,8 @@ export class ProjectSocket {
     connection.setState(state);
     this.states.set(connection.id, state);
     connection.send(JSON.stringify(welcomeFrame(user)));
-    if (user.embed) this.host.scheduleExpiry(new Date(user.embed.expiresAt));
+    const expiry = credentialExpiry(user);
+    if (expiry !== null) this.host.scheduleExpiry(new Date(expiry));
     this.sendPresence();
     void this.host.stillAllowed(state).then(
       (allowed) => {
@@ -128,13 +130,13 @@ export class ProjectSocket {
     this.sendPresence(connection.id);
   }
 
-  /** Closes the embed sockets whose token has expired by `nowMs` (an alarm runs it at each expiry). Returns how many. */
+  /** Closes the sockets whose token (an embed token, or a person's token) has expired by `nowMs` (an alarm runs it at each expiry). Returns how many. */
   closeExpired(nowMs = this.clock()): number {
     let closed = 0;
     for (const connection of this.host.connections()) {
       const state = this.stateOf(connection);
-      if (!state || !embedExpired(state, nowMs)) continue;
-      connection.close(ACCESS_CHANGED_CLOSE_CODE, "embed token expired");
+      if (!state || !credentialExpired(state, nowMs)) continue;
+      connection.close(ACCESS_CHANGED_CLOSE_CODE, state.embed ? "embed token expired" : "token expired");
       this.forget(connection.id);
       closed++;
     }
@@ -166,7 +168,7 @@ export class ProjectSocket {
    * `task.watch` replaces the connection's watch set; `chat.send` posts the message as the
    * connection's user, or an embed's visitor (`not_found` when the session is not this
    * project's); `task.answer` answers a waiting task; `chat.history` and `task.list` are answered
-   * to this connection alone. An expired embed's socket is closed.
+   * to this connection alone. A socket whose token (embed or personal) expired is closed.
    * Problems are answered with an `error` frame, never thrown.
    */
   async receive(connection: Connection, raw: WSMessage): Promise<void> {
@@ -175,8 +177,8 @@ export class ProjectSocket {
     if (decision.kind === "error") return sendError(connection, decision.code, decision.message);
     const user = this.stateOf(connection);
     if (!user) return sendError(connection, "internal", "connection has no user");
-    if (embedExpired(user, this.clock())) {
-      connection.close(ACCESS_CHANGED_CLOSE_CODE, "embed token expired");
+    if (credentialExpired(user, this.clock())) {
+      connection.close(ACCESS_CHANGED_CLOSE_CODE, user.embed ? "embed token expired" : "token expired");
       return;
     }
     const frame = decision.frame;
@@ -254,7 +256,7 @@ export class ProjectSocket {
     const nowMs = this.clock();
     connections.forEach((connection, i) => {
       const state = states[i];
-      if (state && !embedExpired(state, nowMs) && mayReceive(state, frame)) connection.send(message);
+      if (state && !credentialExpired(state, nowMs) && mayReceive(state, frame)) connection.send(message);
     });
   }
 
@@ -268,7 +270,7 @@ export class ProjectSocket {
       const message = JSON.stringify(frame);
       for (const connection of watchers) {
         const state = this.stateOf(connection);
-        if (state && !embedExpired(state, this.clock()) && mayReceive(state, frame)) connection.send(message);
+        if (state && !credentialExpired(state, this.clock()) && mayReceive(state, frame)) connection.send(message);
       }
     }
   }

@@ -61,6 +61,8 @@ export interface FoundToken {
   tokenId: string;
   user: UserAccount;
   expired: boolean;
+  /** When the token expires (ISO 8601), or null: never. */
+  expiresAt: string | null;
 }
 
 /** The D1 row of a token with its user. */
@@ -96,7 +98,7 @@ export async function foundToken(env: Env, row: TokenRow, digest: string, nowMs 
   }
   if (writes.length) await env.DB.batch(writes);
   const { tokenId, tokenHash: _hash, hashKind: _kind, expiresAt, lastUsedAt: _used, ...user } = row;
-  return { tokenId, user: toAccount(user), expired: expiresAt !== null && Date.parse(expiresAt) <= nowMs };
+  return { tokenId, user: toAccount(user), expired: expiresAt !== null && Date.parse(expiresAt) <= nowMs, expiresAt };
 }
 
 export type { TokenRow };

@@ -13,7 +13,7 @@ metaRoutes.get("/api/health", (c) => c.json({ ok: true, version: c.env.SAM_VERSI
 
 /** `GET /api/me` answers a pending or suspended account too (it is how they learn their status). */
 metaRoutes.get("/api/me", userGuard({ allowInactive: true }), (c) => {
-  const { tokenId: _token, via: _via, ...user } = c.get("user");
+  const { tokenId: _token, via: _via, expiresAt: _expires, ...user } = c.get("user");
   return c.json({ user });
 });
 

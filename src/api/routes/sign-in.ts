@@ -53,7 +53,7 @@ signInRoutes.post("/api/auth/session", async (c) => {
   const auth = await authenticate(c.env, { kind: "token", secret: body.value.token }, clientAddress(c.req.raw));
   if (!auth.ok) return authFailure(c, auth);
   await signIn(c, auth.user.id, auth.user.tokenId);
-  const { tokenId: _token, via: _via, ...user } = auth.user;
+  const { tokenId: _token, via: _via, expiresAt: _expires, ...user } = auth.user;
   return c.json({ user });
 });
 

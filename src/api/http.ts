@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
+import { EncryptionUnavailableError, encryptionKey } from "../models/credentials.ts";
 
 /** Stable error codes of the API. */
 export type ApiErrorCode =
@@ -52,4 +53,18 @@ export function parseValue<S extends z.ZodType>(c: Context, schema: S, value: un
   const result = schema.safeParse(value);
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, response: apiError(c, 400, "invalid_input", z.prettifyError(result.error)) };
+}
+
+/**
+ * Checks that `key` (the `ENCRYPTION_KEY` variable) is set and usable before a route stores a secret. Returns the 503
+ * `encryption_unavailable` answer when it is not, else null. @throws what `encryptionKey` throws besides EncryptionUnavailableError.
+ */
+export async function encryptionRefusal(c: Context, key: string | undefined): Promise<Response | null> {
+  try {
+    await encryptionKey(key);
+    return null;
+  } catch (error) {
+    if (error instanceof EncryptionUnavailableError) return apiError(c, 503, "encryption_unavailable", error.message);
+    throw error;
+  }
 }

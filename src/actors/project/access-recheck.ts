@@ -1,9 +1,12 @@
 /**
  * Whether a project socket's access still holds, read afresh from D1 when the connection is
  * accepted: the Worker checked it before forwarding the upgrade, but a removal, suspension or
- * revocation that closed the project's sockets in between would otherwise miss this one.
+ * revocation that closed the project's sockets in between would otherwise miss this one. And
+ * closing the project's voice sockets when access changes.
  */
+import { getAgentByName } from "agents";
 import type { ConnectionState } from "./frames.ts";
+import type { ConnectionFilter } from "./socket.ts";
 
 /**
  * For a person: still a member of `projectId` with the same role, an active account, and the
@@ -29,4 +32,18 @@ export async function connectionStillAllowed(env: Env, projectId: string, user: 
     .bind(user.tokenId ?? "", projectId, user.userId)
     .first<{ role: string; status: string; credentials: number }>();
   return row !== null && row.status === "active" && row.role === user.role && (user.tokenId === undefined || row.credentials > 0);
+}
+
+/**
+ * Closes the voice sockets (`TechLeadVoice`, keyed by the project's id) of those `filter`
+ * names, with `reason`, as the project socket does for its own. Returns how many it closed (0,
+ * logged, when the voice actor cannot be reached).
+ */
+export async function closeVoiceConnections(env: Env, projectId: string, filter: ConnectionFilter, reason: string): Promise<number> {
+  try {
+    return await (await getAgentByName(env.TechLeadVoice, projectId)).closeConnections(filter, reason);
+  } catch (error) {
+    console.error(`project ${projectId}: closing voice sockets failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 0;
+  }
 }

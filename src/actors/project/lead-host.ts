@@ -5,10 +5,15 @@
  * client's (no session). A launch the launcher refuses becomes a `ToolFailure` with the same
  * message, which the caller reads as the tool's error.
  */
+import type { ToolSet } from "ai";
+import type { TechLeadSettings } from "../../shared/project-settings.ts";
+import { techLeadToolSet } from "../../tools/tech-lead-tools.ts";
 import { launchMission, launchTask, LaunchRefusedError, type LaunchContext } from "../launch.ts";
+import type { LeadReplyContext } from "../tech-lead/reply.ts";
 import { ToolFailure, type PlatformHost } from "../../tools/platform-tools.ts";
 import type { ChatStore } from "./chat-store.ts";
 import { addKnowledge, addPolicy, listPolicies, searchKnowledge } from "./knowledge.ts";
+import { readIdentity } from "./settings.ts";
 import { hasMissionView, listMissionViews, listTaskViews, readTaskView } from "./views.ts";
 
 /** The project and conversation a host serves. */
@@ -58,5 +63,42 @@ export function leadHost(scope: LeadHostScope): PlatformHost {
     searchKnowledge: (query, limit) => searchKnowledge(sql, query, limit),
     addPolicy: (text, createdBy) => addPolicy(sql, text, createdBy),
     listPolicies: () => listPolicies(sql),
+  };
+}
+
+/** What {@link leadReplyContext} reads from the project actor. */
+export interface LeadReplySource {
+  env: Env;
+  storage: DurableObjectStorage;
+  chat: ChatStore;
+  /** The actor's name (the project's id). */
+  name: string;
+  /** The project's tech-lead model (its settings), or null. */
+  techLead: TechLeadSettings | null;
+  /** The project's MCP servers' tools for the tech lead (lead-mcp-tools.ts). */
+  mcpTools(): Promise<ToolSet>;
+  post: LeadReplyContext["post"];
+  send: LeadReplyContext["send"];
+}
+
+/**
+ * What a tech-lead reply to `user` in `sessionId` needs (tech-lead/reply.ts), read when its turn
+ * starts: the project's identity and model, and — unless `withTools` is false (an embed's
+ * visitor: words only) — the tech lead's tools: the project's MCP servers' tools and the
+ * platform tools bound to this session and person.
+ */
+export function leadReplyContext(source: LeadReplySource, sessionId: string, user: { id: string; name: string }, withTools: boolean): LeadReplyContext {
+  const identity = readIdentity(source.storage.sql);
+  const project = { id: identity?.id ?? source.name, name: identity?.name ?? "project" };
+  const scope: LeadHostScope = { env: source.env, storage: source.storage, chat: source.chat, projectId: project.id, sessionId, user, label: source.name };
+  return {
+    env: source.env,
+    storage: source.storage,
+    project,
+    techLead: source.techLead,
+    tools: async () => (withTools ? { ...(await source.mcpTools()), ...techLeadToolSet(leadHost(scope)) } : {}),
+    post: source.post,
+    send: source.send,
+    label: source.name,
   };
 }

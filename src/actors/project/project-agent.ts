@@ -19,25 +19,24 @@ import type { ProjectSettings, ProjectSettingsPatch } from "../../shared/project
 import { TERMINAL_TASK_STATUSES, type ChatMessage, type ChatSession, type MissionView, type SessionKind, type TaskView, type TranscriptEvent, SYSTEM_AUTHOR, TECH_LEAD_AUTHOR, type ChatAuthor } from "../../shared/protocol.ts";
 import type { Policy } from "../../shared/knowledge.ts";
 import { triggerCreateSchema, triggerPatchSchema, type TriggerCreate, type TriggerPatch, type TriggerRun, type TriggerView } from "../../shared/trigger.ts";
-import { techLeadToolSet } from "../../tools/tech-lead-tools.ts";
 import { runPlatformTool, type PlatformToolOutcome } from "../../tools/platform-tools.ts";
 import type { McpServerConnection, McpServerCreate, McpServerView } from "../../shared/mcp-servers.ts";
 import { LeadMcpTools } from "./lead-mcp-tools.ts";
-import { createMcpServerTable, McpServerStore, type McpServerAdded } from "./mcp-servers.ts";
+import { McpServerStore, type McpServerAdded } from "./mcp-servers.ts";
 import { ChatStore, type MessageExtras, type NewMessage } from "./chat-store.ts";
 import { addPolicy, listPolicies } from "./knowledge.ts";
-import { leadHost } from "./lead-host.ts";
+import { leadHost, leadReplyContext } from "./lead-host.ts";
 import { createProjectTables } from "./schema.ts";
-import { createRepositoryTable, deleteRepositoryToken, readRepository, repositoryAccess, writeRepository, writeRepositoryToken, type RepositoryAccess } from "./repository.ts";
+import { deleteRepositoryToken, readRepository, repositoryAccess, writeRepository, writeRepositoryToken, type RepositoryAccess } from "./repository.ts";
 import type { RepositorySetting, RepositoryView } from "../../shared/repository.ts";
 import { applySettingsPatch, readIdentity, readSettings, recordIdentity, writeSettings, type ProjectIdentity } from "./settings.ts";
 import { acquireSlots, releaseSlot, wakeMissions } from "./slots.ts";
-import { connectionStillAllowed } from "./access-recheck.ts";
+import { closeVoiceConnections, connectionStillAllowed } from "./access-recheck.ts";
 import { ProjectSocket, type ConnectionFilter } from "./socket.ts";
 import { taskMention } from "./task-mention.ts";
 import { mayMention } from "./mentions.ts";
 import { notifyMentions } from "./mention-notices.ts";
-import { reconcileProjectVms, VM_RECONCILE_SECONDS, type VmReconcileReport } from "./vm-reconcile.ts";
+import { reconcileOnAlarm, VM_RECONCILE_SECONDS, type VmReconcileReport } from "./vm-reconcile.ts";
 import { listMissionViews, listTaskViews, readTaskView, storeMissionView, storeTaskView } from "./views.ts";
 import { fireCronDue, type FireContext } from "./trigger-fire.ts";
 import { listRuns } from "./trigger-runs.ts";
@@ -46,7 +45,8 @@ import { TriggerStore, triggerChange, type TriggerChange } from "./triggers.ts";
 import { leadAnswers } from "../tech-lead/mention.ts";
 import { replyInSession, type LeadReplyContext } from "../tech-lead/reply.ts";
 import { TurnQueue } from "../tech-lead/turn-queue.ts";
-import { encodeVoiceTurnEvent, voiceTurnRequestSchema, type VoiceTurnEvent, type VoiceTurnRequest } from "../tech-lead/voice-turn.ts";
+import type { VoiceTurnRequest } from "../tech-lead/voice-turn.ts";
+import { VoiceTurns } from "../tech-lead/voice-turns.ts";
 
 /** The project actor. Keyed by project id. */
 export class ProjectAgent extends Agent<Env> {
@@ -54,8 +54,8 @@ export class ProjectAgent extends Agent<Env> {
   private readonly socket: ProjectSocket;
   /** The tech lead's turns: those of one session run one after another. */
   private readonly leadTurns: TurnQueue;
-  /** Voice turns running or queued, by the voice actor's turn id: how `abortVoiceTurn` interrupts one. */
-  private readonly voiceTurns = new Map<string, AbortController>();
+  /** Voice turns running or queued (tech-lead/voice-turns.ts): how `abortVoiceTurn` interrupts one. */
+  private readonly voiceTurns: VoiceTurns;
   /** The project's triggers (cron schedules on this actor's alarms, signed webhooks). */
   private readonly triggers: TriggerStore;
   /** The project's MCP servers (mcp-servers.ts), whose tools its tasks and tech lead get. */
@@ -66,8 +66,6 @@ export class ProjectAgent extends Agent<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     createProjectTables(ctx.storage.sql);
-    createMcpServerTable(ctx.storage.sql);
-    createRepositoryTable(ctx.storage.sql);
     this.mcpServers = new McpServerStore(ctx.storage.sql, () => this.env.ENCRYPTION_KEY, () => this.name);
     this.leadMcp = new LeadMcpTools(() => this.mcpServers.connections());
     this.chat = new ChatStore(ctx.storage, () => this.name);
@@ -89,6 +87,13 @@ export class ProjectAgent extends Agent<Env> {
       if (this.socket.admit(connection)) await sdkOnMessage(connection, raw);
     };
     this.leadTurns = new TurnQueue((work) => ctx.waitUntil(work));
+    this.voiceTurns = new VoiceTurns({
+      leadTurns: this.leadTurns,
+      hasSession: (sessionId) => this.chat.session(sessionId) !== null,
+      voiceSessionId: () => this.voiceSessionId(),
+      post: (sessionId, message) => this.post(sessionId, message),
+      leadContext: (sessionId, payer, withTools) => this.leadContext(sessionId, payer, withTools),
+    });
     this.triggers = new TriggerStore(ctx.storage, env, () => this.name, {
       schedule: async (cron, triggerId) => (await this.schedule(cron, "fireCronTrigger", { triggerId })).id,
       cancel: async (scheduleId) => void (await this.cancelSchedule(scheduleId)),
@@ -171,43 +176,12 @@ export class ProjectAgent extends Agent<Env> {
    * @throws ZodError when `request` is not a VoiceTurnRequest.
    */
   async voiceTurn(request: VoiceTurnRequest): Promise<ReadableStream<Uint8Array>> {
-    const turn = voiceTurnRequestSchema.parse(request);
-    const controller = new AbortController();
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    // A reader that went away (the call ended) interrupts the turn.
-    const emit = (event: VoiceTurnEvent) => void writer.write(encodeVoiceTurnEvent(event)).catch(() => controller.abort());
-    const sessionId = turn.sessionId ?? this.voiceSessionId();
-    if (!this.chat.session(sessionId)) {
-      emit({ type: "error", code: "not_found", message: `no session ${sessionId} in this project` });
-      void writer.close().catch(() => {});
-      return readable;
-    }
-    this.voiceTurns.set(turn.turnId, controller);
-    emit({ type: "session", sessionId });
-    await this.post(sessionId, { role: "user", author: { id: turn.speaker.id, name: turn.speaker.name, kind: "user" }, text: turn.text });
-    this.leadTurns.enqueue(sessionId, async () => {
-      try {
-        const outcome = await replyInSession(this.leadContext(sessionId, turn.payer, turn.leadTools), sessionId, turn.payer, turn.text, {
-          source: "voice",
-          signal: controller.signal,
-          onDelta: (text) => emit({ type: "text", text }),
-          onToolCall: (toolName) => emit({ type: "tool", toolName }),
-        });
-        emit(outcome.ok ? { type: "done", interrupted: outcome.interrupted } : { type: "error", code: outcome.code, message: outcome.message });
-      } finally {
-        if (this.voiceTurns.get(turn.turnId) === controller) this.voiceTurns.delete(turn.turnId);
-        await writer.close().catch(() => {});
-      }
-    });
-    return readable;
+    return this.voiceTurns.start(request);
   }
 
   /** Interrupts voice turn `turnId` (a barge-in): see `voiceTurn`. Returns whether it was running or queued here. */
   async abortVoiceTurn(turnId: string): Promise<boolean> {
-    const controller = this.voiceTurns.get(turnId);
-    controller?.abort();
-    return controller !== undefined;
+    return this.voiceTurns.abort(turnId);
   }
 
   /**
@@ -456,13 +430,8 @@ export class ProjectAgent extends Agent<Env> {
    * when the project holds none. Returns what it did, or null when listing failed.
    */
   async reconcileVms(): Promise<VmReconcileReport | null> {
-    let report: VmReconcileReport | null = null;
-    try {
-      report = await reconcileProjectVms(this.env, this.name, (await this.getSettings()).limits.vm);
-    } catch (error) {
-      console.error(`project ${this.name}: the VM reconciliation failed: ${String(error)}`);
-    }
-    if (!report || report.remaining > 0) await this.watchVms();
+    const { report, again } = await reconcileOnAlarm(this.env, this.name, (await this.getSettings()).limits.vm);
+    if (again) await this.watchVms();
     return report;
   }
 
@@ -480,14 +449,8 @@ export class ProjectAgent extends Agent<Env> {
    * (revoked) at once. Returns how many it closed.
    */
   async closeConnections(filter: ConnectionFilter, reason: string): Promise<number> {
-    const closed = this.socket.closeWhere(filter, reason);
-    // The same person's voice sockets of this project (`TechLeadVoice`, keyed by the project's id) close too.
-    try {
-      return closed + (await (await getAgentByName(this.env.TechLeadVoice, this.name)).closeConnections(filter, reason));
-    } catch (error) {
-      console.error(`project ${this.name}: closing voice sockets failed: ${error instanceof Error ? error.message : String(error)}`);
-      return closed;
-    }
+    // The same person's voice sockets of this project close too.
+    return this.socket.closeWhere(filter, reason) + (await closeVoiceConnections(this.env, this.name, filter, reason));
   }
 
   /**
@@ -528,20 +491,10 @@ export class ProjectAgent extends Agent<Env> {
     return readSettings(this.ctx.storage.sql);
   }
 
-  /** What a tech-lead reply to `user` in `sessionId` needs, read when its turn starts; no tools unless `withTools`. */
+  /** What a tech-lead reply to `user` in `sessionId` needs, read when its turn starts; no tools unless `withTools` (lead-host.ts). */
   private leadContext(sessionId: string, user: { id: string; name: string }, withTools = true): LeadReplyContext {
-    const identity = readIdentity(this.ctx.storage.sql);
-    const project = { id: identity?.id ?? this.name, name: identity?.name ?? "project" };
-    const scope = { env: this.env, storage: this.ctx.storage, chat: this.chat, projectId: project.id, sessionId, user, label: this.name };
-    return {
-      env: this.env,
-      storage: this.ctx.storage,
-      project,
-      techLead: this.settings().techLead,
-      tools: async () => (withTools ? { ...(await this.leadMcp.toolSet()), ...techLeadToolSet(leadHost(scope)) } : {}),
-      post: (target, message, extras) => this.post(target, message, extras),
-      send: (frame) => this.socket.send(frame),
-      label: this.name,
-    };
+    const { env, chat, name } = this;
+    const source = { env, storage: this.ctx.storage, chat, name, techLead: this.settings().techLead, mcpTools: () => this.leadMcp.toolSet() };
+    return leadReplyContext({ ...source, post: (target, message, extras) => this.post(target, message, extras), send: (frame) => this.socket.send(frame) }, sessionId, user, withTools);
   }
 }

@@ -5,9 +5,14 @@
  * keeps working.
  */
 import { ensureColumns } from "../sql.ts";
+import { createMcpServerTable } from "./mcp-servers.ts";
+import { createRepositoryTable } from "./repository.ts";
 
 /** Creates (or brings up to date) every table of a project actor in `sql`. Idempotent. */
 export function createProjectTables(sql: SqlStorage): void {
+  // The project's MCP servers (mcp-servers.ts) and its repository (repository.ts), each defined beside its store.
+  createMcpServerTable(sql);
+  createRepositoryTable(sql);
   // The project's identity (one row, see settings.ts) and its settings (one row, id 1).
   sql.exec(`CREATE TABLE IF NOT EXISTS project (id TEXT PRIMARY KEY, name TEXT NOT NULL, owner_id TEXT NOT NULL, created_at TEXT NOT NULL)`);
   sql.exec(`CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)`);

@@ -54,3 +54,18 @@ export async function reconcileProjectVms(env: Env, projectId: string, policy: V
   }
   return report;
 }
+
+/**
+ * One run of the reconciliation alarm: {@link reconcileProjectVms}, its failure logged (not
+ * thrown). Returns the report (null when listing failed) and whether the alarm must run again:
+ * while servers remain, or after a failure.
+ */
+export async function reconcileOnAlarm(env: Env, projectId: string, policy: VmPolicy): Promise<{ report: VmReconcileReport | null; again: boolean }> {
+  try {
+    const report = await reconcileProjectVms(env, projectId, policy);
+    return { report, again: report.remaining > 0 };
+  } catch (error) {
+    console.error(`project ${projectId}: the VM reconciliation failed: ${String(error)}`);
+    return { report: null, again: true };
+  }
+}

@@ -7,11 +7,11 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { credentialIdSchema, newId } from "../../ids.ts";
 import { CREDENTIAL_PROVIDERS } from "../../models/catalog.ts";
-import { EncryptionUnavailableError, encryptionKey, lastFour, sealSecret } from "../../models/credentials.ts";
+import { lastFour, sealSecret } from "../../models/credentials.ts";
 import { userAgentStub } from "../../models/user-actor.ts";
 import { checkProviderKey } from "../../models/key-check.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
-import { apiError, parseJsonBody, parseValue } from "../http.ts";
+import { apiError, encryptionRefusal, parseJsonBody, parseValue } from "../http.ts";
 
 const addCredentialSchema = z
   .object({
@@ -32,12 +32,8 @@ export const credentialRoutes = new Hono<AuthedEnv>();
 credentialRoutes.post("/api/credentials", requireUser, async (c) => {
   const body = await parseJsonBody(c, addCredentialSchema);
   if (!body.ok) return body.response;
-  try {
-    await encryptionKey(c.env.ENCRYPTION_KEY);
-  } catch (error) {
-    if (error instanceof EncryptionUnavailableError) return apiError(c, 503, "encryption_unavailable", error.message);
-    throw error;
-  }
+  const refused = await encryptionRefusal(c, c.env.ENCRYPTION_KEY);
+  if (refused) return refused;
   const { provider, key } = body.value;
   const check = await checkProviderKey(c.env, provider, key);
   if (!check.ok) return check.reason === "rejected" ? apiError(c, 400, "credential_invalid", check.message) : apiError(c, 502, "upstream_unavailable", check.message);

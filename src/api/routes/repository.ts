@@ -6,11 +6,10 @@
  */
 import { getAgentByName } from "agents";
 import { Hono } from "hono";
-import { EncryptionUnavailableError, encryptionKey } from "../../models/credentials.ts";
 import { repositoryCredentialRequestSchema, type RepositoryView } from "../../shared/repository.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 import { projectParam } from "../guards.ts";
-import { apiError, parseJsonBody } from "../http.ts";
+import { apiError, encryptionRefusal, parseJsonBody } from "../http.ts";
 
 /** Routes of the repository credential. */
 export const repositoryRoutes = new Hono<AuthedEnv>();
@@ -20,12 +19,8 @@ repositoryRoutes.put("/api/projects/:projectId/repository-credential", requireUs
   if (!project.ok) return project.response;
   const body = await parseJsonBody(c, repositoryCredentialRequestSchema);
   if (!body.ok) return body.response;
-  try {
-    await encryptionKey(c.env.ENCRYPTION_KEY);
-  } catch (error) {
-    if (error instanceof EncryptionUnavailableError) return apiError(c, 503, "encryption_unavailable", error.message);
-    throw error;
-  }
+  const refused = await encryptionRefusal(c, c.env.ENCRYPTION_KEY);
+  if (refused) return refused;
   const actor = await getAgentByName(c.env.ProjectAgent, project.projectId);
   const repository = (await actor.setRepositoryToken(body.value.token)) as RepositoryView | null;
   if (!repository) return apiError(c, 400, "invalid_input", "the project names no repository: set one first with PATCH /api/projects/:projectId {repository: {url, defaultBranch}}");

@@ -33,22 +33,41 @@ export interface StackOptions {
   env?: Record<string, string>;
 }
 
-/** A free TCP port on 127.0.0.1. */
+/**
+ * A free TCP port on 127.0.0.1, drawn from 20000–32767: below Linux's ephemeral range
+ * (32768–60999, /proc/sys/net/ipv4/ip_local_port_range), so neither an outgoing connection's
+ * local port nor another server's `listen(0)` can take it between this check and the stack's bind.
+ * Throws after 200 taken ports.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    const free = await new Promise<boolean>((resolveFree) => {
+      const server = createServer();
+      server.once("error", () => resolveFree(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolveFree(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error("no free port in 20000–32767 after 200 tries");
 }
 
-/** Starts the stack and resolves once it printed its login link. */
+/**
+ * Starts the stack and resolves once it printed its login link. When wrangler finds its port
+ * taken after all (another program bound it after `freePort` checked), it starts again on
+ * another port, up to three times.
+ */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnPort(await freePort(), options);
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("Address already in use")) throw error;
+    }
+  }
+}
+
+async function startStackOnPort(port: number, options: StackOptions): Promise<Stack> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "sam-e2e-state-"));
   const workspacesDir = options.workspacesDir ?? join(stateDir, "workspaces");
   const token = options.token ?? `sam_pat_e2e_${Math.random().toString(36).slice(2)}_${Date.now()}`;

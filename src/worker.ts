@@ -138,6 +138,7 @@ async function handleUserSocket(request: Request, env: Env, url: URL, rawUserId:
   headers.set(USER_ID_HEADER, auth.user.id);
   headers.set(USER_NAME_HEADER, auth.user.name);
   headers.set(TOKEN_ID_HEADER, auth.user.tokenId);
+  if (auth.user.expiresAt) headers.set(CREDENTIAL_EXPIRES_HEADER, auth.user.expiresAt);
   url.searchParams.delete("token");
   return (await routeAgentRequest(new Request(url, { method: request.method, headers }), env)) ?? jsonError(404, "not_found", "no such agent");
 }

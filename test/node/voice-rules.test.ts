@@ -61,6 +61,10 @@ describe("who may talk, and as whom", () => {
     expect(voiceRefusal(member, NOW)).toBeNull();
     expect(voiceRefusal({ role: "owner" }, NOW)).toBeNull();
     expect(voiceRefusal({ role: "viewer" }, NOW)).toBe("viewers may not talk to the tech lead");
+    // A person's expiring token ends their talking at its expiry, not before.
+    const expiring = { role: "member" as const, expiresAt: new Date(NOW + 60_000).toISOString() };
+    expect(voiceRefusal(expiring, NOW)).toBeNull();
+    expect(voiceRefusal(expiring, NOW + 60_000)).toBe("the token has expired");
     expect(speakerOf(member)).toEqual({ speaker: { id: "usr_a", name: "Ada" }, payer: { id: "usr_a", name: "Ada" }, leadTools: true, sessionId: null });
   });
 

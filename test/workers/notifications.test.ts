@@ -7,8 +7,10 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { getAgentByName } from "agents";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { DeliveryRecord } from "../../src/actors/user/notification-delivery.ts";
+import type { UserAgent } from "../../src/actors/user/user-agent.ts";
 import type { NewNotification, Notification, NotificationSettings } from "../../src/shared/notification.ts";
 import { userServerFrameSchema, type MissionView, type TaskView, type UserServerFrame } from "../../src/shared/protocol.ts";
 import type { NotifyRequest } from "../support/fake-notify.ts";
@@ -256,6 +258,32 @@ describe("the list, reads, the socket and isolation", () => {
     await (await userStub(hal.id)).notify(notice({ title: "still here" }));
     expect(await kept.next("the other socket still open", (f) => f.type === "notification.new")).toMatchObject({ unreadCount: 1 });
     kept.ws.close();
+  });
+});
+
+describe("the user's socket and an expiring token", () => {
+  it("closes the socket opened with a token when the token expires; a token without expiry, or a client's own expiry header, keeps its socket", async () => {
+    const ida = await addUser("Ida");
+    const short = await apiJson<{ token: string; expiresAt: string }>("/api/tokens", { method: "POST", json: { name: "for a day", expiresInDays: 1 }, token: ida.token }, 201);
+    const expiring = (await openUserSocket(ida.id, short.token)).socket!;
+    const lasting = (await openUserSocket(ida.id, ida.token)).socket!;
+    // A client cannot set its socket's expiry (the Worker drops the header and sets its own).
+    const spoofed = (await openUserSocket(ida.id, ida.token, { "x-sam-credential-expires": new Date(Date.now() - 60_000).toISOString() })).socket!;
+    for (const socket of [expiring, lasting, spoofed]) await socket.next("connected", (f) => f.type === "notification.unread");
+    const stub = await userStub(ida.id);
+    // Before the expiry nothing closes; past it, the alarm's callback closes that socket alone.
+    expect(await runInDurableObject(stub, (instance: UserAgent) => instance["socket"].closeExpired(Date.parse(short.expiresAt) - 1000))).toBe(0);
+    await runInDurableObject(stub, async (instance: UserAgent) => {
+      instance["socket"].clock = () => Date.parse(short.expiresAt) + 1000;
+      expect(await instance.closeExpiredSockets()).toBe(1);
+      instance["socket"].clock = () => Date.now();
+    });
+    expect(await expiring.closed).toEqual({ code: 4003, reason: "token expired" });
+    await stub.notify(notice({ title: "after the expiry" }));
+    for (const socket of [lasting, spoofed]) expect(await socket.next("the notification", (f) => f.type === "notification.new")).toMatchObject({ unreadCount: 1 });
+    expect(expiring.frames.some((f) => f.type === "notification.new")).toBe(false);
+    lasting.ws.close();
+    spoofed.ws.close();
   });
 });
 

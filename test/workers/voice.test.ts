@@ -9,10 +9,13 @@
  * against a fake of the `AI` binding.
  */
 import { env, exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { getAgentByName } from "agents";
 import { tool } from "ai";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { runTechLeadTurn } from "../../src/actors/tech-lead/turn.ts";
+import type { TechLeadVoice } from "../../src/actors/voice/tech-lead-voice.ts";
 import type { SpeechMeter } from "../../src/models/speech/meter.ts";
 import { createTranscriber, createTts, speechSetup, type SpeechSetup } from "../../src/models/speech/providers.ts";
 import { normalizeWav, parseWav } from "../../src/models/speech/wav.ts";
@@ -369,6 +372,27 @@ describe("voice: talking with the tech lead", () => {
     // Removing the member closes their voice socket at once.
     await owner.json(`/api/projects/${projectId}/members/${member.id}`, { method: "DELETE" }, 204);
     expect((await voice.closed).code).toBe(4003);
+  });
+
+  it("closes a voice socket opened with a person's token when the token expires; one without expiry stays", async () => {
+    const owner = await newUser("voice-expiring");
+    const projectId = await projectOf(owner, { model: "scripted", script: [{ text: "Hello." }] });
+    const short = await owner.json<{ token: string; expiresAt: string }>("/api/tokens", { method: "POST", json: { name: "for a day", expiresInDays: 1 } }, 201);
+    const expiring = await connectVoice(projectId, short.token);
+    const lasting = await connectVoice(projectId, owner.token);
+    await expiring.next((f) => f.type === "welcome");
+    await lasting.next((f) => f.type === "welcome");
+    const stub = await getAgentByName(env.TechLeadVoice, projectId);
+    await runInDurableObject(stub, async (instance: TechLeadVoice) => {
+      instance["clock"] = () => Date.parse(short.expiresAt) - 1000;
+      expect(await instance.closeExpiredConnections()).toBe(0);
+      instance["clock"] = () => Date.parse(short.expiresAt) + 1000;
+      expect(await instance.closeExpiredConnections()).toBe(1);
+      instance["clock"] = () => Date.now();
+    });
+    expect(await expiring.closed).toEqual({ code: 4003, reason: "token expired" });
+    await startCall(lasting);
+    lasting.ws.close();
   });
 
   it("answers malformed frames with error frames and keeps the connection", async () => {

@@ -77,6 +77,7 @@ export class UserAgent extends Agent<Env> {
       connections: () => this.getConnections(),
       unreadCount: () => this.notifications.unreadCount(),
       stillAllowed: (state) => userSocketStillAllowed(this.env, state),
+      scheduleExpiry: (at) => void this.schedule(at, "closeExpiredSockets", at.toISOString(), { idempotent: true }),
     });
   }
 
@@ -359,6 +360,11 @@ export class UserAgent extends Agent<Env> {
   /** Closes this user's sockets (all, or those opened with one token) when their access changed (suspended, token revoked, signed out). Returns how many. */
   async closeConnections(filter: UserSocketFilter, reason: string): Promise<number> {
     return this.socket.closeWhere(filter, reason);
+  }
+
+  /** Closes the sockets whose token expired by now (the alarm set at each token's expiry runs it). Returns how many. */
+  async closeExpiredSockets(): Promise<number> {
+    return this.socket.closeExpired();
   }
 
   // ---------- internals ----------

@@ -3,22 +3,26 @@
  * (their token or sign-in, an active account, SAM's own origin for a browser) and passes who they
  * are in headers it sets itself; this module accepts a connection only when those headers name
  * this actor's user, re-checks the account and credential in D1 once accepted (a revocation
- * between the Worker's check and this moment would otherwise miss it), sends frames
+ * between the Worker's check and this moment would otherwise miss it), closes a connection whose
+ * token expires at its expiry (the Worker passes it as the project socket's), sends frames
  * (`notification.new`, `notification.unread`: src/shared/protocol.ts `userServerFrameSchema`)
  * and closes connections whose access changed.
  */
 import type { Connection, ConnectionContext } from "agents";
 import { z } from "zod";
-import { TOKEN_ID_HEADER, USER_ID_HEADER, type UserServerFrame } from "../../shared/protocol.ts";
+import { CREDENTIAL_EXPIRES_HEADER, TOKEN_ID_HEADER, USER_ID_HEADER, type UserServerFrame } from "../../shared/protocol.ts";
 
 /** Close code for an upgrade that did not come through the Worker's authentication (as the project socket's). */
 export const USER_SOCKET_UNAUTHENTICATED = 4001;
 /** Close code for a connection whose access changed (suspended, token revoked, signed out), as the project socket's. */
 export const USER_SOCKET_ACCESS_CHANGED = 4003;
 
-/** What a connection of the user's socket records: who opened it, with which token or sign-in. */
-export const userConnectionStateSchema = z.object({ userId: z.string().min(1), tokenId: z.string().min(1) });
-/** `{userId, tokenId}`; see {@link userConnectionStateSchema}. */
+/**
+ * What a connection of the user's socket records: who opened it, with which token or sign-in,
+ * and when that token expires (ISO 8601; absent for a sign-in or a token without expiry).
+ */
+export const userConnectionStateSchema = z.object({ userId: z.string().min(1), tokenId: z.string().min(1), expiresAt: z.string().optional() });
+/** `{userId, tokenId, expiresAt?}`; see {@link userConnectionStateSchema}. */
 export type UserConnectionState = z.infer<typeof userConnectionStateSchema>;
 
 /** Which connections to close: all of the user's, or those opened with one token or sign-in. */
@@ -32,11 +36,15 @@ export interface UserSocketHost {
   unreadCount(): number;
   /** Whether the account is still active and the credential still exists (read afresh). */
   stillAllowed(state: UserConnectionState): Promise<boolean>;
+  /** Asks for `closeExpired` to run at `at` (a token's expiry). */
+  scheduleExpiry(at: Date): void;
 }
 
 /** The user's socket. */
 export class UserSocket {
   private readonly host: UserSocketHost;
+  /** The time now (epoch ms); tests move it. */
+  clock: () => number = () => Date.now();
 
   constructor(host: UserSocketHost) {
     this.host = host;
@@ -45,15 +53,22 @@ export class UserSocket {
   /**
    * Accepts `connection` when the Worker's headers name this actor's user (and a token), records
    * them in its state and sends it `notification.unread`; closes it with
-   * USER_SOCKET_UNAUTHENTICATED otherwise. The access is re-checked right after.
+   * USER_SOCKET_UNAUTHENTICATED otherwise. The access is re-checked right after, and a token's
+   * expiry scheduled (`closeExpired`).
    */
   connect(connection: Connection, context: ConnectionContext): void {
-    const state = userConnectionStateSchema.safeParse({ userId: context.request.headers.get(USER_ID_HEADER), tokenId: context.request.headers.get(TOKEN_ID_HEADER) });
+    const headers = context.request.headers;
+    const state = userConnectionStateSchema.safeParse({ userId: headers.get(USER_ID_HEADER), tokenId: headers.get(TOKEN_ID_HEADER), expiresAt: headers.get(CREDENTIAL_EXPIRES_HEADER) ?? undefined });
     if (!state.success || state.data.userId !== this.host.userId()) {
       connection.close(USER_SOCKET_UNAUTHENTICATED, "unauthenticated");
       return;
     }
+    if (expired(state.data, this.clock())) {
+      connection.close(USER_SOCKET_ACCESS_CHANGED, "token expired");
+      return;
+    }
     connection.setState(state.data);
+    if (state.data.expiresAt !== undefined) this.host.scheduleExpiry(new Date(state.data.expiresAt));
     sendTo(connection, { type: "notification.unread", unreadCount: this.host.unreadCount() });
     void this.host.stillAllowed(state.data).then(
       (allowed) => {
@@ -63,12 +78,26 @@ export class UserSocket {
     );
   }
 
-  /** Sends `frame` to every accepted connection of the user. */
+  /** Sends `frame` to every accepted connection of the user whose token has not expired. */
   send(frame: UserServerFrame): void {
     const text = JSON.stringify(frame);
+    const nowMs = this.clock();
     for (const connection of this.host.connections()) {
-      if (stateOf(connection)) connection.send(text);
+      const state = stateOf(connection);
+      if (state && !expired(state, nowMs)) connection.send(text);
     }
+  }
+
+  /** Closes the connections whose token expired by `nowMs` (epoch ms) with USER_SOCKET_ACCESS_CHANGED, "token expired" (an alarm runs it at each expiry). Returns how many. */
+  closeExpired(nowMs = this.clock()): number {
+    let closed = 0;
+    for (const connection of this.host.connections()) {
+      const state = stateOf(connection);
+      if (!state || !expired(state, nowMs)) continue;
+      connection.close(USER_SOCKET_ACCESS_CHANGED, "token expired");
+      closed++;
+    }
+    return closed;
   }
 
   /** Answers a client's frame: this socket takes none (an `error` frame; the connection stays open). */
@@ -95,6 +124,11 @@ export class UserSocket {
 function stateOf(connection: Connection<unknown>): UserConnectionState | null {
   const parsed = userConnectionStateSchema.safeParse(connection.state);
   return parsed.success ? parsed.data : null;
+}
+
+/** Whether the token a connection was opened with expired by `nowMs` (epoch ms). */
+function expired(state: UserConnectionState, nowMs: number): boolean {
+  return state.expiresAt !== undefined && Date.parse(state.expiresAt) <= nowMs;
 }
 
 /** Sends one frame to one connection. */

@@ -9,13 +9,18 @@
 import type { ConnectionUser } from "../project/frames.ts";
 import type { ConnectionFilter } from "../project/socket.ts";
 
-/** Why `user` may not talk to the tech lead at `nowMs` (epoch ms), or null when they may. */
-export function voiceRefusal(user: Pick<ConnectionUser, "role" | "embed">, nowMs: number): string | null {
+/**
+ * Why `user` may not talk to the tech lead at `nowMs` (epoch ms), or null when they may. A
+ * person's token that expired by `nowMs` (`expiresAt`, set by the Worker) ends their talking as
+ * an embed token's expiry ends a visitor's.
+ */
+export function voiceRefusal(user: Pick<ConnectionUser, "role" | "embed" | "expiresAt">, nowMs: number): string | null {
   if (user.embed) {
     if (!user.embed.capabilities.includes("chat:write")) return "this embed token may not write to the chat, so it may not talk to the tech lead";
     if (Date.parse(user.embed.expiresAt) <= nowMs) return "the embed token has expired";
     return null;
   }
+  if (user.expiresAt !== undefined && Date.parse(user.expiresAt) <= nowMs) return "the token has expired";
   return user.role === "viewer" ? "viewers may not talk to the tech lead" : null;
 }
 

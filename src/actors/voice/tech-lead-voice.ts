@@ -27,7 +27,7 @@ import { createTranscriber, createTts, speechSetup, type SpeechSetup } from "../
 import type { SpeechMeter } from "../../models/speech/meter.ts";
 import { SAM_VOICE_OPTIONS, withVoice, type TextSource, type Transcriber, type TTSProvider, type VoiceTurnContext } from "../../models/speech/voice-sdk.ts";
 import { connectionStillAllowed } from "../project/access-recheck.ts";
-import { connectionUserSchema, userFromHeaders, type ConnectionUser } from "../project/frames.ts";
+import { connectionUserSchema, credentialExpired, credentialExpiry, userFromHeaders, type ConnectionUser } from "../project/frames.ts";
 import { ACCESS_CHANGED_CLOSE_CODE, UNAUTHENTICATED_CLOSE_CODE, type ConnectionFilter } from "../project/socket.ts";
 import { connectionMatches, speakerOf, voiceRefusal } from "./access.ts";
 import { pcmSeconds } from "../../models/speech/wav.ts";
@@ -53,6 +53,8 @@ export class TechLeadVoice extends VoiceAgent<Env> {
   private readonly meters = new Map<string, SpeechMeter>();
   /** Per connection in a call: the recogniser's vocabulary, read when the call started. */
   private readonly vocabularies = new Map<string, string>();
+  /** The time now (epoch ms); tests move it. */
+  private clock: () => number = () => Date.now();
   /** Per connection: sentences admitted for speech, waiting for their audio. */
   private readonly pendingSpeech = new Map<string, PendingSpeech[]>();
 
@@ -96,6 +98,9 @@ export class TechLeadVoice extends VoiceAgent<Env> {
     }
     connection.setState(user);
     void this.stillAllowed(connection, user);
+    // A token that expires (a person's or an embed's) closes its socket then, in a call or not.
+    const expiry = credentialExpiry(user);
+    if (expiry !== null) void this.schedule(new Date(expiry), "closeExpiredConnections", new Date(expiry).toISOString(), { idempotent: true });
   }
 
   /** Non-voice frames never reach here (the constructor's check answers them); kept as the SDK's fallback. */
@@ -125,6 +130,19 @@ export class TechLeadVoice extends VoiceAgent<Env> {
       const user = this.userOf(connection);
       if (!user || !connectionMatches(user, filter)) continue;
       connection.close(ACCESS_CHANGED_CLOSE_CODE, reason);
+      this.forget(connection.id);
+      closed++;
+    }
+    return closed;
+  }
+
+  /** Closes the connections whose token expired by now (4003; an alarm runs it at each expiry). Returns how many. */
+  async closeExpiredConnections(): Promise<number> {
+    let closed = 0;
+    for (const connection of this.getConnections()) {
+      const user = this.userOf(connection);
+      if (!user || !credentialExpired(user, this.clock())) continue;
+      connection.close(ACCESS_CHANGED_CLOSE_CODE, user.embed ? "embed token expired" : "token expired");
       this.forget(connection.id);
       closed++;
     }

@@ -226,6 +226,15 @@ describe("the list, reads, the socket and isolation", () => {
     // A client frame gets an error frame; the socket stays open.
     socket.ws.send(JSON.stringify({ type: "notification.read" }));
     expect(await socket.next("an error frame", (f) => f.type === "error")).toMatchObject({ code: "invalid_frame" });
+    // A flood is answered up to the project socket's limit (300 per 10 s), then once with
+    // rate_limited, then not at all; the socket stays open and still hears notifications.
+    for (let i = 0; i < 310; i++) socket.ws.send(JSON.stringify({ type: "notification.read" }));
+    await socket.next("the rate limit", (f) => f.type === "error" && f.code === "rate_limited");
+    await (await userStub(eve.id)).notify(notice({ title: "after the flood" }));
+    await socket.next("a notification after the flood", (f) => f.type === "notification.new" && f.notification.title === "after the flood");
+    const errors = socket.frames.filter((f) => f.type === "error");
+    expect(errors.filter((f) => f.code === "invalid_frame")).toHaveLength(300);
+    expect(errors.filter((f) => f.code === "rate_limited")).toHaveLength(1);
     socket.ws.close();
   });
 

@@ -347,6 +347,11 @@ export class UserAgent extends Agent<Env> {
     this.socket.refuseFrame(connection);
   }
 
+  /** Forgets a closed connection's frame count. */
+  override onClose(connection: Connection): void {
+    this.socket.forget(connection.id);
+  }
+
   /** The user's socket sends only SAM's frames: no Agents SDK identity, state or MCP frames. */
   override shouldSendProtocolMessages(): boolean {
     return false;

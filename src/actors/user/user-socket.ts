@@ -10,6 +10,7 @@
  */
 import type { Connection, ConnectionContext } from "agents";
 import { z } from "zod";
+import { countFrame, FRAME_RATE_LIMIT, type FrameWindow } from "../project/frames.ts";
 import { CREDENTIAL_EXPIRES_HEADER, TOKEN_ID_HEADER, USER_ID_HEADER, type UserServerFrame } from "../../shared/protocol.ts";
 
 /** Close code for an upgrade that did not come through the Worker's authentication (as the project socket's). */
@@ -45,6 +46,8 @@ export class UserSocket {
   private readonly host: UserSocketHost;
   /** The time now (epoch ms); tests move it. */
   clock: () => number = () => Date.now();
+  /** Per connection: its frames in the current window (memory only, like the project socket's). */
+  private readonly frameWindows = new Map<string, FrameWindow>();
 
   constructor(host: UserSocketHost) {
     this.host = host;
@@ -100,9 +103,25 @@ export class UserSocket {
     return closed;
   }
 
-  /** Answers a client's frame: this socket takes none (an `error` frame; the connection stays open). */
+  /**
+   * Answers a client's frame: this socket takes none (an `error` frame; the connection stays
+   * open). Frames are counted as on the project socket (FRAME_RATE_LIMIT, per connection): past
+   * the limit one `rate_limited` error is sent for the window and the rest go unanswered.
+   */
   refuseFrame(connection: Connection): void {
-    sendTo(connection, { type: "error", code: "invalid_frame", message: "this socket only sends notifications; it takes no frames" });
+    const count = countFrame(this.frameWindows.get(connection.id), this.clock());
+    this.frameWindows.set(connection.id, count.window);
+    if (count.allowed) {
+      sendTo(connection, { type: "error", code: "invalid_frame", message: "this socket only sends notifications; it takes no frames" });
+    } else if (count.flood) {
+      const { maxFrames, windowMs } = FRAME_RATE_LIMIT;
+      sendTo(connection, { type: "error", code: "rate_limited", message: `too many frames: at most ${maxFrames} per ${windowMs / 1000} s; further frames in this window go unanswered` });
+    }
+  }
+
+  /** Forgets a closed connection's frame count. */
+  forget(connectionId: string): void {
+    this.frameWindows.delete(connectionId);
   }
 
   /** Closes the connections matching `filter` with USER_SOCKET_ACCESS_CHANGED. Returns how many. */

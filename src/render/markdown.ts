@@ -6,7 +6,8 @@
  * highlighted with highlight.js core and a small set of registered languages (the full build is
  * ~1 MB; unknown languages are shown escaped, unhighlighted); a ```mermaid block becomes a
  * placeholder `<pre class="mermaid-source"><code class="language-mermaid">` holding the escaped
- * source, which `renderDiagrams` (diagrams.ts) upgrades to an SVG; and the whole result passes
+ * source, which `renderDiagrams` (diagrams.ts) upgrades to an SVG; an image from another site
+ * becomes a link to it, never loaded (image-source.ts); and the whole result passes
  * through DOMPurify (sanitize.ts) — raw HTML in the text is allowed only as far as that sanitiser
  * lets it, so a `<script>`, an `onerror=`, a `javascript:` link or an iframe never reaches the page.
  */
@@ -25,6 +26,7 @@ import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
 import { Marked, type Tokens } from "marked";
+import { imageSourceAllowed } from "./image-source.ts";
 import { sanitizeHtml } from "./sanitize.ts";
 
 hljs.registerLanguage("typescript", typescript);
@@ -69,6 +71,13 @@ const marked = new Marked({
       const body = known ? hljs.highlight(text, { language: known, ignoreIllegals: true }).value : escapeHtml(text);
       const langClass = known ? ` language-${escapeHtml(known)}` : "";
       return `<pre><code class="hljs${langClass}">${body}</code></pre>\n`;
+    },
+    // An image from another site is a link to it, never loaded (image-source.ts).
+    image({ href, title, text }: Tokens.Image): string {
+      const label = escapeHtml(text || href);
+      const titleAttr = title ? ` title="${escapeHtml(title)}"` : "";
+      if (typeof window !== "undefined" && imageSourceAllowed(href, window.location.href)) return `<img src="${escapeHtml(href)}" alt="${escapeHtml(text)}"${titleAttr}>`;
+      return `<a href="${escapeHtml(href)}" class="render-image-link"${titleAttr}>image: ${label}</a>`;
     },
   },
 });

@@ -6,8 +6,10 @@
  *   `style` attributes, no iframes/forms/embeds/styles, no `on*` handlers, URLs limited to
  *   DOMPurify's safe list (http(s), mailto, tel, relative; `data:` only on images, DOMPurify's
  *   default for `DATA_URI_TAGS`), `class` kept only for the renderer's own names (highlight.js
- *   `hljs*` and its `name_` sub-scopes, `language-*`, `mermaid-*`, diff2html `d2h-*`, `line-num1|2`), and every link opened in a new tab
- *   with `rel="noopener noreferrer nofollow"`.
+ *   `hljs*` and its `name_` sub-scopes, `language-*`, `mermaid-*`, diff2html `d2h-*`, `line-num1|2`), every link opened in a new tab
+ *   with `rel="noopener noreferrer nofollow"`, and images loaded only from the page's own origin
+ *   or inline (image-source.ts; another site's image loses its `src`, and no `srcset`, media
+ *   element or `<picture>` source can fetch anything).
  * - `sanitizeSvg` — for Mermaid's output: the SVG profile (with HTML allowed only inside
  *   `foreignObject`, where Mermaid puts labels), no handlers, no `<use>`/`<image>`/animation
  *   elements, no `href`/`xlink:href` that leave the document (only `#fragment` links kept, so a
@@ -16,16 +18,17 @@
  * Browser-only: needs `window` (DOMPurify does nothing useful without a DOM).
  */
 import DOMPurify, { type Config, type DOMPurify as Purifier } from "dompurify";
+import { imageSourceAllowed } from "./image-source.ts";
 
 /** Class names the renderer itself emits; any other class (say one that restyles the app) is dropped. */
 const OWN_CLASS = /^(hljs(-[\w-]+)?|[a-z]+_+|language-[\w+#.-]+|mermaid-[\w-]+|d2h-[\w-]+|line-num[12]|render-[\w-]+)$/;
 
-const FORBIDDEN_TAGS = ["iframe", "frame", "frameset", "object", "embed", "form", "input", "button", "textarea", "select", "option", "style", "link", "meta", "base", "script", "svg", "math", "template", "dialog"];
+const FORBIDDEN_TAGS = ["iframe", "frame", "frameset", "object", "embed", "form", "input", "button", "textarea", "select", "option", "style", "link", "meta", "base", "script", "svg", "math", "template", "dialog", "video", "audio", "source", "track", "picture"];
 
 const htmlConfig: Config = {
   USE_PROFILES: { html: true },
   FORBID_TAGS: FORBIDDEN_TAGS,
-  FORBID_ATTR: ["style", "srcdoc", "formaction", "action", "autofocus", "id", "name"],
+  FORBID_ATTR: ["style", "srcdoc", "formaction", "action", "autofocus", "id", "name", "srcset", "ping", "background", "poster"],
   ALLOW_DATA_ATTR: false,
   ADD_ATTR: ["target"],
 };
@@ -55,6 +58,11 @@ function html(): Purifier {
       node.setAttribute("rel", "noopener noreferrer nofollow");
     } else if (node.hasAttribute("target")) {
       node.removeAttribute("target");
+    }
+    // Another site's image would be fetched as soon as it is shown (see image-source.ts).
+    if (node.tagName === "IMG" && node.hasAttribute("src") && !imageSourceAllowed(node.getAttribute("src") ?? "", window.location.href)) {
+      node.setAttribute("title", `not loaded: ${node.getAttribute("src") ?? ""}`);
+      node.removeAttribute("src");
     }
   });
   htmlPurifier = purifier;

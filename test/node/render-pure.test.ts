@@ -1,11 +1,13 @@
 /**
  * The renderer's pure parts (src/render): a unified diff split file by file (diff2html's parser,
- * paths as a reader expects them) and code fences that the fenced text cannot close.
+ * paths as a reader expects them), code fences that the fenced text cannot close, and which
+ * images rendered Markdown may load (only the page's own origin, or inline raster images).
  */
 import { marked } from "marked";
 import { describe, expect, it } from "vitest";
 import { parseDiffFiles } from "../../src/render/diff-files.ts";
 import { codeFence } from "../../src/render/fence.ts";
+import { imageSourceAllowed } from "../../src/render/image-source.ts";
 
 const gitDiff = `diff --git a/src/a.ts b/src/a.ts
 index 83db48f..bf269f4 100644
@@ -68,5 +70,19 @@ describe("codeFence", () => {
   it("keeps only the language's first word, in plain characters", () => {
     expect(codeFence("x", 'js onload="y"')).toBe("```js\nx\n```");
     expect(codeFence("x", "c<b>")).toBe("```cb\nx\n```");
+  });
+});
+
+describe("which images rendered Markdown loads", () => {
+  const page = "https://sam.example/projects/prj_1";
+  it("loads relative, same-origin and inline raster images", () => {
+    for (const src of ["/files/a.png", "a.png", "https://sam.example/a.png", "data:image/png;base64,iVBORw0KGgo=", " data:image/webp;base64,UklGR== "]) {
+      expect(imageSourceAllowed(src, page), src).toBe(true);
+    }
+  });
+  it("never loads another site's image, a protocol-relative one, inline SVG or another scheme", () => {
+    for (const src of ["https://attacker.example/leak.png?secret=abc", "//attacker.example/x.png", "http://sam.example/a.png", "https://sam.example:8443/a.png", "data:image/svg+xml;base64,PHN2Zz4=", "javascript:alert(1)", "ftp://sam.example/a.png", "http://[bad"]) {
+      expect(imageSourceAllowed(src, page), src).toBe(false);
+    }
   });
 });

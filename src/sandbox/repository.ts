@@ -44,13 +44,22 @@ export interface RepositoryPublishRequest {
   author: GitIdentity;
   committer: GitIdentity;
   token?: string;
+  /** Where the change goes when it conflicts with what others pushed to the workspace's branch meanwhile (a mission task's own `sam/<taskId>`). */
+  fallbackBranch?: string;
 }
 
-/** The pushed commit (null: nothing changed, nothing pushed) and the branch. */
+/**
+ * The pushed commit (null: nothing changed, nothing pushed) and the branch it is on;
+ * `replayedOnto`: the new tip of a branch that moved meanwhile, which the change was replayed
+ * onto (else null); `conflictedWith`: the branch the change conflicted with, when it went to the
+ * fallback branch instead (else null).
+ */
 export interface RepositoryPublishResult {
   commit: string | null;
   pushed: boolean;
   branch: string;
+  replayedOnto: string | null;
+  conflictedWith: string | null;
 }
 
 /** The repository operations of a leased workspace. Errors are `WorkspaceError`s (`repository_error` for git failures). */

@@ -5,10 +5,13 @@
  * bubblewrap workspace, and ends with its branch `sam/<taskId>` pushed (checked in the bare
  * repository with git) and a pull request opened through the fake GitHub REST API (which checks
  * the token and that the branch exists) whose body has the summary, the changed files and the
- * transcript link. A wrong credential gives a clear error in `repo.error`.
+ * transcript link. A wrong credential gives a clear error in `repo.error`. Three tasks of one
+ * mission share its branch `sam/<missionId>`: they clone together (each waits on a question until
+ * all three have), then each pushes; a change to other lines is replayed onto what was pushed
+ * meanwhile, and one that conflicts goes to its task's own branch with its own pull request.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
+import type { MissionView, TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
 import { startGitHttpServer, type GitHttpServer } from "../support/git-http.ts";
 import { pollUntil } from "../support/poll.ts";
@@ -153,4 +156,70 @@ describe("a task on a repository", () => {
     expect(refused.error.code).toBe("invalid_input");
     expect(refused.error.message).toContain("the project names no repository");
   });
+});
+
+describe("a mission's tasks on one shared branch", () => {
+  it("publishes each task's change on the branch others moved meanwhile; a conflicting one goes to its own branch, nothing lost", async () => {
+    const s = stack!;
+    const lines = (n: number) => Array.from({ length: n }, (_, i) => `line ${i + 1}`).join("\n") + "\n";
+    const url = await gitServer.createRepo("acme", "team", { "a.txt": lines(10), "b.txt": lines(10) });
+    const projectId = await projectWithRepository(s, "team", url, TOKEN);
+    // Each task clones, then waits on a question (a barrier: all three start from the same commit), then edits.
+    const task = (key: string, command: string) => ({
+      key,
+      prompt: `edit as ${key}`,
+      repo: { branch: "shared" },
+      script: [{ toolCalls: [{ toolName: "ask_human", input: { question: `may ${key} go?` } }] }, { toolCalls: [{ toolName: "bash", input: { command } }] }, { text: `Edit by ${key}\n\n${key} changed a line.` }],
+    });
+    const created = await call<{ id: string }>(s, `/api/projects/${projectId}/missions`, {
+      json: {
+        goal: "three edits on one branch",
+        tasks: [task("a", "sed -i 's/^line 2$/line 2 by a/' a.txt"), task("b", "sed -i 's/^line 9$/line 9 by b/' b.txt"), task("c", "sed -i 's/^line 2$/line 2 by c/' a.txt")],
+      },
+    });
+    const started = await pollUntil(
+      "the mission's three tasks to start",
+      () => call<MissionView>(s, `/api/missions/${created.id}`),
+      (m) => m.tasks.length === 3 && m.tasks.every((t) => t.taskId !== null),
+      { timeoutMs: 60_000, intervalMs: 200, show: (m) => m.tasks.map((t) => [t.key, t.status]) },
+    );
+    const ids = Object.fromEntries(started.tasks.map((t) => [t.key, t.taskId as string]));
+    await pollUntil(
+      "the three tasks to wait on their questions",
+      () => Promise.all(Object.values(ids).map((id) => call<TaskView>(s, `/api/tasks/${id}`))),
+      (views) => views.every((v) => v.status === "waiting"),
+      { timeoutMs: 60_000, intervalMs: 200, show: (views) => views.map((v) => v.status) },
+    );
+    for (const key of ["a", "b", "c"]) await call(s, `/api/tasks/${ids[key]}/answer`, { json: { text: "go" } });
+    const ended = await pollUntil(
+      "the mission to end",
+      () => call<MissionView>(s, `/api/missions/${created.id}`),
+      (m) => ["succeeded", "failed", "cancelled"].includes(m.status),
+      { timeoutMs: 90_000, intervalMs: 200, show: (m) => [m.status, m.tasks.map((t) => [t.key, t.status])] },
+    );
+    expect(ended.status).toBe("succeeded");
+
+    const shared = `sam/${created.id}`;
+    const views = Object.fromEntries(await Promise.all(["a", "b", "c"].map(async (key) => [key, await call<TaskView>(s, `/api/tasks/${ids[key]}`)] as const)));
+    for (const view of Object.values(views)) expect(view.repo?.error).toBeNull();
+    // b changed other lines: it is on the shared branch whatever the order of the pushes.
+    expect(views.b.repo?.branch).toBe(shared);
+    expect(gitServer.git("acme", "team", ["show", `${shared}:b.txt`])).toContain("line 9 by b\n");
+    // a and c changed the same line: the first to push is on the shared branch, the other on its own.
+    const winner = gitServer.git("acme", "team", ["show", `${shared}:a.txt`]).includes("line 2 by a\n") ? "a" : "c";
+    const loser = winner === "a" ? "c" : "a";
+    expect(gitServer.git("acme", "team", ["show", `${shared}:a.txt`])).toContain(`line 2 by ${winner}\n`);
+    expect(views[winner].repo?.branch).toBe(shared);
+    expect(views[loser].repo?.branch).toBe(`sam/${ids[loser]}`);
+    expect(gitServer.git("acme", "team", ["show", `sam/${ids[loser]}:a.txt`])).toContain(`line 2 by ${loser}\n`);
+    expect(gitServer.git("acme", "team", ["rev-parse", `sam/${ids[loser]}`]).trim()).toBe(views[loser].repo?.commit);
+    // The shared branch holds the two commits in a line, each replayed or pushed as made.
+    expect(gitServer.git("acme", "team", ["rev-list", "--count", `main..${shared}`]).trim()).toBe("2");
+    const { events } = await call<{ events: TranscriptEvent[] }>(s, `/api/tasks/${ids[loser]}/transcript`);
+    const notes = events.flatMap((e) => (e.type === "message" && e.from === "SAM" ? [e.text] : []));
+    expect(notes.some((n) => n.includes(`conflicts with what was pushed to ${shared} meanwhile`) && n.includes(`sam/${ids[loser]}`))).toBe(true);
+    // The conflicting change has its own pull request.
+    expect(github.pullRequests.some((r) => r.method === "POST" && (r.body as { head?: string } | undefined)?.head === `sam/${ids[loser]}`)).toBe(true);
+    expect(views[loser].repo?.pullRequest?.number).toEqual(expect.any(Number));
+  }, 180_000);
 });

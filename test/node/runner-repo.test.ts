@@ -141,7 +141,7 @@ describe("clone, commit and push over HTTP with a token", () => {
   it("a workspace without changes pushes nothing", async () => {
     await t.call("POST", "/v1/workspaces/ws_same/clone", { url, ref: "main", branch: "sam/tsk_same", cacheKey: "prj_http", token: TOKEN });
     const res = await t.call("POST", "/v1/workspaces/ws_same/publish", { url, message: "nothing", author: AUTHOR, committer: COMMITTER, token: TOKEN });
-    expect(res.json).toEqual({ commit: null, pushed: false, branch: "sam/tsk_same" });
+    expect(res.json).toEqual({ commit: null, pushed: false, branch: "sam/tsk_same", replayedOnto: null, conflictedWith: null });
     expect(() => gitServer.git("acme", "widgets", ["rev-parse", "--verify", "refs/heads/sam/tsk_same"])).toThrow();
   });
 
@@ -186,5 +186,58 @@ describe("clone, commit and push over HTTP with a token", () => {
     // The cache is outside every workspace.
     expect(path.relative(t.workspacesDir, path.join(t.tmp, "repo-cache")).startsWith("..")).toBe(true);
     expect(execFileSync("git", ["--git-dir", path.join(t.tmp, "repo-cache", "prj_cache", cacheDirs[0]), "config", "--list"], { encoding: "utf8" })).not.toContain(TOKEN);
+  });
+});
+
+describe("a shared branch that moved while the task ran", () => {
+  let url: string;
+  const lines = (n: number, tag = "") => Array.from({ length: n }, (_, i) => `line ${i + 1}${tag}`).join("\n") + "\n";
+  const clone = (id: string) => t.call("POST", `/v1/workspaces/${id}/clone`, { url, ref: "main", branch: "sam/mis_shared", resumeBranch: true, cacheKey: "prj_shared", token: TOKEN });
+  const publish = (id: string, fallbackBranch?: string) =>
+    t.call("POST", `/v1/workspaces/${id}/publish`, { url, message: `Work of ${id}`, author: AUTHOR, committer: COMMITTER, token: TOKEN, ...(fallbackBranch ? { fallbackBranch } : {}) });
+
+  beforeAll(async () => {
+    url = await gitServer.createRepo("acme", "shared", { "a.txt": lines(20), "b.txt": lines(20), "logo.bin": "\u0000\u0001binary" });
+    gitServer.git("acme", "shared", ["branch", "sam/mis_shared", "main"]);
+  });
+
+  it("replays a change onto what another task pushed meanwhile (idempotently); a conflicting one goes to the task's own branch, or fails without one", async () => {
+    // Four tasks of one mission start from the same tip of the shared branch.
+    for (const id of ["ws_s1", "ws_s2", "ws_s3", "ws_s4"]) expect((await clone(id)).status).toBe(201);
+    await t.exec("ws_s1", "sed -i 's/^line 2$/line 2 by s1/' a.txt");
+    await t.exec("ws_s2", "sed -i 's/^line 18$/line 18 by s2/' b.txt && printf 'new\\n' > c.txt && printf '\\002more' >> logo.bin");
+    await t.exec("ws_s3", "sed -i 's/^line 2$/line 2 by s3/' a.txt");
+    await t.exec("ws_s4", "sed -i 's/^line 2$/line 2 by s4/' a.txt");
+
+    const first = (await publish("ws_s1", "sam/tsk_s1")).json as { commit: string; branch: string; replayedOnto: string | null; conflictedWith: string | null };
+    expect(first).toMatchObject({ branch: "sam/mis_shared", replayedOnto: null, conflictedWith: null, pushed: true });
+
+    // The second's push is refused (the branch moved): it is replayed on top of the first's.
+    const second = await publish("ws_s2", "sam/tsk_s2");
+    expect(second.status).toBe(200);
+    const replayed = second.json as typeof first;
+    expect(replayed).toMatchObject({ branch: "sam/mis_shared", replayedOnto: first.commit, conflictedWith: null });
+    expect(gitServer.git("acme", "shared", ["rev-parse", "sam/mis_shared"]).trim()).toBe(replayed.commit);
+    expect(gitServer.git("acme", "shared", ["rev-parse", "sam/mis_shared^"]).trim()).toBe(first.commit);
+    expect(gitServer.git("acme", "shared", ["show", "sam/mis_shared:a.txt"])).toContain("line 2 by s1\n");
+    expect(gitServer.git("acme", "shared", ["show", "sam/mis_shared:b.txt"])).toContain("line 18 by s2\n");
+    expect(gitServer.git("acme", "shared", ["show", "sam/mis_shared:c.txt"])).toBe("new\n");
+    expect(gitServer.git("acme", "shared", ["show", "sam/mis_shared:logo.bin"])).toBe("\u0000\u0001binary\u0002more");
+    expect(gitServer.git("acme", "shared", ["log", "-1", "--format=%an|%cn|%s", "sam/mis_shared"]).trim()).toBe(`${AUTHOR.name}|${COMMITTER.name}|Work of ws_s2`);
+    // Published again (a finish resumed after a crash): the branch already holds it; nothing new.
+    expect((await publish("ws_s2", "sam/tsk_s2")).json).toMatchObject({ commit: replayed.commit, branch: "sam/mis_shared" });
+    expect(gitServer.git("acme", "shared", ["rev-parse", "sam/mis_shared"]).trim()).toBe(replayed.commit);
+
+    // The third changed the line the first changed: it goes to its own branch, the shared one untouched.
+    const third = (await publish("ws_s3", "sam/tsk_s3")).json as typeof first;
+    expect(third).toMatchObject({ branch: "sam/tsk_s3", replayedOnto: null, conflictedWith: "sam/mis_shared" });
+    expect(gitServer.git("acme", "shared", ["show", "sam/tsk_s3:a.txt"])).toContain("line 2 by s3\n");
+    expect(gitServer.git("acme", "shared", ["rev-parse", "sam/mis_shared"]).trim()).toBe(replayed.commit);
+
+    // Without a branch to fall back to, a conflict is a clear error.
+    const fourth = await publish("ws_s4");
+    expect(fourth.status).toBe(502);
+    expect(JSON.stringify(fourth.json)).toMatch(/conflicts with what was pushed to sam\/mis_shared meanwhile/);
+    expect(JSON.stringify(fourth.json)).not.toContain(TOKEN);
   });
 });

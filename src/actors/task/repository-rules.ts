@@ -143,3 +143,15 @@ export function githubErrorText(status: number, body: unknown): string {
   const hint = status === 401 ? " (the repository credential was refused: set a valid token with PUT .../repository-credential)" : "";
   return `GitHub answered ${status}${message ? ` ${message}` : ""}${hint}`;
 }
+
+/**
+ * The transcript's words for a publish: the branch and commit, and, when the branch had moved,
+ * that the change went on top of another task's push, or to the task's own branch for a conflict.
+ */
+export function publishedNote(branch: string, commit: string, how: { replayedOnto: string | null; conflictedWith: string | null }): string {
+  if (how.conflictedWith) {
+    return `This task's change conflicts with what was pushed to ${how.conflictedWith} meanwhile, so it was pushed to its own branch ${branch} instead (commit ${commit.slice(0, 12)}).`;
+  }
+  const onTop = how.replayedOnto ? `, on top of ${how.replayedOnto.slice(0, 12)} pushed meanwhile` : "";
+  return `Pushed branch ${branch} (commit ${commit.slice(0, 12)}${onTop}).`;
+}

@@ -21,6 +21,7 @@ import {
   githubErrorText,
   githubRepoOf,
   parseRepoState,
+  publishedNote,
   pullRequestContent,
   SAM_COMMITTER,
   taskBranch,
@@ -142,13 +143,15 @@ export class TaskRepository {
           author,
           committer: SAM_COMMITTER,
           token: access.token ?? undefined,
+          // A shared mission branch may have moved on; a change that conflicts with it goes to the task's own branch.
+          fallbackBranch: state.branch === taskBranch(row.id, null, state.request) ? undefined : taskBranch(row.id, null, state.request),
         });
-        state = this.save({ commit: pushed.commit, published: true });
+        state = this.save({ commit: pushed.commit, published: true, branch: pushed.branch });
         if (pushed.commit === null) {
           this.save({ done: true });
           return;
         }
-        notes.push(this.host.append({ type: "message", kind: "message", from: REPOSITORY_NOTE_AUTHOR, text: `Pushed branch ${state.branch} (commit ${pushed.commit.slice(0, 12)}).` }));
+        notes.push(this.host.append({ type: "message", kind: "message", from: REPOSITORY_NOTE_AUTHOR, text: publishedNote(pushed.branch, pushed.commit, pushed) }));
       }
       if (!state.pullRequest && state.commit) {
         if (!access.token) throw new Error("the project's repository has no credential: a pull request needs one (PUT .../repository-credential)");

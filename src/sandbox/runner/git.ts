@@ -211,25 +211,22 @@ export interface GitIdentity {
   email: string;
 }
 
-/** What {@link commitAndPush} takes. */
-export interface PublishSpec {
-  url: string;
-  branch: string;
+/** What {@link commitWorkspace} takes. */
+export interface CommitSpec {
   message: string;
   author: GitIdentity;
   committer: GitIdentity;
   /** The commit the workspace was cloned at. */
   baseCommit: string;
-  token?: string;
 }
 
 /**
- * Commits every change of the work tree host-side (unless the branch already holds a commit of
- * this workspace's changes: idempotent after a crash) and pushes the branch. Returns the commit
- * (null when nothing changed; nothing is pushed then) and whether the push ran.
- * @throws GitError when committing or pushing fails (a wrong credential: the remote's refusal).
+ * Commits every change of the work tree host-side, unless the branch already holds a commit of
+ * this workspace's changes (idempotent after a crash). Returns the workspace's commit, or null
+ * when nothing changed since `baseCommit`.
+ * @throws GitError when staging or committing fails.
  */
-export async function commitAndPush(root: string, spec: PublishSpec): Promise<{ commit: string | null; pushed: boolean }> {
+export async function commitWorkspace(root: string, spec: CommitSpec): Promise<string | null> {
   const gitDir = path.join(root, "git");
   const files = path.join(root, "files");
   const git = (args: string[], run: GitRun = {}) => runGit(["--git-dir", gitDir, "--work-tree", files, ...args], run);
@@ -246,9 +243,12 @@ export async function commitAndPush(root: string, spec: PublishSpec): Promise<{ 
     });
   }
   const head = await git(["rev-parse", "--verify", "HEAD^{commit}"]);
-  if (head === spec.baseCommit) return { commit: null, pushed: false };
-  await git(["push", "-q", "--", spec.url, `${head}:refs/heads/${spec.branch}`], { token: spec.token });
-  return { commit: head, pushed: true };
+  return head === spec.baseCommit ? null : head;
+}
+
+/** Pushes `commit` from the workspace's private git dir to `branch` of `url`. @throws GitError (a refusal: wrong credential, or the branch moved). */
+export async function pushCommit(root: string, url: string, commit: string, branch: string, token?: string): Promise<void> {
+  await runGit(["--git-dir", path.join(root, "git"), "push", "-q", "--", url, `${commit}:refs/heads/${branch}`], { token });
 }
 
 /** Throws WorkspaceError `invalid_input` when `url` is not a repository URL the runner fetches. */

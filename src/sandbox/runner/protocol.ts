@@ -114,7 +114,9 @@ export type CloneResult = z.infer<typeof cloneResultSchema>;
 
 /**
  * `POST /v1/workspaces/:id/publish`: commits the workspace's changes host-side (author and
- * committer as given, `message`) and pushes the workspace's branch to `url` with `token`.
+ * committer as given, `message`) and pushes the workspace's branch to `url` with `token`; when
+ * the branch moved meanwhile, the change is replayed onto it, and when it conflicts, pushed to
+ * `fallbackBranch` instead (an error without one).
  */
 export const publishRequestSchema = z.object({
   url: z.string().min(1).max(2048),
@@ -122,11 +124,22 @@ export const publishRequestSchema = z.object({
   author: gitIdentitySchema,
   committer: gitIdentitySchema,
   token: repositoryTokenSchema.optional(),
+  fallbackBranch: gitRefSchema.optional(),
 });
 export type PublishRequest = z.infer<typeof publishRequestSchema>;
 
-/** Answer of the publish: the pushed commit (null: nothing changed, nothing pushed) and the branch. */
-export const publishResultSchema = z.object({ commit: z.string().nullable(), pushed: z.boolean(), branch: z.string() });
+/**
+ * Answer of the publish: the pushed commit (null: nothing changed, nothing pushed) and the branch
+ * it is on; `replayedOnto`, the tip of a branch that moved meanwhile which the change was
+ * replayed onto; `conflictedWith`, the branch the change conflicted with (it is then on `fallbackBranch`).
+ */
+export const publishResultSchema = z.object({
+  commit: z.string().nullable(),
+  pushed: z.boolean(),
+  branch: z.string(),
+  replayedOnto: z.string().nullable(),
+  conflictedWith: z.string().nullable(),
+});
 export type PublishResult = z.infer<typeof publishResultSchema>;
 
 /** `POST /v1/workspaces/:id/import`: a workspace made from another runner's export (issue 16: a task moved to a VM). */

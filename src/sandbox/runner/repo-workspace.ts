@@ -10,7 +10,8 @@ import path from "node:path";
 import { z } from "zod";
 import { WorkspaceError } from "../workspace.ts";
 import { writeWorkspaceFile } from "./files.ts";
-import { checkoutWorkspace, checkRepositoryUrl, commitAndPush, fetchIntoCache, GitError } from "./git.ts";
+import { checkoutWorkspace, checkRepositoryUrl, commitWorkspace, fetchIntoCache, GitError } from "./git.ts";
+import { publishCommit } from "./git-replay.ts";
 import type { CloneRequest, CloneResult, PublishRequest, PublishResult } from "./protocol.ts";
 
 /** What the runner remembers of a cloned workspace (`<id>/repo.json`). */
@@ -88,7 +89,9 @@ export async function cloneWorkspace(ctx: RepoContext, id: string, req: CloneReq
 }
 
 /**
- * Commits workspace `id`'s changes and pushes its branch (see `publishRequestSchema`).
+ * Commits workspace `id`'s changes and pushes its branch, replayed onto the branch's new tip when
+ * it moved meanwhile, or to `fallbackBranch` when the change conflicts (git-replay.ts; see
+ * `publishRequestSchema`).
  * @throws WorkspaceError `workspace_unavailable` (no such workspace), `invalid_input` (not made
  *   from a repository, another URL) or `repository_error` (git failed; the message says why).
  */
@@ -103,8 +106,10 @@ export async function publishWorkspace(ctx: RepoContext, id: string, req: Publis
   }
   if (meta.url !== req.url) throw new WorkspaceError("invalid_input", "the workspace was cloned from another repository url");
   try {
-    const result = await commitAndPush(root, { ...req, branch: meta.branch, baseCommit: meta.baseCommit });
-    return { ...result, branch: meta.branch };
+    const head = await commitWorkspace(root, { ...req, baseCommit: meta.baseCommit });
+    if (head === null) return { commit: null, pushed: false, branch: meta.branch, replayedOnto: null, conflictedWith: null };
+    const published = await publishCommit({ ...req, root, branch: meta.branch, baseCommit: meta.baseCommit, head });
+    return { ...published, pushed: true };
   } catch (error) {
     throw asWorkspaceError(error, `could not commit and push ${meta.branch} to ${req.url}`);
   }

@@ -1,0 +1,134 @@
+/**
+ * Replaying a workspace's commit onto a branch that moved on while the task ran (issue 16's
+ * shared mission branch: several tasks of one mission clone `sam/<missionId>`, each commits, and
+ * every push after the first is refused as not a fast-forward). Host-side, in the workspace's
+ * private git dir, never touching the work tree:
+ *
+ * 1. fetch the branch's new tip (`--depth 1`: only its tree is needed);
+ * 2. take the task's change as a binary patch (`git diff --binary --full-index base head`);
+ * 3. in a scratch index holding the tip's tree, check whether the tip already holds the change
+ *    (a publish resumed after its push went through: the patch applies in reverse), else apply
+ *    it (`git apply --cached`, no fuzz: a change to lines another task also changed is a conflict);
+ * 4. write that tree as a commit on top of the tip, with the task's message and identities.
+ *
+ * Rebasing without a merge base keeps this working on the shallow clones SAM makes (git 2.39's
+ * `merge-tree` cannot be given one). `publishCommit` pushes, replays when refused as stale (up
+ * to MAX_REPLAYS times: other tasks may push in between), and when the change conflicts pushes it
+ * to the task's own branch instead, so a task's work is never left unpublished.
+ */
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { GitError, pushCommit, runGit, type GitIdentity } from "./git.ts";
+
+/** What {@link replayOntoBranch} takes: the workspace's change, where it goes, who it is by. */
+export interface ReplaySpec {
+  /** The workspace root (`<root>/git` is its private git dir; scratch files go in `<root>`). */
+  root: string;
+  url: string;
+  branch: string;
+  token?: string;
+  /** The commit the workspace was cloned at, and the workspace's commit on top of it. */
+  baseCommit: string;
+  head: string;
+  message: string;
+  author: GitIdentity;
+  committer: GitIdentity;
+}
+
+/**
+ * The outcome: `replayed` (a new commit on top of `tip`, to push), `already` (the tip holds the
+ * change: nothing to push), or `conflict` (the change does not apply on the tip).
+ */
+export type ReplayResult = { kind: "replayed"; commit: string; tip: string } | { kind: "already"; tip: string } | { kind: "conflict"; tip: string };
+
+/** Whether `error` is a push the remote refused because the branch moved (not a fast-forward). */
+export function isStalePush(error: unknown): boolean {
+  return error instanceof GitError && /\[rejected\]|non-fast-forward|fetch first/i.test(error.message);
+}
+
+/**
+ * Replays `spec.head`'s change onto the remote branch's current tip (steps above).
+ * @throws GitError when fetching the tip, reading or writing objects fails.
+ */
+export async function replayOntoBranch(spec: ReplaySpec): Promise<ReplayResult> {
+  const gitDir = path.join(spec.root, "git");
+  const patch = path.join(spec.root, "replay.patch");
+  const index = path.join(spec.root, "replay.index");
+  const git = (args: string[], env: Record<string, string> = {}) => runGit(["--git-dir", gitDir, ...args], { env, token: spec.token });
+  const scratch = { GIT_INDEX_FILE: index };
+  try {
+    await git(["fetch", "-q", "--depth", "1", "--no-tags", "--", spec.url, `+refs/heads/${spec.branch}:refs/sam/replay-tip`]);
+    const tip = await git(["rev-parse", "--verify", "refs/sam/replay-tip^{commit}"]);
+    await git(["diff", "--binary", "--full-index", `--output=${patch}`, spec.baseCommit, spec.head]);
+    await git(["read-tree", tip], scratch);
+    const already = await git(["apply", "--cached", "--reverse", "--check", patch], scratch).then(
+      () => true,
+      () => false,
+    );
+    if (already) return { kind: "already", tip };
+    const applied = await git(["apply", "--cached", patch], scratch).then(
+      () => true,
+      () => false,
+    );
+    if (!applied) return { kind: "conflict", tip };
+    const tree = await git(["write-tree"], scratch);
+    const commit = await git(["commit-tree", tree, "-p", tip, "-m", spec.message], {
+      GIT_AUTHOR_NAME: spec.author.name,
+      GIT_AUTHOR_EMAIL: spec.author.email,
+      GIT_COMMITTER_NAME: spec.committer.name,
+      GIT_COMMITTER_EMAIL: spec.committer.email,
+    });
+    return { kind: "replayed", commit, tip };
+  } finally {
+    await Promise.all([fsp.rm(patch, { force: true }), fsp.rm(index, { force: true })]);
+  }
+}
+
+/** How many times a refused push is replayed and tried again before the refusal is final. */
+export const MAX_REPLAYS = 5;
+
+/** What {@link publishCommit} takes: a replay's spec, and where a conflicting change goes instead. */
+export interface PublishCommitSpec extends ReplaySpec {
+  /** The branch to push to when the change conflicts with `branch` (the task's own `sam/<taskId>`); none: a conflict is an error. */
+  fallbackBranch?: string;
+}
+
+/**
+ * Where the workspace's change was published: `commit` on `branch`; `replayedOnto`, the tip it
+ * was replayed onto (null when pushed as made); `conflictedWith`, the branch it could not join
+ * (null unless it went to the fallback branch).
+ */
+export interface PublishedCommit {
+  commit: string;
+  branch: string;
+  replayedOnto: string | null;
+  conflictedWith: string | null;
+}
+
+/**
+ * Pushes `spec.head` to `spec.branch`; when refused because the branch moved, replays it onto
+ * the new tip and pushes that (see the module's comment).
+ * @throws GitError for any other refusal, a conflict without `fallbackBranch`, or a branch that
+ *   kept moving over MAX_REPLAYS tries.
+ */
+export async function publishCommit(spec: PublishCommitSpec): Promise<PublishedCommit> {
+  let candidate = spec.head;
+  let replayedOnto: string | null = null;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pushCommit(spec.root, spec.url, candidate, spec.branch, spec.token);
+      return { commit: candidate, branch: spec.branch, replayedOnto, conflictedWith: null };
+    } catch (error) {
+      if (!isStalePush(error) || attempt >= MAX_REPLAYS) throw error;
+    }
+    const replay = await replayOntoBranch(spec);
+    if (replay.kind === "already") return { commit: replay.tip, branch: spec.branch, replayedOnto: replay.tip, conflictedWith: null };
+    if (replay.kind === "conflict") {
+      if (!spec.fallbackBranch) throw new GitError(`the change conflicts with what was pushed to ${spec.branch} meanwhile (now at ${replay.tip.slice(0, 12)})`);
+      await pushCommit(spec.root, spec.url, spec.head, spec.fallbackBranch, spec.token);
+      return { commit: spec.head, branch: spec.fallbackBranch, replayedOnto: null, conflictedWith: spec.branch };
+    }
+    candidate = replay.commit;
+    replayedOnto = replay.tip;
+  }
+}

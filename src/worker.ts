@@ -17,6 +17,7 @@ import { clientAddress, recordFailure, throttled } from "./api/people/throttle.t
 import type { ConnectionUser } from "./actors/project/frames.ts";
 import { voiceRefusal } from "./actors/voice/access.ts";
 import { EMBED_HEADER, EMBED_TOKEN_PREFIX, type EmbedGrant } from "./shared/embed.ts";
+import { sweepAllVms } from "./actors/project/vm-reconcile.ts";
 import { CREDENTIAL_EXPIRES_HEADER, TOKEN_ID_HEADER, USER_ID_HEADER, USER_NAME_HEADER, USER_ROLE_HEADER } from "./shared/protocol.ts";
 
 export { MissionAgent } from "./actors/mission/mission-agent.ts";
@@ -196,5 +197,21 @@ export default {
     if (isEmbedScriptPath(pathname)) return serveEmbedScript(request, env.ASSETS);
     if (env.ASSETS) return withSecurityHeaders(await env.ASSETS.fetch(request));
     return jsonError(404, "not_found", "not found");
+  },
+
+  /**
+   * The Worker's cron (wrangler.jsonc `triggers.crons`, its one schedule, `VM_SWEEP_CRON`):
+   * sweeps every SAM VM (src/actors/project/vm-reconcile.ts `sweepAllVms`), the backstop of the
+   * projects' own reconciliation alarms. @throws what the sweep throws (the provider's list
+   * failed), after logging it.
+   */
+  async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
+    try {
+      const report = await sweepAllVms(env);
+      console.log(`VM sweep: ${report.projects.length} project(s) reconciled, ${report.unowned.length} server(s) without a project seen`);
+    } catch (error) {
+      console.error(`VM sweep failed: ${String(error)}`);
+      throw error;
+    }
   },
 } satisfies ExportedHandler<Env>;

@@ -1,7 +1,8 @@
 /**
  * A task's escalation to a VM in the Workers runtime (issue 16): the decisions (policy refused,
  * limit reached, an agent's request and an automatic one), idempotent provisioning and a crash in
- * the middle, the reconciliation (a stray server, `limits.vm.maxHours`), and the VM's cost in the
+ * the middle, the reconciliation (a stray server, `limits.vm.maxHours`) and the Worker's cron sweep
+ * behind it, and the VM's cost in the
  * usage ledger and the budgets.
  *
  * Hetzner Cloud is the local VM host in dry-run mode (global-setup.ts): servers are made, listed
@@ -11,10 +12,12 @@
  * (src/sandbox/runner/vm-agent.ts) and forwards the actor's requests to a real runner with the VM
  * profile (hostname `sam-vm`, `SAM_RUNTIME=vm`, 16 GiB of address space).
  */
-import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, createScheduledController, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import { VM_SWEEP_CRON } from "../../src/actors/project/vm-reconcile.ts";
 import { newId } from "../../src/ids.ts";
+import worker from "../../src/worker.ts";
 import { vmActorFrameSchema } from "../../src/sandbox/vm/protocol.ts";
 import type { TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { pollUntil } from "../support/poll.ts";
@@ -280,6 +283,32 @@ describe("limits.vm.maxHours", () => {
     const released = escalations(await transcript(taskId)).at(-1)!;
     expect(released).toMatchObject({ phase: "released" });
     expect(released.costUsd).toBeGreaterThan(0);
+  });
+});
+
+describe("the Worker's cron sweep", () => {
+  it("reconciles a project whose alarm was never armed and judges a server that names no project; a live task's server stays", async () => {
+    const projectId = await project({ allowed: true });
+    const ended = await startTask(projectId, [{ text: "done" }]);
+    expect((await waitForTask(ended)).status).toBe("succeeded");
+    const waiting = await startTask(projectId, [{ toolCalls: [{ toolName: "ask_human", input: { question: "hold on?" } }] }, { text: "ok" }]);
+    await pollUntil("the task to wait", () => apiJson<TaskView>(`/api/tasks/${waiting}`), (t) => t.status === "waiting", { timeoutMs: 15_000 });
+    // Servers no alarm watches: made outside the tasks' escalations (as a crash before `watchVms` would leave them).
+    const leftover = await createServer(`sam-swept-${Date.now()}`, { sam: "1", project: projectId, task: ended });
+    const orphan = await createServer(`sam-orphan-${Date.now()}`, { sam: "1", task: newId("task") });
+    const live = await createServer(`sam-live-${Date.now()}`, { sam: "1", task: waiting });
+    const other = await createServer(`sam-other-${Date.now()}`, { sam: "1", project: "not-a-project-id", task: newId("task") });
+
+    expect((await servers("sam=1")).map((s) => s.id)).toEqual(expect.arrayContaining([leftover.id, orphan.id, live.id, other.id]));
+    await worker.scheduled(createScheduledController({ cron: VM_SWEEP_CRON, scheduledTime: Date.now() }), env);
+    const left = (await servers("sam=1")).map((s) => s.id);
+    expect(left).not.toContain(leftover.id);
+    expect(left).not.toContain(orphan.id);
+    expect(left).not.toContain(other.id);
+    expect(left).toContain(live.id);
+
+    await fetch(`${HETZNER}/v1/servers/${live.id}`, { method: "DELETE", headers: auth });
+    await apiJson(`/api/tasks/${waiting}/cancel`, { method: "POST" });
   });
 });
 

@@ -201,7 +201,7 @@ describe("a mission's tasks on one shared branch", () => {
 
     const shared = `sam/${created.id}`;
     const views = Object.fromEntries(await Promise.all(["a", "b", "c"].map(async (key) => [key, await call<TaskView>(s, `/api/tasks/${ids[key]}`)] as const)));
-    for (const view of Object.values(views)) expect(view.repo?.error).toBeNull();
+    for (const view of Object.values(views)) expect(view.repo?.error, view.repo?.error ?? "").toBeNull();
     // b changed other lines: it is on the shared branch whatever the order of the pushes.
     expect(views.b.repo?.branch).toBe(shared);
     expect(gitServer.git("acme", "team", ["show", `${shared}:b.txt`])).toContain("line 9 by b\n");

@@ -10,6 +10,8 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GitError } from "../../src/sandbox/runner/git.ts";
+import { isStalePush } from "../../src/sandbox/runner/git-replay.ts";
 import { startGitHttpServer, type GitHttpServer } from "../support/git-http.ts";
 import { startTestRunner, type TestRunner } from "./runner-helpers.ts";
 
@@ -239,5 +241,31 @@ describe("a shared branch that moved while the task ran", () => {
     expect(fourth.status).toBe(502);
     expect(JSON.stringify(fourth.json)).toMatch(/conflicts with what was pushed to sam\/mis_shared meanwhile/);
     expect(JSON.stringify(fourth.json)).not.toContain(TOKEN);
+  });
+
+  it("publishes changes pushed at the same moment one after another onto the branch, none lost", async () => {
+    const raceUrl = await gitServer.createRepo("acme", "race", { "a.txt": lines(30) });
+    const ids = ["ws_r1", "ws_r2", "ws_r3", "ws_r4"];
+    for (const [i, id] of ids.entries()) {
+      const cloned = await t.call("POST", `/v1/workspaces/${id}/clone`, { url: raceUrl, ref: "main", branch: "sam/mis_race", resumeBranch: true, cacheKey: "prj_race", token: TOKEN });
+      expect(cloned.status).toBe(201);
+      await t.exec(id, `sed -i 's/^line ${i * 7 + 1}$/line ${i * 7 + 1} by ${id}/' a.txt`);
+    }
+    const answers = await Promise.all(ids.map((id) => t.call("POST", `/v1/workspaces/${id}/publish`, { url: raceUrl, message: `Work of ${id}`, author: AUTHOR, committer: COMMITTER, token: TOKEN, fallbackBranch: `sam/${id}` })));
+    for (const answer of answers) expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+    expect(answers.map((a) => (a.json as { branch: string }).branch)).toEqual(ids.map(() => "sam/mis_race"));
+    const merged = gitServer.git("acme", "race", ["show", "sam/mis_race:a.txt"]);
+    for (const [i, id] of ids.entries()) expect(merged).toContain(`line ${i * 7 + 1} by ${id}\n`);
+    expect(gitServer.git("acme", "race", ["rev-list", "--count", "main..sam/mis_race"]).trim()).toBe("4");
+  });
+
+  it("takes a refusal as the branch having moved only when git says so", () => {
+    for (const message of ["! [rejected] abc -> sam/x (fetch first)", "! [rejected] abc -> sam/x (non-fast-forward)", "remote: error: cannot lock ref 'refs/heads/sam/x': reference already exists", "! [remote rejected] abc -> sam/x (failed to update ref)"]) {
+      expect(isStalePush(new GitError(`git push exited 1: ${message}`)), message).toBe(true);
+    }
+    for (const message of ["fatal: Authentication failed for 'https://example/'", "! [remote rejected] abc -> sam/x (pre-receive hook declined)", "fatal: unable to access: Could not resolve host"]) {
+      expect(isStalePush(new GitError(`git push exited 128: ${message}`)), message).toBe(false);
+    }
+    expect(isStalePush(new Error("[rejected]"))).toBe(false);
   });
 });

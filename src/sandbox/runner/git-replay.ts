@@ -41,9 +41,12 @@ export interface ReplaySpec {
  */
 export type ReplayResult = { kind: "replayed"; commit: string; tip: string } | { kind: "already"; tip: string } | { kind: "conflict"; tip: string };
 
-/** Whether `error` is a push the remote refused because the branch moved (not a fast-forward). */
+/**
+ * Whether `error` is a push the remote refused because the branch moved: not a fast-forward, or
+ * another push updating (or creating) the same branch at that moment (`cannot lock ref`).
+ */
 export function isStalePush(error: unknown): boolean {
-  return error instanceof GitError && /\[rejected\]|non-fast-forward|fetch first/i.test(error.message);
+  return error instanceof GitError && /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref/i.test(error.message);
 }
 
 /**
@@ -121,7 +124,14 @@ export async function publishCommit(spec: PublishCommitSpec): Promise<PublishedC
     } catch (error) {
       if (!isStalePush(error) || attempt >= MAX_REPLAYS) throw error;
     }
-    const replay = await replayOntoBranch(spec);
+    let replay: ReplayResult;
+    try {
+      replay = await replayOntoBranch(spec);
+    } catch (error) {
+      // The branch's creation by another push was not finished when we looked: push again.
+      if (error instanceof GitError && /couldn't find remote ref/i.test(error.message)) continue;
+      throw error;
+    }
     if (replay.kind === "already") return { commit: replay.tip, branch: spec.branch, replayedOnto: replay.tip, conflictedWith: null };
     if (replay.kind === "conflict") {
       if (!spec.fallbackBranch) throw new GitError(`the change conflicts with what was pushed to ${spec.branch} meanwhile (now at ${replay.tip.slice(0, 12)})`);

@@ -9,6 +9,8 @@
  * mission share its branch `sam/<missionId>`: they clone together (each waits on a question until
  * all three have), then each pushes; a change to other lines is replayed onto what was pushed
  * meanwhile, and one that conflicts goes to its task's own branch with its own pull request.
+ * A crash while the pull request is being opened (GitHub got the request) resumes after the
+ * restart with one commit and one pull request.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MissionView, TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
@@ -21,6 +23,8 @@ const TOKEN = "github_pat_11E2E0000000000000000000secretValue4321";
 let stack: Stack | undefined;
 let gitServer: GitHttpServer;
 let github: FakeGitHub;
+/** What the fake GitHub awaits before creating a pull request for `head` (the crash test holds it). */
+let holdPullRequest: (head: string) => Promise<void> = async () => {};
 
 beforeAll(async () => {
   gitServer = await startGitHttpServer(TOKEN);
@@ -35,6 +39,7 @@ beforeAll(async () => {
           return false;
         }
       },
+      beforeCreate: (head) => holdPullRequest(head),
     },
   });
   stack = await startStack({ env: { GITHUB_API_BASE_URL: github.url } });
@@ -221,5 +226,50 @@ describe("a mission's tasks on one shared branch", () => {
     // The conflicting change has its own pull request.
     expect(github.pullRequests.some((r) => r.method === "POST" && (r.body as { head?: string } | undefined)?.head === `sam/${ids[loser]}`)).toBe(true);
     expect(views[loser].repo?.pullRequest?.number).toEqual(expect.any(Number));
+  }, 180_000);
+});
+
+describe("a crash while the pull request is being opened", () => {
+  it("resumes after the restart with one commit and one pull request", async () => {
+    const url = await gitServer.createRepo("acme", "crashy", { "a.txt": "a\n" });
+    const projectId = await projectWithRepository(stack!, "crashy", url, TOKEN);
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let heldHead: string | null = null;
+    holdPullRequest = async (head) => {
+      heldHead = head;
+      await released;
+    };
+    const script = [{ toolCalls: [{ toolName: "bash", input: { command: "echo b > a.txt" } }] }, { text: "Change a\n\na is b now." }];
+    const task = await call<TaskView>(stack!, `/api/projects/${projectId}/tasks`, { json: { prompt: "change a", script, repo: {} } });
+    const branch = `sam/${task.id}`;
+    await pollUntil("GitHub to hold the pull request", () => heldHead, (head) => head === branch, { timeoutMs: 60_000 });
+    // The branch was pushed before the crash; GitHub has the request and makes the pull request after SAM died.
+    const pushed = gitServer.git("acme", "crashy", ["rev-parse", branch]).trim();
+    await stack!.crash();
+    release();
+    holdPullRequest = async () => {};
+    await pollUntil(
+      "GitHub to make the held pull request",
+      async () => (await (await fetch(`${github.url}/repos/acme/crashy/pulls?state=open&head=acme:${branch}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as unknown[],
+      (open) => open.length === 1,
+      { timeoutMs: 5_000 },
+    );
+
+    stack = await startStack({ stateDir: stack!.stateDir, token: stack!.token, env: { GITHUB_API_BASE_URL: github.url } });
+    const ended = await waitForEnd(stack, task.id);
+    expect(ended.status).toBe("succeeded");
+    expect(ended.repo?.error).toBeNull();
+    // The same commit (no second one), and the pull request GitHub made, found rather than opened again.
+    expect(ended.repo?.commit).toBe(pushed);
+    expect(gitServer.git("acme", "crashy", ["rev-parse", branch]).trim()).toBe(pushed);
+    expect(gitServer.git("acme", "crashy", ["rev-list", "--count", `main..${branch}`]).trim()).toBe("1");
+    const posts = github.pullRequests.filter((r) => r.method === "POST" && (r.body as { head?: string } | null)?.head === branch);
+    expect(posts).toHaveLength(1);
+    expect(ended.repo?.pullRequest?.url).toMatch(/\/acme\/crashy\/pull\/\d+$/);
+    const { events } = await call<{ events: TranscriptEvent[] }>(stack, `/api/tasks/${task.id}/transcript`);
+    const notes = events.flatMap((e) => (e.type === "message" && e.from === "SAM" ? [e.text] : []));
+    expect(notes.filter((n) => n.startsWith(`Pushed branch ${branch}`))).toHaveLength(1);
+    expect(notes.filter((n) => n.startsWith("Pull request #"))).toHaveLength(1);
   }, 180_000);
 });

@@ -43,6 +43,8 @@ export interface RecordedGitHubRequest {
 export interface FakePullsOptions {
   token: string;
   branchExists(owner: string, repo: string, branch: string): boolean;
+  /** Awaited before a pull request is created (after the request is recorded): a test holds the answer to crash SAM meanwhile. */
+  beforeCreate?(head: string): Promise<void>;
 }
 
 /** The running fake: its base URL (for both GITHUB_OAUTH_BASE_URL and GITHUB_API_BASE_URL) and how to stop it. */
@@ -161,6 +163,7 @@ export async function startFakeGitHub(clientId = "fake-client-id", clientSecret 
         if (!options.pulls.branchExists(owner, repo, input.head)) {
           return json(res, 422, { message: "Validation Failed", errors: [{ resource: "PullRequest", field: "head", code: "invalid" }] });
         }
+        await options.pulls.beforeCreate?.(input.head);
         if (pulls.some((p) => p.owner === owner && p.repo === repo && p.head === input.head)) {
           return json(res, 422, { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${owner}:${input.head}.` }] });
         }

@@ -257,6 +257,29 @@ describe("a crash in the middle of an escalation", () => {
   });
 });
 
+describe("a task cancelled while its VM is provisioning", () => {
+  for (const how of ["request_vm", "runtime vm"] as const) {
+    it(`(${how}) ends cancelled, its server deleted, and stops waiting for the runner`, async () => {
+      const projectId = await project({ allowed: true });
+      const taskId =
+        how === "request_vm"
+          ? await startTask(projectId, [{ toolCalls: [{ toolName: "request_vm", input: { reason: "more memory" } }] }, { text: "never" }])
+          : await startTask(projectId, [{ text: "never" }], "vm");
+      await waitForTranscript(taskId, "provisioning", (events) => escalations(events).some((e) => e.phase === "provisioning"));
+      expect(await servers(`sam=1,task=${taskId}`)).toHaveLength(1);
+      // Nobody plays the VM: its runner never calls back.
+      expect((await apiJson<TaskView>(`/api/tasks/${taskId}/cancel`, { method: "POST" })).status).toBe("cancelled");
+      expect(await servers(`sam=1,task=${taskId}`)).toEqual([]);
+      const last = escalations(await transcript(taskId)).at(-1);
+      expect(last?.phase).toBe("released");
+      // The loop stopped waiting for a runner that will never come (it would otherwise poll for 5 minutes).
+      const stub = await env.TaskAgent.getByName(taskId);
+      await pollUntil("the task's loop to stop", () => runInDurableObject(stub, (instance) => (instance as unknown as { loopRunning: boolean }).loopRunning), (running) => !running, { timeoutMs: 10_000 });
+      expect((await apiJson<TaskView>(`/api/tasks/${taskId}`)).status).toBe("cancelled");
+    });
+  }
+});
+
 describe("limits.vm.maxHours", () => {
   it("the reconciliation releases a VM older than the limit and fails its task clearly", async () => {
     // 0.0005 h = 1.8 s.

@@ -205,6 +205,9 @@ export class TaskEscalation {
         const deadline = Date.now() + VM_READY_DEADLINE_MS;
         while (this.lease()?.phase === "provisioning" || !this.vmConnection()) {
           if (signal.aborted) throw new Error("the task was stopped while its VM was provisioning");
+          // Released meanwhile (the task was cancelled or ended: `release` deleted the server): stop waiting.
+          const phase = this.lease()?.phase;
+          if (phase !== "provisioning" && phase !== "ready") throw new Error(`the VM was ${phase ?? "dropped"} while it was provisioning`);
           if (Date.now() > deadline) throw new Error(`the VM's runner did not call back within ${VM_READY_DEADLINE_MS / 1000} s`);
           await new Promise((r) => setTimeout(r, 200));
         }

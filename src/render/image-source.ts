@@ -25,3 +25,11 @@ export function imageSourceAllowed(src: string, pageUrl: string): boolean {
     return false;
   }
 }
+
+/**
+ * `css` that fetches nothing from elsewhere: every `url(...)` but an in-document `url(#...)`
+ * becomes `none`, and every `@import` is dropped (Mermaid's own styles use neither).
+ */
+export function withoutOutsideUrls(css: string): string {
+  return css.replace(/@import[^;]*;?/gi, "").replace(/url\(\s*(?!['"]?#)[^)]*\)/gi, "none");
+}

@@ -13,12 +13,14 @@
  * - `sanitizeSvg` — for Mermaid's output: the SVG profile (with HTML allowed only inside
  *   `foreignObject`, where Mermaid puts labels), no handlers, no `<use>`/`<image>`/animation
  *   elements, no `href`/`xlink:href` that leave the document (only `#fragment` links kept, so a
- *   Mermaid `click` link stays an inert `<a>` that still positions its node).
+ *   Mermaid `click` link stays an inert `<a>` that still positions its node), images in labels
+ *   only as the HTML profile allows them, and no CSS `url()` but `url(#fragment)` in `style`
+ *   attributes or `<style>` (a `classDef` could otherwise fetch another site).
  *
  * Browser-only: needs `window` (DOMPurify does nothing useful without a DOM).
  */
 import DOMPurify, { type Config, type DOMPurify as Purifier } from "dompurify";
-import { imageSourceAllowed } from "./image-source.ts";
+import { imageSourceAllowed, withoutOutsideUrls } from "./image-source.ts";
 
 /** Class names the renderer itself emits; any other class (say one that restyles the app) is dropped. */
 const OWN_CLASS = /^(hljs(-[\w-]+)?|[a-z]+_+|language-[\w+#.-]+|mermaid-[\w-]+|d2h-[\w-]+|line-num[12]|render-[\w-]+)$/;
@@ -77,6 +79,11 @@ function svg(): Purifier {
     if (name.startsWith("on")) data.keepAttr = false;
     // Only in-document references (`url(#marker)` is a style, not an href, and stays).
     if ((name === "href" || name === "xlink:href") && !data.attrValue.trim().startsWith("#")) data.keepAttr = false;
+    if (name === "style" || name === "srcset") data.attrValue = withoutOutsideUrls(data.attrValue);
+  });
+  purifier.addHook("afterSanitizeAttributes", (node) => {
+    if (node.tagName.toUpperCase() === "IMG" && node.hasAttribute("src") && !imageSourceAllowed(node.getAttribute("src") ?? "", window.location.href)) node.removeAttribute("src");
+    if (node.tagName.toLowerCase() === "style" && node.textContent) node.textContent = withoutOutsideUrls(node.textContent);
   });
   svgPurifier = purifier;
   return purifier;

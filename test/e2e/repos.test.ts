@@ -223,8 +223,9 @@ describe("a mission's tasks on one shared branch", () => {
     const { events } = await call<{ events: TranscriptEvent[] }>(s, `/api/tasks/${ids[loser]}/transcript`);
     const notes = events.flatMap((e) => (e.type === "message" && e.from === "SAM" ? [e.text] : []));
     expect(notes.some((n) => n.includes(`conflicts with what was pushed to ${shared} meanwhile`) && n.includes(`sam/${ids[loser]}`))).toBe(true);
-    // The conflicting change has its own pull request.
-    expect(github.pullRequests.some((r) => r.method === "POST" && (r.body as { head?: string } | undefined)?.head === `sam/${ids[loser]}`)).toBe(true);
+    // The conflicting change has its own pull request, into the shared branch it could not join.
+    const loserPull = github.pullRequests.find((r) => r.method === "POST" && (r.body as { head?: string } | undefined)?.head === `sam/${ids[loser]}`);
+    expect((loserPull?.body as { base?: string } | undefined)?.base).toBe(shared);
     expect(views[loser].repo?.pullRequest?.number).toEqual(expect.any(Number));
   }, 180_000);
 });

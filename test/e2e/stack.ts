@@ -3,7 +3,7 @@
  * runner, wrangler dev), on a free port with its own state directory, for end-to-end tests.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -62,8 +62,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     try {
       return await startStackOnPort(await freePort(), options);
     } catch (error) {
-      if (attempt >= 3 || !String(error).includes("Address already in use")) throw error;
+      if (attempt >= 3 || !(error instanceof StackExitedError) || !error.message.includes("Address already in use")) throw error;
+      // The stack stopped itself (nothing left running); a state directory made for it alone goes too.
+      if (!options.stateDir) rmSync(error.stateDir, { recursive: true, force: true });
     }
+  }
+}
+
+/** The stack exited before it was ready (as opposed to not starting in time); `message` holds its output. */
+class StackExitedError extends Error {
+  readonly stateDir: string;
+  constructor(message: string, stateDir: string) {
+    super(message);
+    this.stateDir = stateDir;
   }
 }
 
@@ -89,7 +100,16 @@ async function startStackOnPort(port: number, options: StackOptions): Promise<St
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   await new Promise<void>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stack did not start in 90 s:\n${output}`)), 90_000);
+    const timer = setTimeout(() => {
+      // Not started in time: stop what runs (the start script, and wrangler's group when it got that far) before giving up.
+      child.kill("SIGKILL");
+      try {
+        process.kill(-Number(readFileSync(join(stateDir, "wrangler.pid"), "utf8").trim()), "SIGKILL");
+      } catch {
+        // wrangler never started, or is gone
+      }
+      reject(new Error(`stack did not start in 90 s:\n${output}`));
+    }, 90_000);
     const check = () => {
       if (output.includes("login link:")) {
         clearTimeout(timer);
@@ -99,7 +119,7 @@ async function startStackOnPort(port: number, options: StackOptions): Promise<St
     child.stdout?.on("data", check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`stack exited with ${code} before it was ready:\n${output}`));
+      reject(new StackExitedError(`stack exited with ${code} before it was ready:\n${output}`, stateDir));
     });
   });
   return {

@@ -7,7 +7,7 @@ import { marked } from "marked";
 import { describe, expect, it } from "vitest";
 import { parseDiffFiles } from "../../src/render/diff-files.ts";
 import { codeFence } from "../../src/render/fence.ts";
-import { imageSourceAllowed } from "../../src/render/image-source.ts";
+import { imageSourceAllowed, withoutOutsideUrls } from "../../src/render/image-source.ts";
 
 const gitDiff = `diff --git a/src/a.ts b/src/a.ts
 index 83db48f..bf269f4 100644
@@ -84,5 +84,15 @@ describe("which images rendered Markdown loads", () => {
     for (const src of ["https://attacker.example/leak.png?secret=abc", "//attacker.example/x.png", "http://sam.example/a.png", "https://sam.example:8443/a.png", "data:image/svg+xml;base64,PHN2Zz4=", "javascript:alert(1)", "ftp://sam.example/a.png", "http://[bad"]) {
       expect(imageSourceAllowed(src, page), src).toBe(false);
     }
+  });
+});
+
+describe("CSS in diagrams", () => {
+  it("keeps in-document url(#...) and drops every other url() and @import", () => {
+    expect(withoutOutsideUrls("marker-end: url(#arrowhead); fill: red")).toBe("marker-end: url(#arrowhead); fill: red");
+    expect(withoutOutsideUrls("background: url('#grad')")).toBe("background: url('#grad')");
+    expect(withoutOutsideUrls("background-image: url(https://attacker.example/x.png?s=1); color: red")).toBe("background-image: none; color: red");
+    expect(withoutOutsideUrls('fill: URL( "//attacker.example/a" )')).toBe("fill: none");
+    expect(withoutOutsideUrls('@import "https://attacker.example/a.css"; .node { fill: blue }')).toBe(" .node { fill: blue }");
   });
 });

@@ -259,11 +259,30 @@ describe("a shared branch that moved while the task ran", () => {
     expect(gitServer.git("acme", "race", ["rev-list", "--count", "main..sam/mis_race"]).trim()).toBe("4");
   });
 
+  it("merges three ways: edits two lines apart both land, and a deletion in a file of repeated blocks is kept", async () => {
+    const block = "mid\n}\n}\n";
+    const repeated = `${block}X\n${block}X\n${block}`;
+    const mergeUrl = await gitServer.createRepo("acme", "merge", { "a.txt": lines(12), "r.txt": repeated });
+    const ids = ["ws_m1", "ws_m2"];
+    for (const id of ids) expect((await t.call("POST", `/v1/workspaces/${id}/clone`, { url: mergeUrl, ref: "main", branch: "sam/mis_merge", resumeBranch: true, cacheKey: "prj_merge", token: TOKEN })).status).toBe(201);
+    // The first changes line 5 and the first repeated block; the second changes line 7 and drops the second X.
+    await t.exec("ws_m1", "sed -i 's/^line 5$/line 5 by m1/' a.txt && sed -i '0,/^mid$/s//MID/' r.txt");
+    await t.exec("ws_m2", "sed -i 's/^line 7$/line 7 by m2/' a.txt && awk 'BEGIN{n=0} /^X$/{n++; if(n==2) next} {print}' r.txt > r.new && mv r.new r.txt");
+    for (const id of ids) {
+      const res = await t.call("POST", `/v1/workspaces/${id}/publish`, { url: mergeUrl, message: id, author: AUTHOR, committer: COMMITTER, token: TOKEN, fallbackBranch: `sam/${id}` });
+      expect(res.json).toMatchObject({ branch: "sam/mis_merge", conflictedWith: null });
+    }
+    const merged = gitServer.git("acme", "merge", ["show", "sam/mis_merge:a.txt"]);
+    expect(merged).toContain("line 5 by m1\n");
+    expect(merged).toContain("line 7 by m2\n");
+    expect(gitServer.git("acme", "merge", ["show", "sam/mis_merge:r.txt"])).toBe(`MID\n}\n}\nX\n${block}${block}`);
+  });
+
   it("takes a refusal as the branch having moved only when git says so", () => {
     for (const message of ["! [rejected] abc -> sam/x (fetch first)", "! [rejected] abc -> sam/x (non-fast-forward)", "remote: error: cannot lock ref 'refs/heads/sam/x': reference already exists", "! [remote rejected] abc -> sam/x (failed to update ref)"]) {
       expect(isStalePush(new GitError(`git push exited 1: ${message}`)), message).toBe(true);
     }
-    for (const message of ["fatal: Authentication failed for 'https://example/'", "! [remote rejected] abc -> sam/x (pre-receive hook declined)", "fatal: unable to access: Could not resolve host"]) {
+    for (const message of ["fatal: Authentication failed for 'https://example/'", "! [remote rejected] abc -> sam/x (pre-receive hook declined)", "fatal: unable to access: Could not resolve host", "error: cannot lock ref 'refs/heads/sam/x': 'refs/heads/sam' exists; cannot create 'refs/heads/sam/x'"]) {
       expect(isStalePush(new GitError(`git push exited 128: ${message}`)), message).toBe(false);
     }
     expect(isStalePush(new Error("[rejected]"))).toBe(false);

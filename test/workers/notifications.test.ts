@@ -280,6 +280,9 @@ describe("the user's socket and an expiring token", () => {
     const spoofed = (await openUserSocket(ida.id, ida.token, { "x-sam-credential-expires": new Date(Date.now() - 60_000).toISOString() })).socket!;
     for (const socket of [expiring, lasting, spoofed]) await socket.next("connected", (f) => f.type === "notification.unread");
     const stub = await userStub(ida.id);
+    // Connecting scheduled the close at the token's expiry (the SDK keeps whole seconds).
+    const schedules = await runInDurableObject(stub, (instance: UserAgent) => instance.listSchedules());
+    expect(schedules.filter((x) => x.callback === "closeExpiredSockets").map((x) => x.time)).toEqual([Math.floor(Date.parse(short.expiresAt) / 1000)]);
     // Before the expiry nothing closes; past it, the alarm's callback closes that socket alone.
     expect(await runInDurableObject(stub, (instance: UserAgent) => instance["socket"].closeExpired(Date.parse(short.expiresAt) - 1000))).toBe(0);
     await runInDurableObject(stub, async (instance: UserAgent) => {

@@ -383,6 +383,9 @@ describe("voice: talking with the tech lead", () => {
     await expiring.next((f) => f.type === "welcome");
     await lasting.next((f) => f.type === "welcome");
     const stub = await getAgentByName(env.TechLeadVoice, projectId);
+    // Connecting scheduled the close at the token's expiry (the SDK keeps whole seconds).
+    const schedules = await runInDurableObject(stub, (instance: TechLeadVoice) => instance.listSchedules());
+    expect(schedules.filter((x) => x.callback === "closeExpiredConnections").map((x) => x.time)).toEqual([Math.floor(Date.parse(short.expiresAt) / 1000)]);
     await runInDurableObject(stub, async (instance: TechLeadVoice) => {
       instance["clock"] = () => Date.parse(short.expiresAt) - 1000;
       expect(await instance.closeExpiredConnections()).toBe(0);

@@ -109,6 +109,8 @@ export const taskRepoStateSchema = z.object({
   /** True once the branch was pushed (or there was nothing to push). */
   published: z.boolean().default(false),
   pullRequest: z.object({ number: z.number().int(), url: z.string() }).nullable().default(null),
+  /** The branch the pull request goes into when not the default branch: the shared mission branch a conflicting change could not join. */
+  pullRequestBase: z.string().nullable().default(null),
   error: z.string().nullable().default(null),
   /** True once every step is done or failed: nothing more to do. */
   done: z.boolean().default(false),

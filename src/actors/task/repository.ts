@@ -146,7 +146,8 @@ export class TaskRepository {
           // A shared mission branch may have moved on; a change that conflicts with it goes to the task's own branch.
           fallbackBranch: state.branch === taskBranch(row.id, null, state.request) ? undefined : taskBranch(row.id, null, state.request),
         });
-        state = this.save({ commit: pushed.commit, published: true, branch: pushed.branch });
+        // A change that conflicted with the shared branch asks to be merged into it, not into the default branch.
+        state = this.save({ commit: pushed.commit, published: true, branch: pushed.branch, pullRequestBase: pushed.conflictedWith });
         if (pushed.commit === null) {
           this.save({ done: true });
           return;
@@ -156,7 +157,7 @@ export class TaskRepository {
       if (!state.pullRequest && state.commit) {
         if (!access.token) throw new Error("the project's repository has no credential: a pull request needs one (PUT .../repository-credential)");
         const content = pullRequestContent({ taskId: row.id, summary: ending.summary, changedFiles, transcriptUrl: transcriptUrl(this.host.env.SAM_PUBLIC_URL, row.id) });
-        const pr = await this.openPullRequest(access.url, access.token, state.branch ?? "", access.defaultBranch, content);
+        const pr = await this.openPullRequest(access.url, access.token, state.branch ?? "", state.pullRequestBase ?? access.defaultBranch, content);
         this.save({ pullRequest: pr });
         notes.push(this.host.append({ type: "message", kind: "message", from: REPOSITORY_NOTE_AUTHOR, text: `Pull request #${pr.number}: ${pr.url}` }));
       }

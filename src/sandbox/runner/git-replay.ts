@@ -5,17 +5,21 @@
  * private git dir, never touching the work tree:
  *
  * 1. fetch the branch's new tip (`--depth 1`: only its tree is needed);
- * 2. take the task's change as a binary patch (`git diff --binary --full-index base head`);
- * 3. in a scratch index holding the tip's tree, check whether the tip already holds the change
- *    (a publish resumed after its push went through: the patch applies in reverse), else apply
- *    it (`git apply --cached`, no fuzz: a change to lines another task also changed is a conflict);
- * 4. write that tree as a commit on top of the tip, with the task's message and identities.
+ * 2. take the task's change as a binary patch with full blob ids (`git diff --binary --full-index base head`);
+ * 3. when every path the change touches is in the tip exactly as in the workspace's commit (same
+ *    mode and blob, or absent from both), the tip already holds it (a publish resumed after its
+ *    push went through): nothing to push;
+ * 4. else, in a scratch index holding the tip's tree, merge it three ways (`git apply --cached
+ *    --3way`: the base blobs are in the project's cache the private git dir borrows from), so a
+ *    change to other lines of a file merges and a change to lines another task changed too is a
+ *    conflict, and write the result as a commit on top of the tip, with the task's message and identities.
  *
- * Rebasing without a merge base keeps this working on the shallow clones SAM makes (git 2.39's
- * `merge-tree` cannot be given one). `publishCommit` pushes, replays when refused as stale (up
+ * Merging from the patch's recorded blobs keeps this working on the shallow clones SAM makes
+ * (git 2.39's `merge-tree` cannot be given a merge base, and a shallow history has none). `publishCommit` pushes, replays when refused as stale (up
  * to MAX_REPLAYS times: other tasks may push in between), and when the change conflicts pushes it
  * to the task's own branch instead, so a task's work is never left unpublished.
  */
+import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { GitError, pushCommit, runGit, type GitIdentity } from "./git.ts";
@@ -43,10 +47,17 @@ export type ReplayResult = { kind: "replayed"; commit: string; tip: string } | {
 
 /**
  * Whether `error` is a push the remote refused because the branch moved: not a fast-forward, or
- * another push updating (or creating) the same branch at that moment (`cannot lock ref`).
+ * another push updating (or creating) the same branch at that moment (`cannot lock ref`; not a
+ * branch name that clashes with another for good, `'refs/heads/x' exists; cannot create`).
  */
 export function isStalePush(error: unknown): boolean {
-  return error instanceof GitError && /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref/i.test(error.message);
+  if (!(error instanceof GitError) || /exists; cannot create/i.test(error.message)) return false;
+  return /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref/i.test(error.message);
+}
+
+/** Whether `error` is `git apply --3way` finding the change in conflict with the tip (not another failure: a missing patch, a full disk, a kill). */
+function isConflict(error: unknown): boolean {
+  return error instanceof GitError && /with conflicts|does not apply|patch failed|already exists in index|does not exist in index/i.test(error.message);
 }
 
 /**
@@ -55,25 +66,26 @@ export function isStalePush(error: unknown): boolean {
  */
 export async function replayOntoBranch(spec: ReplaySpec): Promise<ReplayResult> {
   const gitDir = path.join(spec.root, "git");
-  const patch = path.join(spec.root, "replay.patch");
-  const index = path.join(spec.root, "replay.index");
+  // Scratch files of this replay alone (outside `files`, never seen by the sandbox).
+  const scratchId = randomBytes(6).toString("hex");
+  const patch = path.join(spec.root, `replay-${scratchId}.patch`);
+  const index = path.join(spec.root, `replay-${scratchId}.index`);
   const git = (args: string[], env: Record<string, string> = {}) => runGit(["--git-dir", gitDir, ...args], { env, token: spec.token });
   const scratch = { GIT_INDEX_FILE: index };
   try {
     await git(["fetch", "-q", "--depth", "1", "--no-tags", "--", spec.url, `+refs/heads/${spec.branch}:refs/sam/replay-tip`]);
     const tip = await git(["rev-parse", "--verify", "refs/sam/replay-tip^{commit}"]);
     await git(["diff", "--binary", "--full-index", `--output=${patch}`, spec.baseCommit, spec.head]);
+    const paths = (await git(["diff", "--name-only", "-z", "--no-renames", spec.baseCommit, spec.head])).split("\0").filter((p) => p !== "");
+    const entries = (commit: string) => git(["--literal-pathspecs", "ls-tree", "-z", commit, "--", ...paths]);
+    if ((await entries(tip)) === (await entries(spec.head))) return { kind: "already", tip };
     await git(["read-tree", tip], scratch);
-    const already = await git(["apply", "--cached", "--reverse", "--check", patch], scratch).then(
-      () => true,
-      () => false,
-    );
-    if (already) return { kind: "already", tip };
-    const applied = await git(["apply", "--cached", patch], scratch).then(
-      () => true,
-      () => false,
-    );
-    if (!applied) return { kind: "conflict", tip };
+    try {
+      await git(["apply", "--cached", "--3way", patch], scratch);
+    } catch (error) {
+      if (isConflict(error)) return { kind: "conflict", tip };
+      throw error;
+    }
     const tree = await git(["write-tree"], scratch);
     const commit = await git(["commit-tree", tree, "-p", tip, "-m", spec.message], {
       GIT_AUTHOR_NAME: spec.author.name,
@@ -132,7 +144,7 @@ export async function publishCommit(spec: PublishCommitSpec): Promise<PublishedC
       if (error instanceof GitError && /couldn't find remote ref/i.test(error.message)) continue;
       throw error;
     }
-    if (replay.kind === "already") return { commit: replay.tip, branch: spec.branch, replayedOnto: replay.tip, conflictedWith: null };
+    if (replay.kind === "already") return { commit: replay.tip, branch: spec.branch, replayedOnto: null, conflictedWith: null };
     if (replay.kind === "conflict") {
       if (!spec.fallbackBranch) throw new GitError(`the change conflicts with what was pushed to ${spec.branch} meanwhile (now at ${replay.tip.slice(0, 12)})`);
       await pushCommit(spec.root, spec.url, spec.head, spec.fallbackBranch, spec.token);

@@ -111,10 +111,11 @@ function subcommand(args: readonly string[]): string {
   return "";
 }
 
-/** One cache key's queue: a project's fetches into one cache directory run one at a time. */
+/** One key's queue: a project's fetches into one cache directory, or one workspace's publishes, run one at a time. */
 const cacheLocks = new Map<string, Promise<unknown>>();
 
-async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` after every earlier `withLock` call of `key` in this process settled; returns (or throws) what `fn` does. */
+export async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const previous = cacheLocks.get(key) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(fn);
   cacheLocks.set(key, next);

@@ -10,7 +10,7 @@ import path from "node:path";
 import { z } from "zod";
 import { WorkspaceError } from "../workspace.ts";
 import { writeWorkspaceFile } from "./files.ts";
-import { checkoutWorkspace, checkRepositoryUrl, commitWorkspace, fetchIntoCache, GitError } from "./git.ts";
+import { checkoutWorkspace, checkRepositoryUrl, commitWorkspace, fetchIntoCache, GitError, withLock } from "./git.ts";
 import { publishCommit } from "./git-replay.ts";
 import type { CloneRequest, CloneResult, PublishRequest, PublishResult } from "./protocol.ts";
 
@@ -106,10 +106,13 @@ export async function publishWorkspace(ctx: RepoContext, id: string, req: Publis
   }
   if (meta.url !== req.url) throw new WorkspaceError("invalid_input", "the workspace was cloned from another repository url");
   try {
-    const head = await commitWorkspace(root, { ...req, baseCommit: meta.baseCommit });
-    if (head === null) return { commit: null, pushed: false, branch: meta.branch, replayedOnto: null, conflictedWith: null };
-    const published = await publishCommit({ ...req, root, branch: meta.branch, baseCommit: meta.baseCommit, head });
-    return { ...published, pushed: true };
+    // One publish of a workspace at a time (a finish resumed while an earlier request still runs waits for it).
+    return await withLock(`publish ${root}`, async () => {
+      const head = await commitWorkspace(root, { ...req, baseCommit: meta.baseCommit });
+      if (head === null) return { commit: null, pushed: false, branch: meta.branch, replayedOnto: null, conflictedWith: null };
+      const published = await publishCommit({ ...req, root, branch: meta.branch, baseCommit: meta.baseCommit, head });
+      return { ...published, pushed: true };
+    });
   } catch (error) {
     throw asWorkspaceError(error, `could not commit and push ${meta.branch} to ${req.url}`);
   }

@@ -278,6 +278,22 @@ describe("a shared branch that moved while the task ran", () => {
     expect(gitServer.git("acme", "merge", ["show", "sam/mis_merge:r.txt"])).toBe(`MID\n}\n}\nX\n${block}${block}`);
   });
 
+  it("two tasks adding the same file differently conflict; the merge writes nothing outside its scratch files, and leaves none", async () => {
+    const addUrl = await gitServer.createRepo("acme", "adds", { "a.txt": "a\n" });
+    const ids = ["ws_add1", "ws_add2"];
+    for (const id of ids) {
+      expect((await t.call("POST", `/v1/workspaces/${id}/clone`, { url: addUrl, ref: "main", branch: "sam/mis_adds", resumeBranch: true, cacheKey: "prj_adds", token: TOKEN })).status).toBe(201);
+      await t.exec(id, `printf 'from ${id}\\n' > added-${process.pid}.txt`);
+    }
+    const answers = [];
+    for (const id of ids) answers.push((await t.call("POST", `/v1/workspaces/${id}/publish`, { url: addUrl, message: id, author: AUTHOR, committer: COMMITTER, token: TOKEN, fallbackBranch: `sam/${id}` })).json);
+    expect(answers[0]).toMatchObject({ branch: "sam/mis_adds", conflictedWith: null });
+    expect(answers[1]).toMatchObject({ branch: "sam/ws_add2", conflictedWith: "sam/mis_adds" });
+    // git writes an add/add merge to its work tree: never the runner's working directory.
+    await expect(fsp.access(path.join(process.cwd(), `added-${process.pid}.txt`))).rejects.toThrow();
+    for (const id of ids) expect((await fsp.readdir(path.join(t.workspacesDir, id))).filter((name) => name.startsWith("replay-"))).toEqual([]);
+  });
+
   it("takes a refusal as the branch having moved only when git says so", () => {
     for (const message of ["! [rejected] abc -> sam/x (fetch first)", "! [rejected] abc -> sam/x (non-fast-forward)", "remote: error: cannot lock ref 'refs/heads/sam/x': reference already exists", "! [remote rejected] abc -> sam/x (failed to update ref)"]) {
       expect(isStalePush(new GitError(`git push exited 1: ${message}`)), message).toBe(true);

@@ -70,7 +70,11 @@ export async function replayOntoBranch(spec: ReplaySpec): Promise<ReplayResult> 
   const scratchId = randomBytes(6).toString("hex");
   const patch = path.join(spec.root, `replay-${scratchId}.patch`);
   const index = path.join(spec.root, `replay-${scratchId}.index`);
-  const git = (args: string[], env: Record<string, string> = {}) => runGit(["--git-dir", gitDir, ...args], { env, token: spec.token });
+  // An empty work tree of its own: `git apply --cached --3way` writes a file it merged (an add/add)
+  // to the work tree too, which without one is the runner's working directory.
+  const tree = path.join(spec.root, `replay-${scratchId}.tree`);
+  await fsp.mkdir(tree);
+  const git = (args: string[], env: Record<string, string> = {}) => runGit(["--git-dir", gitDir, "--work-tree", tree, ...args], { env, token: spec.token, cwd: tree });
   const scratch = { GIT_INDEX_FILE: index };
   try {
     await git(["fetch", "-q", "--depth", "1", "--no-tags", "--", spec.url, `+refs/heads/${spec.branch}:refs/sam/replay-tip`]);
@@ -86,8 +90,8 @@ export async function replayOntoBranch(spec: ReplaySpec): Promise<ReplayResult> 
       if (isConflict(error)) return { kind: "conflict", tip };
       throw error;
     }
-    const tree = await git(["write-tree"], scratch);
-    const commit = await git(["commit-tree", tree, "-p", tip, "-m", spec.message], {
+    const merged = await git(["write-tree"], scratch);
+    const commit = await git(["commit-tree", merged, "-p", tip, "-m", spec.message], {
       GIT_AUTHOR_NAME: spec.author.name,
       GIT_AUTHOR_EMAIL: spec.author.email,
       GIT_COMMITTER_NAME: spec.committer.name,
@@ -95,7 +99,7 @@ export async function replayOntoBranch(spec: ReplaySpec): Promise<ReplayResult> 
     });
     return { kind: "replayed", commit, tip };
   } finally {
-    await Promise.all([fsp.rm(patch, { force: true }), fsp.rm(index, { force: true })]);
+    await Promise.all([fsp.rm(patch, { force: true }), fsp.rm(index, { force: true }), fsp.rm(tree, { recursive: true, force: true })]);
   }
 }
 

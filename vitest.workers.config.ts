@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_RUNNER_SECRET, TEST_VM_RUNNER_SECRET } from "./test/workers/global-setup.ts";
+import { TEST_GITHUB_APP_ID } from "./test/workers/github-app-fixture.ts";
 
 /** Token of the local user in the Workers-runtime tests. */
 const TEST_DEV_TOKEN = "sam_pat_test_local_token_0123456789";
@@ -27,6 +28,9 @@ export default defineConfig({
           GITHUB_CLIENT_SECRET: "fake-client-secret",
           GITHUB_OAUTH_BASE_URL: inject("fakeGitHubUrl"),
           GITHUB_API_BASE_URL: inject("fakeGitHubUrl"),
+          // SAM's GitHub App (repository credentials as installations): the fake GitHub holds its public key.
+          GITHUB_APP_ID: TEST_GITHUB_APP_ID,
+          GITHUB_APP_PRIVATE_KEY: inject("githubAppPrivateKey"),
           SAM_COMPAT_PRICES: JSON.stringify({ "fake-model-2": { input: 1000, output: 2000 } }),
           FAKE_MODEL_URL: inject("fakeModelUrl"),
           // Voice: SAM's OpenAI-compatible speech providers against a fake speech server (no path: `/v1` is added).

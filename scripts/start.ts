@@ -22,6 +22,8 @@
  *   SAM_NOTIFICATION_RETRY_SECONDS   seconds between a failed notification delivery's retries (default 10,60,300,1800)
  *   HETZNER_API_TOKEN, HETZNER_API_BASE_URL   tasks' VMs on Hetzner Cloud; unset: the local VM host
  *                         (src/sandbox/vm-host/) stands in for it on loopback
+ *   GITHUB_API_BASE_URL, GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY   GitHub's REST API and SAM's GitHub App
+ *                         (a project's repository credential may then be an installation of it)
  *   SAM_SKIP_UI_BUILD=1   reuse an existing dist/ui
  *   X_LOCAL_OBSERVABILITY, X_LOCAL_EXPLORER   wrangler's local trace collector and explorer (default false)
  */
@@ -244,6 +246,8 @@ async function main(): Promise<void> {
     "GITHUB_CLIENT_SECRET",
     "GITHUB_OAUTH_BASE_URL",
     "GITHUB_API_BASE_URL",
+    "GITHUB_APP_ID",
+    "GITHUB_APP_PRIVATE_KEY",
     "SAM_SPEECH_TRANSCRIPTION_MODEL",
     "SAM_SPEECH_TTS_MODEL",
     "SAM_SPEECH_VOICE",
@@ -252,7 +256,8 @@ async function main(): Promise<void> {
   ];
   for (const name of passed) if (process.env[name]) vars[name] = process.env[name];
   const envFile = resolve(stateDir, "worker.env");
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+  // One line per variable: a value's line breaks (a PEM key's) are written escaped as `\n`.
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v.replace(/\r?\n/g, "\\n")}`).join("\n") + "\n", { mode: 0o600 });
 
   const wrangler = spawn(
     bin("wrangler"),

@@ -68,6 +68,10 @@ export interface SamEnv {
   GITHUB_OAUTH_BASE_URL?: string;
   /** Where GitHub's REST API lives (default https://api.github.com). */
   GITHUB_API_BASE_URL?: string;
+  /** SAM's GitHub App (deployed): its id; with GITHUB_APP_PRIVATE_KEY, a project's repository credential may be an installation of it. */
+  GITHUB_APP_ID?: string;
+  /** Secret: the GitHub App's private key, PEM (PKCS#1 or PKCS#8), line breaks real or escaped as `\n`. */
+  GITHUB_APP_PRIVATE_KEY?: string;
   /** SAM's own origin (e.g. https://sam.example.com), for links SAM writes outside itself (a pull request's link to the transcript); absent: the link is a path (`/tasks/<id>`). */
   SAM_PUBLIC_URL?: string;
   /** Hetzner Cloud API token for tasks' VMs (issue 16); unset: no VM provider, `request_vm` is refused. */

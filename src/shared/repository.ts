@@ -66,9 +66,15 @@ export const repositorySettingSchema = z
 /** `{url, defaultBranch}`. */
 export type RepositorySetting = z.infer<typeof repositorySettingSchema>;
 
-/** How the project's credential is shown: its kind and its last four characters, never itself. */
-export const repositoryCredentialViewSchema = z.object({ kind: z.enum(["github-token"]), last4: z.string() });
-/** `{kind: "github-token", last4}`. */
+/**
+ * How the project's credential is shown, never itself: a token as its last four characters, a
+ * GitHub App installation as its id (SAM mints the installation's short-lived tokens itself).
+ */
+export const repositoryCredentialViewSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("github-token"), last4: z.string() }),
+  z.object({ kind: z.literal("github-app"), installationId: z.number().int().positive() }),
+]);
+/** `{kind: "github-token", last4}` or `{kind: "github-app", installationId}`. */
 export type RepositoryCredentialView = z.infer<typeof repositoryCredentialViewSchema>;
 
 /** The project's repository as `GET /api/projects/:projectId` shows it (null: none). */
@@ -83,16 +89,25 @@ export type RepositoryView = z.infer<typeof repositoryViewSchema>;
 /** Longest credential accepted (GitHub's fine-grained tokens are 93 characters). */
 export const MAX_REPOSITORY_TOKEN_LENGTH = 1024;
 
-/** `PUT /api/projects/:projectId/repository-credential` body: `{token}` (printable ASCII, no spaces). */
+/**
+ * `PUT /api/projects/:projectId/repository-credential` body: `{token}` (a fine-grained token:
+ * printable ASCII, no spaces) or `{installationId}` (the id of the SAM GitHub App's installation on
+ * the repository's owner: a positive integer), exactly one of them.
+ */
 export const repositoryCredentialRequestSchema = z
   .object({
     token: z
       .string()
       .min(8)
       .max(MAX_REPOSITORY_TOKEN_LENGTH)
-      .regex(/^[\x21-\x7e]+$/, "token must be printable ASCII without spaces"),
+      .regex(/^[\x21-\x7e]+$/, "token must be printable ASCII without spaces")
+      .optional(),
+    installationId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   })
-  .strict();
+  .strict()
+  .refine((body) => (body.token === undefined) !== (body.installationId === undefined), "give exactly one of token (a fine-grained token) and installationId (a GitHub App installation)");
+/** `{token?, installationId?}`, exactly one set; see {@link repositoryCredentialRequestSchema}. */
+export type RepositoryCredentialRequest = z.infer<typeof repositoryCredentialRequestSchema>;
 
 /**
  * A task's work on its project's repository: `ref` (branch, tag or commit to start from; the

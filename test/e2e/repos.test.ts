@@ -10,8 +10,10 @@
  * all three have), then each pushes; a change to other lines is replayed onto what was pushed
  * meanwhile, and one that conflicts goes to its task's own branch with its own pull request.
  * A crash while the pull request is being opened (GitHub got the request) resumes after the
- * restart with one commit and one pull request.
+ * restart with one commit and one pull request. A project whose credential is SAM's GitHub App
+ * installation gets its minted token for the clone, the push and the pull request.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MissionView, TaskView, TranscriptEvent } from "../../src/shared/protocol.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
@@ -23,6 +25,11 @@ const TOKEN = "github_pat_11E2E0000000000000000000secretValue4321";
 let stack: Stack | undefined;
 let gitServer: GitHttpServer;
 let github: FakeGitHub;
+/** SAM's GitHub App here: the fake GitHub holds its public key and mints TOKEN for installation APP_INSTALLATION. */
+const appKeys = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+const APP_INSTALLATION = 5150;
+/** The stack's environment (GitHub's API and the App), the same at every start. */
+const stackEnv = (): Record<string, string> => ({ GITHUB_API_BASE_URL: github.url, GITHUB_APP_ID: "31337", GITHUB_APP_PRIVATE_KEY: appKeys.privateKey });
 /** What the fake GitHub awaits before creating a pull request for `head` (the crash test holds it). */
 let holdPullRequest: (head: string) => Promise<void> = async () => {};
 
@@ -41,8 +48,9 @@ beforeAll(async () => {
       },
       beforeCreate: (head) => holdPullRequest(head),
     },
+    app: { appId: "31337", publicKeyPem: appKeys.publicKey, installations: { [APP_INSTALLATION]: TOKEN } },
   });
-  stack = await startStack({ env: { GITHUB_API_BASE_URL: github.url } });
+  stack = await startStack({ env: stackEnv() });
 }, 120_000);
 
 afterAll(async () => {
@@ -163,6 +171,42 @@ describe("a task on a repository", () => {
   });
 });
 
+describe("a repository whose credential is SAM's GitHub App installation", () => {
+  it("clones, pushes and opens the pull request with the installation's minted token", async () => {
+    const s = stack!;
+    const url = await gitServer.createRepo("acme", "appy", { "a.txt": "a\n" });
+    const project = await call<{ id: string }>(s, "/api/projects", { json: { name: "appy" } });
+    await call(s, `/api/projects/${project.id}`, { method: "PATCH", json: { repository: { url, defaultBranch: "main" } } });
+    const set = await call<{ repository: { credential: unknown } }>(s, `/api/projects/${project.id}/repository-credential`, { method: "PUT", json: { installationId: APP_INSTALLATION } });
+    expect(set.repository.credential).toEqual({ kind: "github-app", installationId: APP_INSTALLATION });
+    const before = github.installationTokens.length;
+    const script = [{ toolCalls: [{ toolName: "bash", input: { command: "echo b > a.txt" } }] }, { text: "Make a b\n\nIt was a." }];
+    const task = await call<TaskView>(s, `/api/projects/${project.id}/tasks`, { json: { prompt: "make a b", script, repo: {} } });
+    const ended = await waitForEnd(s, task.id);
+    expect(ended.status).toBe("succeeded");
+    expect(ended.repo?.error).toBeNull();
+    // The git server and the pulls API take only TOKEN: the installation's token did the clone, the push and the pull request.
+    expect(gitServer.git("acme", "appy", ["show", `sam/${task.id}:a.txt`])).toBe("b\n");
+    const post = github.pullRequests.find((r) => r.method === "POST" && r.path === "/repos/acme/appy/pulls");
+    expect(post?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(ended.repo?.pullRequest?.url).toMatch(/\/acme\/appy\/pull\/\d+$/);
+    expect(github.installationTokens.slice(before).every((id) => id === APP_INSTALLATION)).toBe(true);
+    // Never shown or logged.
+    const { events } = await call<{ events: TranscriptEvent[] }>(s, `/api/tasks/${task.id}/transcript`);
+    expect(JSON.stringify(events)).not.toContain(TOKEN);
+    expect(s.output()).not.toContain(TOKEN);
+    expect(s.output()).not.toContain("PRIVATE KEY");
+  }, 90_000);
+
+  it("an installation GitHub does not know is refused with 400, naming GitHub's answer", async () => {
+    const s = stack!;
+    const project = await call<{ id: string }>(s, "/api/projects", { json: { name: "appless" } });
+    await call(s, `/api/projects/${project.id}`, { method: "PATCH", json: { repository: { url: "https://github.com/acme/appless", defaultBranch: "main" } } });
+    const refused = await call<{ error: { code: string; message: string } }>(s, `/api/projects/${project.id}/repository-credential`, { method: "PUT", json: { installationId: 1 } }, [400]);
+    expect(refused.error).toEqual({ code: "invalid_input", message: "GitHub answered 404 Not Found when minting a token of installation 1 for App 31337" });
+  });
+});
+
 describe("a mission's tasks on one shared branch", () => {
   it("publishes each task's change on the branch others moved meanwhile; a conflicting one goes to its own branch, nothing lost", async () => {
     const s = stack!;
@@ -257,7 +301,7 @@ describe("a crash while the pull request is being opened", () => {
       { timeoutMs: 5_000 },
     );
 
-    stack = await startStack({ stateDir: stack!.stateDir, token: stack!.token, env: { GITHUB_API_BASE_URL: github.url } });
+    stack = await startStack({ stateDir: stack!.stateDir, token: stack!.token, env: stackEnv() });
     const ended = await waitForEnd(stack, task.id);
     expect(ended.status).toBe("succeeded");
     expect(ended.repo?.error).toBeNull();

@@ -15,11 +15,17 @@
  *        base: {ref}}`; 401 `{message: "Bad credentials"}`; 422 `{message: "Validation Failed",
  *        errors}` when `head` is not a branch of the repository (checked in the real git
  *        repository through `options.pulls.branchExists`) or a pull request for it is open;
- *   GET  /repos/:owner/:repo/pulls?state=open&head=owner:branch → the open pull requests (filtered).
- * Every request to /repos is recorded in `pullRequests` (method, path, headers, body).
+ *   GET  /repos/:owner/:repo/pulls?state=open&head=owner:branch → the open pull requests (filtered);
+ *   POST /app/installations/:id/access_tokens (with `options.app`: Authorization `Bearer <JWT>`,
+ *        the App's RS256 JWT checked as GitHub does: signature by the App's key, `iss` the App id,
+ *        `iat` not in the future, `exp` in the future and at most 10 minutes after `iat`)
+ *        → 201 `{token, expires_at}` (the token configured for the installation, an hour);
+ *        401 `{message}` for a bad JWT; 404 `{message: "Not Found"}` for an unknown installation.
+ * Every request to /repos is recorded in `pullRequests` (method, path, headers, body), and every
+ * token minted in `installationTokens`.
  * Control: PUT /__control/identity `{id, login, name}` sets who the authorize page signs in.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, verify } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -47,6 +53,13 @@ export interface FakePullsOptions {
   beforeCreate?(head: string): Promise<void>;
 }
 
+/** A GitHub App the fake knows: its id, its public key (PEM) and the token it mints per installation id. */
+export interface FakeAppOptions {
+  appId: string;
+  publicKeyPem: string;
+  installations: Record<number, string>;
+}
+
 /** The running fake: its base URL (for both GITHUB_OAUTH_BASE_URL and GITHUB_API_BASE_URL) and how to stop it. */
 export interface FakeGitHub {
   url: string;
@@ -54,6 +67,8 @@ export interface FakeGitHub {
   clientSecret: string;
   /** Requests to `/repos/...`, oldest first. */
   pullRequests: RecordedGitHubRequest[];
+  /** Installation ids an App token was minted for, oldest first. */
+  installationTokens: number[];
   close(): Promise<void>;
 }
 
@@ -73,8 +88,9 @@ function json(res: ServerResponse, status: number, value: unknown): void {
 const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** Starts the fake on a free loopback port with the given OAuth app credentials. */
-export async function startFakeGitHub(clientId = "fake-client-id", clientSecret = "fake-client-secret", options: { pulls?: FakePullsOptions } = {}): Promise<FakeGitHub> {
+export async function startFakeGitHub(clientId = "fake-client-id", clientSecret = "fake-client-secret", options: { pulls?: FakePullsOptions; app?: FakeAppOptions } = {}): Promise<FakeGitHub> {
   const recorded: RecordedGitHubRequest[] = [];
+  const minted: number[] = [];
   const pulls: { owner: string; repo: string; number: number; title: string; body: string; head: string; base: string; state: "open" }[] = [];
   let identity: FakeGitHubUser = { id: 4242, login: "octo", name: "Octo Cat" };
   const codes = new Map<string, { challenge: string; redirectUri: string; user: FakeGitHubUser }>();
@@ -128,6 +144,16 @@ export async function startFakeGitHub(clientId = "fake-client-id", clientSecret 
       if (!user) return json(res, 401, { message: "Bad credentials" });
       return json(res, 200, { id: user.id, login: user.login, name: user.name, avatar_url: `https://avatars.example/${user.login}.png` });
     }
+    const installationRoute = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
+    if (installationRoute && options.app && req.method === "POST") {
+      const refusal = appJwtRefusal(options.app, (req.headers.authorization ?? "").replace(/^Bearer /, ""), Math.floor(Date.now() / 1000));
+      if (refusal) return json(res, 401, { message: refusal, documentation_url: "https://docs.github.com/rest" });
+      const installationId = Number(installationRoute[1]);
+      const token = options.app.installations[installationId];
+      if (!token) return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app" });
+      minted.push(installationId);
+      return json(res, 201, { token, expires_at: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z"), permissions: { contents: "write", pull_requests: "write" }, repository_selection: "all" });
+    }
     const repoRoute = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(url.pathname);
     if (repoRoute && options.pulls) {
       const [owner, repo] = [decodeURIComponent(repoRoute[1]), decodeURIComponent(repoRoute[2])];
@@ -176,5 +202,25 @@ export async function startFakeGitHub(clientId = "fake-client-id", clientSecret 
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, clientId, clientSecret, pullRequests: recorded, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}`, clientId, clientSecret, pullRequests: recorded, installationTokens: minted, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Why GitHub would refuse `jwt` as `app`'s at `nowSeconds`, or null when it would take it (see the module's comment). */
+function appJwtRefusal(app: FakeAppOptions, jwt: string, nowSeconds: number): string | null {
+  const [header, payload, signature] = jwt.split(".");
+  if (!header || !payload || !signature) return "A JSON web token could not be decoded";
+  let claims: { iss?: unknown; iat?: unknown; exp?: unknown };
+  let alg: unknown;
+  try {
+    alg = (JSON.parse(Buffer.from(header, "base64url").toString("utf8")) as { alg?: unknown }).alg;
+    claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as typeof claims;
+  } catch {
+    return "A JSON web token could not be decoded";
+  }
+  if (alg !== "RS256") return "A JSON web token could not be decoded";
+  if (!verify("RSA-SHA256", Buffer.from(`${header}.${payload}`), app.publicKeyPem, Buffer.from(signature, "base64url"))) return "A JSON web token could not be decoded";
+  if (String(claims.iss) !== app.appId) return "Integration not found";
+  if (typeof claims.iat !== "number" || claims.iat > nowSeconds + 60) return "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued";
+  if (typeof claims.exp !== "number" || claims.exp <= nowSeconds || claims.exp - claims.iat > 600) return "'Expiration time' claim ('exp') is too far in the future";
+  return null;
 }

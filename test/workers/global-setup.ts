@@ -15,7 +15,9 @@ import type { TestProject } from "vitest/node";
 import { startRunner } from "../../src/sandbox/runner/server.ts";
 import { VM_PROFILE } from "../../src/sandbox/runner/sandbox.ts";
 import { localVmHostToken, startVmHost } from "../../src/sandbox/vm-host/server.ts";
+import { generateKeyPairSync } from "node:crypto";
 import { startFakeGitHub } from "../support/fake-github.ts";
+import { TEST_GITHUB_APP_ID, TEST_GITHUB_INSTALLATION_ID, TEST_GITHUB_INSTALLATION_TOKEN } from "./github-app-fixture.ts";
 import { startFakeOpenAI } from "../support/fake-openai.ts";
 import { startFakeSpeech } from "../support/fake-speech.ts";
 import { startFakeNotify } from "../support/fake-notify.ts";
@@ -25,6 +27,7 @@ import { generateVapidKeys } from "../../scripts/vapid-keys.ts";
 export const TEST_RUNNER_SECRET = "test-runner-secret-0123456789";
 /** Shared secret of the test's VM-mode runner (what a VM's runner serves locally). */
 export const TEST_VM_RUNNER_SECRET = "test-vm-runner-secret-0123456789";
+
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -42,6 +45,8 @@ declare module "vitest" {
     vmHostToken: string;
     /** A runner with the VM profile, for a test playing a VM's runner. */
     vmRunnerUrl: string;
+    /** The test GitHub App's private key (PKCS#8 PEM, made for the run; the fake GitHub has its public key). */
+    githubAppPrivateKey: string;
   }
 }
 
@@ -49,7 +54,10 @@ export default async function setup(project: TestProject) {
   const workspacesDir = mkdtempSync(join(tmpdir(), "sam-test-ws-"));
   const runner = await startRunner({ port: 0, secret: TEST_RUNNER_SECRET, workspacesDir });
   const fake = await startFakeOpenAI();
-  const github = await startFakeGitHub();
+  const appKeys = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+  const github = await startFakeGitHub(undefined, undefined, {
+    app: { appId: TEST_GITHUB_APP_ID, publicKeyPem: appKeys.publicKey, installations: { [TEST_GITHUB_INSTALLATION_ID]: TEST_GITHUB_INSTALLATION_TOKEN } },
+  });
   const speech = await startFakeSpeech();
   const notify = await startFakeNotify();
   const vapid = await generateVapidKeys();
@@ -60,6 +68,7 @@ export default async function setup(project: TestProject) {
   project.provide("runnerUrl", runner.url);
   project.provide("fakeModelUrl", fake.url);
   project.provide("fakeGitHubUrl", github.url);
+  project.provide("githubAppPrivateKey", appKeys.privateKey);
   project.provide("fakeSpeechUrl", speech.url);
   project.provide("fakeNotifyUrl", notify.url);
   project.provide("pushBrowser", JSON.stringify(notify.browser));

@@ -2,11 +2,14 @@
  * A project's repository and its credential (issue 16) in the real Workers runtime: the
  * `repository` field of `PATCH /api/projects/:projectId` (owners only, validated), what members
  * read in `GET`, `PUT/DELETE .../repository-credential` (sealed, shown only as its last four
- * characters), and tasks and missions with `repo` refused (400) in a project without one.
+ * characters) or a GitHub App installation (checked by minting a token from the fake GitHub, whose
+ * tokens a task's clone and push then get), and tasks and missions with `repo` refused (400) in a
+ * project without one.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { TEST_GITHUB_INSTALLATION_ID, TEST_GITHUB_INSTALLATION_TOKEN } from "./github-app-fixture.ts";
 import { addUser, api, apiJson, projectWithSession } from "./helpers.ts";
 
 const URL_A = "https://github.com/acme/widgets";
@@ -45,6 +48,40 @@ describe("project repository", () => {
     const row = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec<{ token_json: string }>(`SELECT token_json FROM repository`).one());
     expect(row.token_json).not.toContain(TOKEN);
     expect(JSON.parse(row.token_json)).toHaveProperty("ciphertext");
+  });
+
+  it("takes a GitHub App installation as the credential: checked by minting a token, shown as its id, its tokens given to tasks", async () => {
+    const { projectId } = await projectWithSession("app repo");
+    await apiJson(`/api/projects/${projectId}`, { method: "PATCH", json: { repository: { url: URL_A } } });
+    const set = await apiJson<ProjectBody>(`/api/projects/${projectId}/repository-credential`, { method: "PUT", json: { installationId: TEST_GITHUB_INSTALLATION_ID } });
+    expect(set.repository?.credential).toEqual({ kind: "github-app", installationId: TEST_GITHUB_INSTALLATION_ID });
+    expect((await apiJson<ProjectBody>(`/api/projects/${projectId}`)).repository?.credential).toEqual({ kind: "github-app", installationId: TEST_GITHUB_INSTALLATION_ID });
+
+    // A task's clone and push get the installation's minted token (kept while it lives: asked twice, minted once at most).
+    const actor = await env.ProjectAgent.getByName(projectId);
+    const first = await actor.repositoryAccess();
+    const second = await actor.repositoryAccess();
+    expect(first).toEqual({ url: URL_A, defaultBranch: "main", token: TEST_GITHUB_INSTALLATION_TOKEN });
+    expect(second?.token).toBe(TEST_GITHUB_INSTALLATION_TOKEN);
+
+    // An installation GitHub does not know is refused, naming GitHub's answer; the stored credential stays.
+    const unknown = await api(`/api/projects/${projectId}/repository-credential`, { method: "PUT", json: { installationId: 999_999 } });
+    expect(unknown.status).toBe(400);
+    const refusal = ((await unknown.json()) as { error: { code: string; message: string } }).error;
+    expect(refusal.code).toBe("invalid_input");
+    expect(refusal.message).toMatch(/GitHub answered 404 Not Found when minting a token of installation 999999/);
+    for (const bad of [{ token: TOKEN, installationId: 1 }, {}, { installationId: 0 }, { installationId: "4242" }]) {
+      expect((await api(`/api/projects/${projectId}/repository-credential`, { method: "PUT", json: bad })).status, JSON.stringify(bad)).toBe(400);
+    }
+    expect((await apiJson<ProjectBody>(`/api/projects/${projectId}`)).repository?.credential).toEqual({ kind: "github-app", installationId: TEST_GITHUB_INSTALLATION_ID });
+
+    // A token replaces the installation, and the installation a token; DELETE removes either.
+    await apiJson(`/api/projects/${projectId}/repository-credential`, { method: "PUT", json: { token: TOKEN } });
+    expect((await actor.repositoryAccess())?.token).toBe(TOKEN);
+    await apiJson(`/api/projects/${projectId}/repository-credential`, { method: "PUT", json: { installationId: TEST_GITHUB_INSTALLATION_ID } });
+    expect((await actor.repositoryAccess())?.token).toBe(TEST_GITHUB_INSTALLATION_TOKEN);
+    expect(await apiJson(`/api/projects/${projectId}/repository-credential`, { method: "DELETE" })).toEqual({ deleted: true });
+    expect((await actor.repositoryAccess())?.token).toBeNull();
   });
 
   it("refuses URLs with credentials, other schemes and bad branch names, naming the problem", async () => {

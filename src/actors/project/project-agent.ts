@@ -27,7 +27,8 @@ import { ChatStore, type MessageExtras, type NewMessage } from "./chat-store.ts"
 import { addPolicy, listPolicies } from "./knowledge.ts";
 import { leadHost, leadReplyContext } from "./lead-host.ts";
 import { createProjectTables } from "./schema.ts";
-import { deleteRepositoryToken, readRepository, repositoryAccess, writeRepository, writeRepositoryToken, type RepositoryAccess } from "./repository.ts";
+import { deleteRepositoryToken, readRepository, repositoryAccess, writeRepository, writeRepositoryInstallation, writeRepositoryToken, type RepositoryAccess } from "./repository.ts";
+import { installationTokens } from "./github-app.ts";
 import type { RepositorySetting, RepositoryView } from "../../shared/repository.ts";
 import { applySettingsPatch, readIdentity, readSettings, recordIdentity, writeSettings, type ProjectIdentity } from "./settings.ts";
 import { acquireSlots, releaseSlot, wakeMissions } from "./slots.ts";
@@ -264,12 +265,14 @@ export class ProjectAgent extends Agent<Env> {
   }
 
   /**
-   * Stores the repository's GitHub token sealed (never returned). Returns the view, or null when
-   * the project names no repository. @throws EncryptionUnavailableError when ENCRYPTION_KEY is unusable.
+   * Stores the repository's credential: a GitHub token sealed (never returned), or a GitHub App
+   * installation's id (checked by the route). Returns the view, or null when the project names no
+   * repository. @throws EncryptionUnavailableError when ENCRYPTION_KEY is unusable.
    */
-  async setRepositoryToken(token: string): Promise<RepositoryView | null> {
-    if (!(await writeRepositoryToken(this.ctx.storage.sql, this.env.ENCRYPTION_KEY, this.name, token))) return null;
-    return readRepository(this.ctx.storage.sql);
+  async setRepositoryCredential(credential: { token: string } | { installationId: number }): Promise<RepositoryView | null> {
+    const sql = this.ctx.storage.sql;
+    const stored = "token" in credential ? await writeRepositoryToken(sql, this.env.ENCRYPTION_KEY, this.name, credential.token) : writeRepositoryInstallation(sql, credential.installationId);
+    return stored ? readRepository(sql) : null;
   }
 
   /** Removes the repository's token; returns whether there was one. */
@@ -279,11 +282,11 @@ export class ProjectAgent extends Agent<Env> {
 
   /**
    * For a task's clone and push only (actor to actor, never an API answer): the repository with
-   * its token opened, or null when the project names none.
-   * @throws EncryptionUnavailableError when the token does not open.
+   * its token opened (or its GitHub App installation's minted), or null when the project names none.
+   * @throws EncryptionUnavailableError when the token does not open; GitHubAppError when no token is minted.
    */
   async repositoryAccess(): Promise<RepositoryAccess | null> {
-    return repositoryAccess(this.ctx.storage.sql, this.env.ENCRYPTION_KEY, this.name);
+    return repositoryAccess(this.ctx.storage.sql, this.env.ENCRYPTION_KEY, this.name, installationTokens(this.env));
   }
 
   /** What a starting task takes from its project: the policies' texts and the limits. */

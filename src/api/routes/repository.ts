@@ -1,11 +1,14 @@
 /**
  * The project repository's credential (issue 16), owners only:
  * PUT    /api/projects/:projectId/repository-credential {token} → 200 {repository} (the token sealed, shown only as its last 4 characters);
+ * PUT    /api/projects/:projectId/repository-credential {installationId} → 200 {repository} (SAM's GitHub App installation,
+ *        checked by minting one token: 400 when no App is configured or GitHub refuses);
  * DELETE /api/projects/:projectId/repository-credential        → 200 {deleted}.
  * The repository itself is set with `PATCH /api/projects/:projectId {repository}` (projects.ts).
  */
 import { getAgentByName } from "agents";
 import { Hono } from "hono";
+import { githubAppConfig, GitHubAppError, installationToken } from "../../actors/project/github-app.ts";
 import { repositoryCredentialRequestSchema, type RepositoryView } from "../../shared/repository.ts";
 import { requireUser, type AuthedEnv } from "../auth.ts";
 import { projectParam } from "../guards.ts";
@@ -19,10 +22,23 @@ repositoryRoutes.put("/api/projects/:projectId/repository-credential", requireUs
   if (!project.ok) return project.response;
   const body = await parseJsonBody(c, repositoryCredentialRequestSchema);
   if (!body.ok) return body.response;
-  const refused = await encryptionRefusal(c, c.env.ENCRYPTION_KEY);
-  if (refused) return refused;
+  const { token, installationId } = body.value;
+  if (installationId !== undefined) {
+    const app = githubAppConfig(c.env);
+    if (!app) return apiError(c, 400, "invalid_input", "this SAM has no GitHub App (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY): give a fine-grained token instead");
+    try {
+      await installationToken(app, installationId);
+    } catch (error) {
+      if (error instanceof GitHubAppError) return apiError(c, 400, "invalid_input", error.message);
+      throw error;
+    }
+  } else {
+    const refused = await encryptionRefusal(c, c.env.ENCRYPTION_KEY);
+    if (refused) return refused;
+  }
   const actor = await getAgentByName(c.env.ProjectAgent, project.projectId);
-  const repository = (await actor.setRepositoryToken(body.value.token)) as RepositoryView | null;
+  const credential = installationId !== undefined ? { installationId } : { token: token ?? "" };
+  const repository = (await actor.setRepositoryCredential(credential)) as RepositoryView | null;
   if (!repository) return apiError(c, 400, "invalid_input", "the project names no repository: set one first with PATCH /api/projects/:projectId {repository: {url, defaultBranch}}");
   return c.json({ repository });
 });

@@ -27,7 +27,7 @@ import { ChatStore, type MessageExtras, type NewMessage } from "./chat-store.ts"
 import { addPolicy, listPolicies } from "./knowledge.ts";
 import { leadHost, leadReplyContext } from "./lead-host.ts";
 import { createProjectTables } from "./schema.ts";
-import { deleteRepositoryToken, readRepository, repositoryAccess, writeRepository, writeRepositoryInstallation, writeRepositoryToken, type RepositoryAccess } from "./repository.ts";
+import { deleteRepositoryToken, readRepository, repositoryAccess, writeRepository, writeRepositoryCredential, type RepositoryAccess, type RepositoryCredentialInput } from "./repository.ts";
 import { installationTokens } from "./github-app.ts";
 import type { RepositorySetting, RepositoryView } from "../../shared/repository.ts";
 import { applySettingsPatch, readIdentity, readSettings, recordIdentity, writeSettings, type ProjectIdentity } from "./settings.ts";
@@ -264,15 +264,9 @@ export class ProjectAgent extends Agent<Env> {
     return readRepository(this.ctx.storage.sql);
   }
 
-  /**
-   * Stores the repository's credential: a GitHub token sealed (never returned), or a GitHub App
-   * installation's id (checked by the route). Returns the view, or null when the project names no
-   * repository. @throws EncryptionUnavailableError when ENCRYPTION_KEY is unusable.
-   */
-  async setRepositoryCredential(credential: { token: string } | { installationId: number }): Promise<RepositoryView | null> {
-    const sql = this.ctx.storage.sql;
-    const stored = "token" in credential ? await writeRepositoryToken(sql, this.env.ENCRYPTION_KEY, this.name, credential.token) : writeRepositoryInstallation(sql, credential.installationId);
-    return stored ? readRepository(sql) : null;
+  /** Stores the repository's credential (repository.ts); the view, or null when the project names no repository. @throws EncryptionUnavailableError when ENCRYPTION_KEY is unusable. */
+  async setRepositoryCredential(credential: RepositoryCredentialInput): Promise<RepositoryView | null> {
+    return (await writeRepositoryCredential(this.ctx.storage.sql, this.env.ENCRYPTION_KEY, this.name, credential)) ? readRepository(this.ctx.storage.sql) : null;
   }
 
   /** Removes the repository's token; returns whether there was one. */

@@ -76,6 +76,18 @@ export function writeRepositoryInstallation(sql: SqlStorage, installationId: num
   return true;
 }
 
+/** A credential to store: a GitHub token, or the id of SAM's GitHub App installation (checked by the route). */
+export type RepositoryCredentialInput = { token: string } | { installationId: number };
+
+/**
+ * Stores `credential`: a token sealed (`writeRepositoryToken`), or an installation's id
+ * (`writeRepositoryInstallation`). Returns false when the project names no repository.
+ * @throws EncryptionUnavailableError when ENCRYPTION_KEY is unusable (a token only).
+ */
+export async function writeRepositoryCredential(sql: SqlStorage, encryptionKey: string | undefined, projectId: string, credential: RepositoryCredentialInput): Promise<boolean> {
+  return "token" in credential ? writeRepositoryToken(sql, encryptionKey, projectId, credential.token) : writeRepositoryInstallation(sql, credential.installationId);
+}
+
 /** Removes the credential (a token or an installation); returns whether there was one. */
 export function deleteRepositoryToken(sql: SqlStorage): boolean {
   const current = row(sql);

@@ -278,17 +278,20 @@ describe("a shared branch that moved while the task ran", () => {
     expect(gitServer.git("acme", "merge", ["show", "sam/mis_merge:r.txt"])).toBe(`MID\n}\n}\nX\n${block}${block}`);
   });
 
-  it("two tasks adding the same file differently conflict; the merge writes nothing outside its scratch files, and leaves none", async () => {
+  it("two tasks adding the same file differently, or a file and a directory, conflict; the merge writes nothing outside its scratch files, and leaves none", async () => {
     const addUrl = await gitServer.createRepo("acme", "adds", { "a.txt": "a\n" });
-    const ids = ["ws_add1", "ws_add2"];
+    const ids = ["ws_add1", "ws_add2", "ws_add3"];
     for (const id of ids) {
       expect((await t.call("POST", `/v1/workspaces/${id}/clone`, { url: addUrl, ref: "main", branch: "sam/mis_adds", resumeBranch: true, cacheKey: "prj_adds", token: TOKEN })).status).toBe(201);
-      await t.exec(id, `printf 'from ${id}\\n' > added-${process.pid}.txt`);
+      // The third makes a directory where the others make a file.
+      const command = id === "ws_add3" ? `mkdir added-${process.pid}.txt && echo x > added-${process.pid}.txt/inner` : `printf 'from ${id}\\n' > added-${process.pid}.txt`;
+      expect((await t.exec(id, command)).exitCode).toBe(0);
     }
     const answers = [];
     for (const id of ids) answers.push((await t.call("POST", `/v1/workspaces/${id}/publish`, { url: addUrl, message: id, author: AUTHOR, committer: COMMITTER, token: TOKEN, fallbackBranch: `sam/${id}` })).json);
     expect(answers[0]).toMatchObject({ branch: "sam/mis_adds", conflictedWith: null });
     expect(answers[1]).toMatchObject({ branch: "sam/ws_add2", conflictedWith: "sam/mis_adds" });
+    expect(answers[2]).toMatchObject({ branch: "sam/ws_add3", conflictedWith: "sam/mis_adds" });
     // git writes an add/add merge to its work tree: never the runner's working directory.
     await expect(fsp.access(path.join(process.cwd(), `added-${process.pid}.txt`))).rejects.toThrow();
     for (const id of ids) expect((await fsp.readdir(path.join(t.workspacesDir, id))).filter((name) => name.startsWith("replay-"))).toEqual([]);

@@ -6,13 +6,14 @@
  *
  * 1. fetch the branch's new tip (`--depth 1`: only its tree is needed);
  * 2. take the task's change as a binary patch with full blob ids (`git diff --binary --full-index base head`);
- * 3. when every path the change touches is in the tip exactly as in the workspace's commit (same
- *    mode and blob, or absent from both), the tip already holds it (a publish resumed after its
- *    push went through): nothing to push;
+ * 3. when no path the change touches differs between the tip and the workspace's commit, the tip
+ *    already holds it (a publish resumed after its push went through): nothing to push;
  * 4. else, in a scratch index holding the tip's tree, merge it three ways (`git apply --cached
  *    --3way`: the base blobs are in the project's cache the private git dir borrows from), so a
  *    change to other lines of a file merges and a change to lines another task changed too is a
- *    conflict, and write the result as a commit on top of the tip, with the task's message and identities.
+ *    conflict (as is any patch git cannot apply: a file where the tip has a directory, a type
+ *    change); a merge that changes nothing of the tip means it holds the change already; else the
+ *    result is written as a commit on top of the tip, with the task's message and identities.
  *
  * Merging from the patch's recorded blobs keeps this working on the shallow clones SAM makes
  * (git 2.39's `merge-tree` cannot be given a merge base, and a shallow history has none). `publishCommit` pushes, replays when refused as stale (up
@@ -55,9 +56,13 @@ export function isStalePush(error: unknown): boolean {
   return /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref/i.test(error.message);
 }
 
-/** Whether `error` is `git apply --3way` finding the change in conflict with the tip (not another failure: a missing patch, a full disk, a kill). */
+/**
+ * Whether `error` is `git apply --3way` refusing the change on the tip: any exit of git apply
+ * (a merge conflict, a patch that does not apply, a file where the tip has a directory, a type
+ * change) as opposed to git not running or being killed at its deadline.
+ */
 function isConflict(error: unknown): boolean {
-  return error instanceof GitError && /with conflicts|does not apply|patch failed|already exists in index|does not exist in index/i.test(error.message);
+  return error instanceof GitError && /^git apply exited \d+:/.test(error.message);
 }
 
 /**
@@ -75,14 +80,16 @@ export async function replayOntoBranch(spec: ReplaySpec): Promise<ReplayResult> 
   const tree = path.join(spec.root, `replay-${scratchId}.tree`);
   await fsp.mkdir(tree);
   const git = (args: string[], env: Record<string, string> = {}) => runGit(["--git-dir", gitDir, "--work-tree", tree, ...args], { env, token: spec.token, cwd: tree });
+  const gitRaw = (args: string[]) => runGit(["--git-dir", gitDir, "--work-tree", tree, ...args], { token: spec.token, cwd: tree, raw: true });
   const scratch = { GIT_INDEX_FILE: index };
   try {
     await git(["fetch", "-q", "--depth", "1", "--no-tags", "--", spec.url, `+refs/heads/${spec.branch}:refs/sam/replay-tip`]);
     const tip = await git(["rev-parse", "--verify", "refs/sam/replay-tip^{commit}"]);
-    await git(["diff", "--binary", "--full-index", `--output=${patch}`, spec.baseCommit, spec.head]);
-    const paths = (await git(["diff", "--name-only", "-z", "--no-renames", spec.baseCommit, spec.head])).split("\0").filter((p) => p !== "");
-    const entries = (commit: string) => git(["--literal-pathspecs", "ls-tree", "-z", commit, "--", ...paths]);
-    if ((await entries(tip)) === (await entries(spec.head))) return { kind: "already", tip };
+    await git(["diff", "--binary", "--full-index", "--no-renames", `--output=${patch}`, spec.baseCommit, spec.head]);
+    const changed = (from: string, to: string) => gitRaw(["diff", "--name-only", "-z", "--no-renames", from, to]).then((out) => out.split("\0").filter((p) => p !== ""));
+    const paths = await changed(spec.baseCommit, spec.head);
+    const differing = new Set(await changed(tip, spec.head));
+    if (!paths.some((p) => differing.has(p))) return { kind: "already", tip };
     await git(["read-tree", tip], scratch);
     try {
       await git(["apply", "--cached", "--3way", patch], scratch);
@@ -91,6 +98,7 @@ export async function replayOntoBranch(spec: ReplaySpec): Promise<ReplayResult> 
       throw error;
     }
     const merged = await git(["write-tree"], scratch);
+    if (merged === (await git(["rev-parse", "--verify", `${tip}^{tree}`]))) return { kind: "already", tip };
     const commit = await git(["commit-tree", merged, "-p", tip, "-m", spec.message], {
       GIT_AUTHOR_NAME: spec.author.name,
       GIT_AUTHOR_EMAIL: spec.author.email,

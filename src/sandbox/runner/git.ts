@@ -42,6 +42,8 @@ export interface GitRun {
   /** Extra environment (author and committer identity). */
   env?: Record<string, string>;
   cwd?: string;
+  /** Return stdout as it is (NUL-separated lists), not trimmed. */
+  raw?: boolean;
 }
 
 /** The Authorization header git sends for `token` (HTTP Basic, user `x-access-token`). */
@@ -95,7 +97,10 @@ export function runGit(args: readonly string[], options: GitRun = {}): Promise<s
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) return resolve(Buffer.concat(out).toString("utf8").trim());
+      if (code === 0) {
+        const text = Buffer.concat(out).toString("utf8");
+        return resolve(options.raw ? text : text.trim());
+      }
       const what = signal ? `was killed (${signal})` : `exited ${code}`;
       reject(new GitError(redact(`git ${subcommand(args)} ${what}: ${stderr.trim().slice(0, MAX_STDERR_CHARS)}`, [options.token])));
     });

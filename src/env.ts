@@ -70,7 +70,7 @@ export interface SamEnv {
   GITHUB_API_BASE_URL?: string;
   /** SAM's GitHub App (deployed): its id; with GITHUB_APP_PRIVATE_KEY, a project's repository credential may be an installation of it. */
   GITHUB_APP_ID?: string;
-  /** Secret: the GitHub App's private key, PEM (PKCS#1 or PKCS#8), line breaks real or escaped as `\n`. */
+  /** Secret: the GitHub App's private key, PEM as GitHub gives it (PKCS#1; converted for WebCrypto) or PKCS#8, line breaks real or escaped as `\n`. */
   GITHUB_APP_PRIVATE_KEY?: string;
   /** SAM's own origin (e.g. https://sam.example.com), for links SAM writes outside itself (a pull request's link to the transcript); absent: the link is a path (`/tasks/<id>`). */
   SAM_PUBLIC_URL?: string;

@@ -135,3 +135,20 @@ export const taskRepoViewSchema = z.object({
 });
 /** `{branch, commit, pullRequest: {number, url} | null, error}`. */
 export type TaskRepoView = z.infer<typeof taskRepoViewSchema>;
+
+/**
+ * The GitHub `{owner, repo}` a repository URL names: its last two path segments, `.git` dropped
+ * (`https://github.com/acme/widgets.git` → acme/widgets). Null when it has fewer.
+ */
+export function githubRepoOf(url: string): { owner: string; repo: string } | null {
+  let parts: string[];
+  try {
+    parts = new URL(url).pathname.split("/").filter((s) => s !== "");
+  } catch {
+    return null;
+  }
+  if (parts.length < 2) return null;
+  const owner = decodeURIComponent(parts[parts.length - 2]);
+  const repo = decodeURIComponent(parts[parts.length - 1]).replace(/\.git$/, "");
+  return owner && repo ? { owner, repo } : null;
+}

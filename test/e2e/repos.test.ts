@@ -48,7 +48,7 @@ beforeAll(async () => {
       },
       beforeCreate: (head) => holdPullRequest(head),
     },
-    app: { appId: "31337", publicKeyPem: appKeys.publicKey, installations: { [APP_INSTALLATION]: TOKEN } },
+    app: { appId: "31337", publicKeyPem: appKeys.publicKey, installations: { [APP_INSTALLATION]: { token: TOKEN, repositories: ["acme/appy"] } } },
   });
   stack = await startStack({ env: stackEnv() });
 }, 120_000);
@@ -190,7 +190,10 @@ describe("a repository whose credential is SAM's GitHub App installation", () =>
     const post = github.pullRequests.find((r) => r.method === "POST" && r.path === "/repos/acme/appy/pulls");
     expect(post?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(ended.repo?.pullRequest?.url).toMatch(/\/acme\/appy\/pull\/\d+$/);
-    expect(github.installationTokens.slice(before).every((id) => id === APP_INSTALLATION)).toBe(true);
+    // Each token was narrowed to the project's repository, contents and pull requests.
+    const mints = github.installationTokens.slice(before);
+    expect(mints.length).toBeGreaterThan(0);
+    for (const mint of mints) expect(mint).toEqual({ installationId: APP_INSTALLATION, repositories: ["appy"], permissions: { contents: "write", pull_requests: "write" } });
     // Never shown or logged.
     const { events } = await call<{ events: TranscriptEvent[] }>(s, `/api/tasks/${task.id}/transcript`);
     expect(JSON.stringify(events)).not.toContain(TOKEN);
@@ -198,12 +201,12 @@ describe("a repository whose credential is SAM's GitHub App installation", () =>
     expect(s.output()).not.toContain("PRIVATE KEY");
   }, 90_000);
 
-  it("an installation GitHub does not know is refused with 400, naming GitHub's answer", async () => {
+  it("an installation that is not the App's on the project's repository is refused with 400, naming what GitHub says", async () => {
     const s = stack!;
     const project = await call<{ id: string }>(s, "/api/projects", { json: { name: "appless" } });
     await call(s, `/api/projects/${project.id}`, { method: "PATCH", json: { repository: { url: "https://github.com/acme/appless", defaultBranch: "main" } } });
-    const refused = await call<{ error: { code: string; message: string } }>(s, `/api/projects/${project.id}/repository-credential`, { method: "PUT", json: { installationId: 1 } }, [400]);
-    expect(refused.error).toEqual({ code: "invalid_input", message: "GitHub answered 404 Not Found when minting a token of installation 1 for App 31337" });
+    const refused = await call<{ error: { code: string; message: string } }>(s, `/api/projects/${project.id}/repository-credential`, { method: "PUT", json: { installationId: APP_INSTALLATION } }, [400]);
+    expect(refused.error).toEqual({ code: "invalid_input", message: "SAM's GitHub App (App 31337) is not installed on acme/appless" });
   });
 });
 

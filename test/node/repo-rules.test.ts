@@ -9,7 +9,6 @@ import {
   commitMessage,
   COMMIT_SUBJECT_MAX_CHARS,
   githubErrorText,
-  githubRepoOf,
   parseRepoState,
   pullRequestContent,
   repoViewOf,
@@ -17,7 +16,7 @@ import {
   taskBranch,
   transcriptUrl,
 } from "../../src/actors/task/repository-rules.ts";
-import { refNameProblem, repositorySettingSchema, repositoryUrlProblem, taskRepoRequestSchema } from "../../src/shared/repository.ts";
+import { githubRepoOf, refNameProblem, repositorySettingSchema, repositoryUrlProblem, taskRepoRequestSchema } from "../../src/shared/repository.ts";
 import { taskRequestSchema } from "../../src/shared/task-spec.ts";
 import { missionRequestSchema } from "../../src/shared/mission-plan.ts";
 

@@ -16,11 +16,13 @@
  *        errors}` when `head` is not a branch of the repository (checked in the real git
  *        repository through `options.pulls.branchExists`) or a pull request for it is open;
  *   GET  /repos/:owner/:repo/pulls?state=open&head=owner:branch → the open pull requests (filtered);
- *   POST /app/installations/:id/access_tokens (with `options.app`: Authorization `Bearer <JWT>`,
- *        the App's RS256 JWT checked as GitHub does: signature by the App's key, `iss` the App id,
- *        `iat` not in the future, `exp` in the future and at most 10 minutes after `iat`)
- *        → 201 `{token, expires_at}` (the token configured for the installation, an hour);
- *        401 `{message}` for a bad JWT; 404 `{message: "Not Found"}` for an unknown installation.
+ *   With `options.app`, as the App (Authorization `Bearer <JWT>`, the App's RS256 JWT checked as
+ *   GitHub does: signature by the App's key, `iss` the App id, `iat` not in the future, `exp` in the
+ *   future and at most 10 minutes after `iat`; a bad one is 401 `{message}`):
+ *   GET  /repos/:owner/:repo/installation → `{id}` of the installation granting it, else 404;
+ *   POST /app/installations/:id/access_tokens `{repositories?, permissions?}` → 201 `{token,
+ *        expires_at}` (the token configured for the installation, an hour); 404 for an unknown
+ *        installation; 422 when `repositories` names one the installation does not grant.
  * Every request to /repos is recorded in `pullRequests` (method, path, headers, body), and every
  * token minted in `installationTokens`.
  * Control: PUT /__control/identity `{id, login, name}` sets who the authorize page signs in.
@@ -53,11 +55,18 @@ export interface FakePullsOptions {
   beforeCreate?(head: string): Promise<void>;
 }
 
-/** A GitHub App the fake knows: its id, its public key (PEM) and the token it mints per installation id. */
+/** A GitHub App the fake knows: its id, its public key (PEM), and per installation id the token it mints and the repositories (`owner/repo`) it grants. */
 export interface FakeAppOptions {
   appId: string;
   publicKeyPem: string;
-  installations: Record<number, string>;
+  installations: Record<number, { token: string; repositories: string[] }>;
+}
+
+/** A token request the fake received: the installation and the body's `repositories` and `permissions`. */
+export interface MintRequest {
+  installationId: number;
+  repositories: unknown;
+  permissions: unknown;
 }
 
 /** The running fake: its base URL (for both GITHUB_OAUTH_BASE_URL and GITHUB_API_BASE_URL) and how to stop it. */
@@ -67,8 +76,8 @@ export interface FakeGitHub {
   clientSecret: string;
   /** Requests to `/repos/...`, oldest first. */
   pullRequests: RecordedGitHubRequest[];
-  /** Installation ids an App token was minted for, oldest first. */
-  installationTokens: number[];
+  /** Installation tokens minted, oldest first: for which installation, narrowed how. */
+  installationTokens: MintRequest[];
   close(): Promise<void>;
 }
 
@@ -90,7 +99,7 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0
 /** Starts the fake on a free loopback port with the given OAuth app credentials. */
 export async function startFakeGitHub(clientId = "fake-client-id", clientSecret = "fake-client-secret", options: { pulls?: FakePullsOptions; app?: FakeAppOptions } = {}): Promise<FakeGitHub> {
   const recorded: RecordedGitHubRequest[] = [];
-  const minted: number[] = [];
+  const minted: MintRequest[] = [];
   const pulls: { owner: string; repo: string; number: number; title: string; body: string; head: string; base: string; state: "open" }[] = [];
   let identity: FakeGitHubUser = { id: 4242, login: "octo", name: "Octo Cat" };
   const codes = new Map<string, { challenge: string; redirectUri: string; user: FakeGitHubUser }>();
@@ -145,14 +154,28 @@ export async function startFakeGitHub(clientId = "fake-client-id", clientSecret 
       return json(res, 200, { id: user.id, login: user.login, name: user.name, avatar_url: `https://avatars.example/${user.login}.png` });
     }
     const installationRoute = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
-    if (installationRoute && options.app && req.method === "POST") {
-      const refusal = appJwtRefusal(options.app, (req.headers.authorization ?? "").replace(/^Bearer /, ""), Math.floor(Date.now() / 1000));
+    const repoInstallationRoute = /^\/repos\/([^/]+)\/([^/]+)\/installation$/.exec(url.pathname);
+    if ((installationRoute && req.method === "POST") || (repoInstallationRoute && req.method === "GET")) {
+      const app = options.app;
+      if (!app) return json(res, 404, { message: "Not Found" });
+      const refusal = appJwtRefusal(app, (req.headers.authorization ?? "").replace(/^Bearer /, ""), Math.floor(Date.now() / 1000));
       if (refusal) return json(res, 401, { message: refusal, documentation_url: "https://docs.github.com/rest" });
-      const installationId = Number(installationRoute[1]);
-      const token = options.app.installations[installationId];
-      if (!token) return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app" });
-      minted.push(installationId);
-      return json(res, 201, { token, expires_at: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z"), permissions: { contents: "write", pull_requests: "write" }, repository_selection: "all" });
+      if (repoInstallationRoute) {
+        const name = `${decodeURIComponent(repoInstallationRoute[1])}/${decodeURIComponent(repoInstallationRoute[2])}`;
+        const found = Object.entries(app.installations).find(([, installation]) => installation.repositories.includes(name));
+        return found ? json(res, 200, { id: Number(found[0]), app_id: Number(app.appId) }) : json(res, 404, { message: "Not Found" });
+      }
+      const installationId = Number(installationRoute?.[1]);
+      const installation = app.installations[installationId];
+      if (!installation) return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app" });
+      const text = await body(req);
+      const input = (text ? JSON.parse(text) : {}) as { repositories?: unknown; permissions?: unknown };
+      const granted = installation.repositories.map((r) => r.split("/")[1]);
+      if (Array.isArray(input.repositories) && input.repositories.some((r) => !granted.includes(String(r)))) {
+        return json(res, 422, { message: "There is at least one repository that does not exist or is not accessible to the parent installation." });
+      }
+      minted.push({ installationId, repositories: input.repositories, permissions: input.permissions });
+      return json(res, 201, { token: installation.token, expires_at: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z"), permissions: input.permissions ?? {}, repository_selection: input.repositories ? "selected" : "all" });
     }
     const repoRoute = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(url.pathname);
     if (repoRoute && options.pulls) {

@@ -17,7 +17,7 @@ import { VM_PROFILE } from "../../src/sandbox/runner/sandbox.ts";
 import { localVmHostToken, startVmHost } from "../../src/sandbox/vm-host/server.ts";
 import { generateKeyPairSync } from "node:crypto";
 import { startFakeGitHub } from "../support/fake-github.ts";
-import { TEST_GITHUB_APP_ID, TEST_GITHUB_INSTALLATION_ID, TEST_GITHUB_INSTALLATION_TOKEN } from "./github-app-fixture.ts";
+import { TEST_GITHUB_APP_ID, TEST_GITHUB_INSTALLATION_ID, TEST_GITHUB_INSTALLATION_REPOSITORIES, TEST_GITHUB_INSTALLATION_TOKEN } from "./github-app-fixture.ts";
 import { startFakeOpenAI } from "../support/fake-openai.ts";
 import { startFakeSpeech } from "../support/fake-speech.ts";
 import { startFakeNotify } from "../support/fake-notify.ts";
@@ -45,7 +45,7 @@ declare module "vitest" {
     vmHostToken: string;
     /** A runner with the VM profile, for a test playing a VM's runner. */
     vmRunnerUrl: string;
-    /** The test GitHub App's private key (PKCS#8 PEM, made for the run; the fake GitHub has its public key). */
+    /** The test GitHub App's private key (PKCS#1 PEM as GitHub hands it out, made for the run; the fake GitHub has its public key). */
     githubAppPrivateKey: string;
   }
 }
@@ -54,9 +54,10 @@ export default async function setup(project: TestProject) {
   const workspacesDir = mkdtempSync(join(tmpdir(), "sam-test-ws-"));
   const runner = await startRunner({ port: 0, secret: TEST_RUNNER_SECRET, workspacesDir });
   const fake = await startFakeOpenAI();
-  const appKeys = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+  // PKCS#1, the format GitHub hands an App's key out in (the Worker converts it for WebCrypto).
+  const appKeys = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs1", format: "pem" } });
   const github = await startFakeGitHub(undefined, undefined, {
-    app: { appId: TEST_GITHUB_APP_ID, publicKeyPem: appKeys.publicKey, installations: { [TEST_GITHUB_INSTALLATION_ID]: TEST_GITHUB_INSTALLATION_TOKEN } },
+    app: { appId: TEST_GITHUB_APP_ID, publicKeyPem: appKeys.publicKey, installations: { [TEST_GITHUB_INSTALLATION_ID]: { token: TEST_GITHUB_INSTALLATION_TOKEN, repositories: TEST_GITHUB_INSTALLATION_REPOSITORIES } } },
   });
   const speech = await startFakeSpeech();
   const notify = await startFakeNotify();

@@ -64,16 +64,28 @@ describe("project repository", () => {
     expect(first).toEqual({ url: URL_A, defaultBranch: "main", token: TEST_GITHUB_INSTALLATION_TOKEN });
     expect(second?.token).toBe(TEST_GITHUB_INSTALLATION_TOKEN);
 
-    // An installation GitHub does not know is refused, naming GitHub's answer; the stored credential stays.
+    // Another installation than the App's on this repository is refused, naming it; the stored credential stays.
     const unknown = await api(`/api/projects/${projectId}/repository-credential`, { method: "PUT", json: { installationId: 999_999 } });
     expect(unknown.status).toBe(400);
     const refusal = ((await unknown.json()) as { error: { code: string; message: string } }).error;
-    expect(refusal.code).toBe("invalid_input");
-    expect(refusal.message).toMatch(/GitHub answered 404 Not Found when minting a token of installation 999999/);
+    expect(refusal).toEqual({ code: "invalid_input", message: `SAM's GitHub App is installed on acme/widgets as installation ${TEST_GITHUB_INSTALLATION_ID}, not 999999` });
     for (const bad of [{ token: TOKEN, installationId: 1 }, {}, { installationId: 0 }, { installationId: "4242" }]) {
       expect((await api(`/api/projects/${projectId}/repository-credential`, { method: "PUT", json: bad })).status, JSON.stringify(bad)).toBe(400);
     }
     expect((await apiJson<ProjectBody>(`/api/projects/${projectId}`)).repository?.credential).toEqual({ kind: "github-app", installationId: TEST_GITHUB_INSTALLATION_ID });
+
+    // Only an admin may bind a project to the App: an owner who is not one gets 403 (the App may be installed on others' repositories).
+    const owner = await addUser("app-owner");
+    const own = await apiJson<{ id: string }>("/api/projects", { method: "POST", json: { name: "theirs" }, token: owner.token }, 201);
+    await apiJson(`/api/projects/${own.id}`, { method: "PATCH", json: { repository: { url: URL_A } }, token: owner.token });
+    const notAdmin = await api(`/api/projects/${own.id}/repository-credential`, { method: "PUT", json: { installationId: TEST_GITHUB_INSTALLATION_ID }, token: owner.token });
+    expect(notAdmin.status).toBe(403);
+    expect((await apiJson<ProjectBody>(`/api/projects/${own.id}`, { token: owner.token })).repository?.credential).toBeNull();
+    // A repository the App is not installed on is refused.
+    const { projectId: other } = await projectWithSession("app elsewhere");
+    await apiJson(`/api/projects/${other}`, { method: "PATCH", json: { repository: { url: "https://github.com/other/thing" } } });
+    const elsewhere = await api(`/api/projects/${other}/repository-credential`, { method: "PUT", json: { installationId: TEST_GITHUB_INSTALLATION_ID } });
+    expect(((await elsewhere.json()) as { error: { message: string } }).error.message).toBe("SAM's GitHub App (App 123456) is not installed on other/thing");
 
     // A token replaces the installation, and the installation a token; DELETE removes either.
     await apiJson(`/api/projects/${projectId}/repository-credential`, { method: "PUT", json: { token: TOKEN } });

@@ -7,7 +7,7 @@
  * (`repositoryAccess`) and is never shown: views carry its last four characters, or the installation id.
  */
 import { lastFour, openSecret, sealSecret, type SealedSecret } from "../../models/credentials.ts";
-import type { RepositorySetting, RepositoryView } from "../../shared/repository.ts";
+import { githubRepoOf, type RepositorySetting, type RepositoryView } from "../../shared/repository.ts";
 import { ensureColumns } from "../sql.ts";
 
 /** The credential id the sealed token is bound to (with the project id as its owner). */
@@ -104,19 +104,21 @@ export interface RepositoryAccess {
 }
 
 /**
- * The repository with its token opened, or an installation's token from `installationToken`
- * (github-app.ts), for one task's clone or push (in memory only); null when the project names none.
+ * The repository with its token opened, or an installation's token for this repository from
+ * `installationToken` (github-app.ts), for one task's clone or push (in memory only); null when
+ * the project names none.
  * @throws EncryptionUnavailableError when the token does not open; what `installationToken` throws.
  */
 export async function repositoryAccess(
   sql: SqlStorage,
   encryptionKey: string | undefined,
   projectId: string,
-  installationToken: (installationId: number) => Promise<string>,
+  installationToken: (installationId: number, repository: { owner: string; repo: string }) => Promise<string>,
 ): Promise<RepositoryAccess | null> {
   const r = row(sql);
   if (!r) return null;
-  if (r.app_installation_id !== null) return { url: r.url, defaultBranch: r.default_branch, token: await installationToken(r.app_installation_id) };
+  const repository = githubRepoOf(r.url);
+  if (r.app_installation_id !== null && repository) return { url: r.url, defaultBranch: r.default_branch, token: await installationToken(r.app_installation_id, repository) };
   const token = r.token_json ? await openSecret(encryptionKey, projectId, CREDENTIAL_ID, JSON.parse(r.token_json) as SealedSecret) : null;
   return { url: r.url, defaultBranch: r.default_branch, token };
 }

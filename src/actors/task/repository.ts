@@ -14,12 +14,12 @@
 import { getAgentByName } from "agents";
 import type { LeasedWorkspace } from "../../sandbox/open.ts";
 import type { TranscriptEvent } from "../../shared/protocol.ts";
+import { githubRepoOf } from "../../shared/repository.ts";
 import { WorkspaceError } from "../../sandbox/workspace.ts";
 import {
   commitAuthor,
   commitMessage,
   githubErrorText,
-  githubRepoOf,
   parseRepoState,
   publishedNote,
   pullRequestContent,

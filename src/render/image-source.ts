@@ -27,9 +27,16 @@ export function imageSourceAllowed(src: string, pageUrl: string): boolean {
 }
 
 /**
- * `css` that fetches nothing from elsewhere: every `url(...)` but an in-document `url(#...)`
- * becomes `none`, and every `@import` is dropped (Mermaid's own styles use neither).
+ * `css` that fetches nothing from elsewhere: CSS escapes are decoded first (so `u\72l(` cannot
+ * hide a `url(`), then every `url(...)` but an in-document `url(#...)` becomes `none`, every
+ * `image-set(` an invalid `none(` (the declaration is then ignored), and every `@import` is
+ * dropped. Mermaid's own styles use none of these.
  */
 export function withoutOutsideUrls(css: string): string {
-  return css.replace(/@import[^;]*;?/gi, "").replace(/url\(\s*(?!['"]?#)[^)]*\)/gi, "none");
+  return css
+    .replace(/\\([0-9a-f]{1,6})\s?/gi, (_, hex: string) => String.fromCodePoint(Math.min(parseInt(hex, 16), 0x10ffff) || 0xfffd))
+    .replace(/\\(.?)/g, "$1")
+    .replace(/@import[^;]*;?/gi, "")
+    .replace(/url\(\s*(?!['"]?#)[^)]*\)/gi, "none")
+    .replace(/(?:-webkit-)?image-set\s*\(/gi, "none(");
 }

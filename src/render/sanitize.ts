@@ -13,8 +13,9 @@
  * - `sanitizeSvg` — for Mermaid's output: the SVG profile (with HTML allowed only inside
  *   `foreignObject`, where Mermaid puts labels), no handlers, no `<use>`/`<image>`/animation
  *   elements, no `href`/`xlink:href` that leave the document (only `#fragment` links kept, so a
- *   Mermaid `click` link stays an inert `<a>` that still positions its node), images in labels
- *   only as the HTML profile allows them, and no CSS `url()` but `url(#fragment)` in `style`
+ *   Mermaid `click` link stays an inert `<a>` that still positions its node), no media elements,
+ *   `srcset` or `poster`, label images only from SAM's origin or inline, and no CSS that fetches:
+ *   no `url()` but `url(#fragment)`, `image-set()` or `@import`, in `style`, presentation
  *   attributes or `<style>` (a `classDef` could otherwise fetch another site).
  *
  * Browser-only: needs `window` (DOMPurify does nothing useful without a DOM).
@@ -38,7 +39,8 @@ const htmlConfig: Config = {
 const svgConfig: Config = {
   USE_PROFILES: { svg: true, svgFilters: true, html: true },
   ADD_TAGS: ["foreignObject"],
-  FORBID_TAGS: ["script", "iframe", "frame", "object", "embed", "form", "input", "button", "textarea", "select", "link", "meta", "base", "use", "image", "animate", "set", "animateMotion", "animateTransform"],
+  FORBID_TAGS: ["script", "iframe", "frame", "object", "embed", "form", "input", "button", "textarea", "select", "link", "meta", "base", "use", "image", "animate", "set", "animateMotion", "animateTransform", "video", "audio", "source", "track", "picture"],
+  FORBID_ATTR: ["srcset", "ping", "background", "poster", "srcdoc", "formaction", "action"],
   ALLOW_DATA_ATTR: false,
 };
 
@@ -79,7 +81,8 @@ function svg(): Purifier {
     if (name.startsWith("on")) data.keepAttr = false;
     // Only in-document references (`url(#marker)` is a style, not an href, and stays).
     if ((name === "href" || name === "xlink:href") && !data.attrValue.trim().startsWith("#")) data.keepAttr = false;
-    if (name === "style" || name === "srcset") data.attrValue = withoutOutsideUrls(data.attrValue);
+    // Styles and presentation attributes (`fill`, `mask`, `filter`, `marker-end`...) fetch nothing from elsewhere.
+    if (name === "style" || /url\s*\(|image-set|\\/i.test(data.attrValue)) data.attrValue = withoutOutsideUrls(data.attrValue);
   });
   purifier.addHook("afterSanitizeAttributes", (node) => {
     if (node.tagName.toUpperCase() === "IMG" && node.hasAttribute("src") && !imageSourceAllowed(node.getAttribute("src") ?? "", window.location.href)) node.removeAttribute("src");

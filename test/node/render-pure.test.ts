@@ -94,5 +94,10 @@ describe("CSS in diagrams", () => {
     expect(withoutOutsideUrls("background-image: url(https://attacker.example/x.png?s=1); color: red")).toBe("background-image: none; color: red");
     expect(withoutOutsideUrls('fill: URL( "//attacker.example/a" )')).toBe("fill: none");
     expect(withoutOutsideUrls('@import "https://attacker.example/a.css"; .node { fill: blue }')).toBe(" .node { fill: blue }");
+    // Escapes cannot hide a url() or an @import; image-set() becomes an invalid function (ignored).
+    expect(withoutOutsideUrls("background: u\\72l(https://attacker.example/x)")).toBe("background: none");
+    expect(withoutOutsideUrls('@\\69mport "https://attacker.example/a.css";')).toBe("");
+    expect(withoutOutsideUrls('background: image-set("https://attacker.example/x.png" 1x)')).toBe('background: none("https://attacker.example/x.png" 1x)');
+    expect(withoutOutsideUrls("fill: url(https://attacker.example/p#x)")).toBe("fill: none");
   });
 });

@@ -177,9 +177,9 @@ describe("a repository whose credential is SAM's GitHub App installation", () =>
     const url = await gitServer.createRepo("acme", "appy", { "a.txt": "a\n" });
     const project = await call<{ id: string }>(s, "/api/projects", { json: { name: "appy" } });
     await call(s, `/api/projects/${project.id}`, { method: "PATCH", json: { repository: { url, defaultBranch: "main" } } });
+    const before = github.installationTokens.length;
     const set = await call<{ repository: { credential: unknown } }>(s, `/api/projects/${project.id}/repository-credential`, { method: "PUT", json: { installationId: APP_INSTALLATION } });
     expect(set.repository.credential).toEqual({ kind: "github-app", installationId: APP_INSTALLATION });
-    const before = github.installationTokens.length;
     const script = [{ toolCalls: [{ toolName: "bash", input: { command: "echo b > a.txt" } }] }, { text: "Make a b\n\nIt was a." }];
     const task = await call<TaskView>(s, `/api/projects/${project.id}/tasks`, { json: { prompt: "make a b", script, repo: {} } });
     const ended = await waitForEnd(s, task.id);

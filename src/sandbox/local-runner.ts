@@ -3,7 +3,7 @@
  * Used in local mode and tests; the runner isolates every command with bubblewrap.
  */
 import type { z } from "zod";
-import { workspaceArchiveSchema, type WorkspaceArchive } from "./vm/protocol.ts";
+import { workspacePartSchema, type ExportCursor, type WorkspaceChunk, type WorkspacePart } from "./vm/protocol.ts";
 import type { RepositoryCloneRequest, RepositoryCloneResult, RepositoryPublishRequest, RepositoryPublishResult } from "./repository.ts";
 import {
   changesResultSchema,
@@ -82,14 +82,14 @@ export class LocalRunnerWorkspace implements Workspace {
     return this.post("/publish", request, publishResultSchema);
   }
 
-  /** The workspace's files and diff base as one archive, to move it to a VM (`POST .../export`, issue 16). */
-  async exportArchive(): Promise<WorkspaceArchive> {
-    return this.post("/export", {}, workspaceArchiveSchema);
+  /** The part of the workspace's files and diff base from `cursor` (none: the first), to move it to a VM (`POST .../export`, issue 16; runner/archive.ts). */
+  async exportPart(cursor?: ExportCursor): Promise<WorkspacePart> {
+    return this.post("/export", cursor ? { cursor } : {}, workspacePartSchema);
   }
 
-  /** Creates the workspace from an archive (`POST .../import`; idempotent). Returns whether it was new. */
-  async importArchive(archive: WorkspaceArchive, network = false): Promise<boolean> {
-    const response = await this.call("POST", "/import", { archive, network });
+  /** Writes one part of another runner's export into the workspace, creating it with `network` (`POST .../import`; idempotent). Returns whether it was new. */
+  async importPart(chunks: readonly WorkspaceChunk[], network = false): Promise<boolean> {
+    const response = await this.call("POST", "/import", { chunks, network });
     return response.status === 201;
   }
 

@@ -3,8 +3,9 @@
  * host stands in for Hetzner Cloud. A scripted task writes a file in its sandbox, calls
  * `request_vm`; SAM creates a server through the Hetzner API subset, the host runs the real user
  * data (downloads /vm/runner.js, starts the runner in VM mode), the runner connects out and
- * registers, the workspace moves, and the next command runs on the "VM" (its hostname and
- * SAM_RUNTIME say so) with the file still there. When the task ends the server is deleted.
+ * registers, the workspace moves — 40 MiB of it, more than one frame may carry, so in parts — and
+ * the next command runs on the "VM" (its hostname and SAM_RUNTIME say so) with the files there byte
+ * for byte and a script still executable. When the task ends the server is deleted.
  * A task started with `runtime: "vm"` runs its first command on the VM and gives the server
  * back; a project whose policy does not allow VMs refuses `runtime: "vm"` at start (400).
  */
@@ -66,9 +67,16 @@ describe("a task escalates to a VM", () => {
     await call(stack, `/api/projects/${project.id}`, { method: "PATCH", json: { limits: { vm: { allowed: true } } } });
 
     const script = [
-      { toolCalls: [{ toolName: "bash", input: { command: "echo kept > notes.txt; echo $SAM_RUNTIME $(hostname)" } }] },
+      {
+        toolCalls: [
+          {
+            toolName: "bash",
+            input: { command: "echo kept > notes.txt; head -c 41943040 /dev/urandom > big.bin; printf '#!/bin/sh\\necho ran\\n' > run.sh; chmod +x run.sh; sha256sum big.bin; echo $SAM_RUNTIME $(hostname)" },
+          },
+        ],
+      },
       { toolCalls: [{ toolName: "request_vm", input: { reason: "needs more memory", needs: { memoryGb: 2 } } }] },
-      { toolCalls: [{ toolName: "bash", input: { command: "echo $SAM_RUNTIME $(hostname); cat notes.txt; echo more >> notes.txt" } }] },
+      { toolCalls: [{ toolName: "bash", input: { command: "echo $SAM_RUNTIME $(hostname); cat notes.txt; ./run.sh; sha256sum big.bin; echo more >> notes.txt" } }] },
       { text: "done on a VM" },
     ];
     const task = await call<TaskView>(stack, `/api/projects/${project.id}/tasks`, { json: { prompt: "use a VM", model: "scripted", script } });
@@ -77,13 +85,17 @@ describe("a task escalates to a VM", () => {
     const results = events.filter((e) => e.type === "tool_result");
     expect(ended.status, JSON.stringify(events.slice(-6))).toBe("succeeded");
     expect(results[0].output).toContain("sandbox sam-sandbox");
+    const checksum = /^([0-9a-f]{64})  big\.bin$/m.exec(results[0].output)?.[1];
+    expect(checksum, results[0].output).toBeTruthy();
     expect(results[1].isError).toBe(false);
-    expect(results[2].output).toBe("vm sam-vm\nkept\n");
+    expect(results[2].output).toBe(`vm sam-vm\nkept\nran\n${checksum}  big.bin\n`);
     // Each tool call ran once.
     expect(events.filter((e) => e.type === "tool_call")).toHaveLength(3);
     const phases = events.flatMap((e) => (e.type === "escalation" ? [e.phase] : []));
     expect(phases).toEqual(["requested", "provisioning", "ready", "moved", "released"]);
-    expect(ended.changedFiles).toEqual(["notes.txt"]);
+    const moved = events.find((e) => e.type === "escalation" && e.phase === "moved");
+    expect(moved?.type === "escalation" ? moved.reason : "").toMatch(/the workspace moved to the VM \(3 files, 40\.0 MiB, and the diff base, in [6-9] part\(s\)\)/);
+    expect(ended.changedFiles).toEqual(["big.bin", "notes.txt", "run.sh"]);
     expect(ended.runtime).toMatchObject({ tier: "vm", provider: "hetzner", serverType: "cx22" });
     expect(ended.runtime!.costUsd).toBeGreaterThan(0);
 

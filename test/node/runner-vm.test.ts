@@ -12,7 +12,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer, type WebSocket } from "ws";
 import { startVmAgent, type RunningVmAgent } from "../../src/sandbox/runner/vm-agent.ts";
 import { vmRunnerFrameSchema, type VmRunnerFrame } from "../../src/sandbox/vm/protocol.ts";
-import { exportArchive } from "../../src/sandbox/runner/archive.ts";
+import { exportPart, importPart } from "../../src/sandbox/runner/archive.ts";
+import { moveWorkspace } from "../../src/actors/task/workspace-move.ts";
+import type { WorkspaceChunk } from "../../src/sandbox/vm/protocol.ts";
 import { vmUserData } from "../../src/sandbox/vm/user-data.ts";
 import { pollUntil } from "../support/poll.ts";
 
@@ -116,19 +118,73 @@ describe("the runner's VM mode", () => {
   });
 });
 
-describe("moving a workspace (archive.ts)", () => {
-  it("exports files and the diff base, leaving symlinks out", async () => {
+describe("moving a workspace in parts (archive.ts)", () => {
+  /** A workspace of `files/` and `base/` under a new temporary directory. */
+  async function workspaceDir(): Promise<{ files: string; base: string }> {
     const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), "sam-archive-"));
     cleanup.push(() => fsp.rm(tmp, { recursive: true, force: true }));
-    await fsp.mkdir(path.join(tmp, "files/src"), { recursive: true });
-    await fsp.mkdir(path.join(tmp, "base"), { recursive: true });
-    await fsp.writeFile(path.join(tmp, "files/src/x.bin"), Buffer.from([0, 255, 1]));
-    await fsp.writeFile(path.join(tmp, "base/orig.txt"), "o");
-    await fsp.symlink("/etc/passwd", path.join(tmp, "files/link"));
-    const archive = await exportArchive(path.join(tmp, "files"), path.join(tmp, "base"));
-    expect(Buffer.from(archive.files["src/x.bin"], "base64")).toEqual(Buffer.from([0, 255, 1]));
-    expect(archive.base).toEqual({ "orig.txt": Buffer.from("o").toString("base64") });
-    expect(archive.skipped).toEqual(["link"]);
+    const dirs = { files: path.join(tmp, "files"), base: path.join(tmp, "base") };
+    await fsp.mkdir(dirs.files, { recursive: true });
+    await fsp.mkdir(dirs.base, { recursive: true });
+    return dirs;
+  }
+
+  it("exports files and the diff base, leaving symlinks out, and imports them as they were (contents, empty files, modes)", async () => {
+    const from = await workspaceDir();
+    await fsp.mkdir(path.join(from.files, "src"));
+    await fsp.writeFile(path.join(from.files, "src/x.bin"), Buffer.from([0, 255, 1]));
+    await fsp.writeFile(path.join(from.files, "empty"), "");
+    await fsp.writeFile(path.join(from.files, "run.sh"), "#!/bin/sh\necho ok\n", { mode: 0o755 });
+    await fsp.writeFile(path.join(from.base, "orig.txt"), "o");
+    await fsp.symlink("/etc/passwd", path.join(from.files, "link"));
+    const part = await exportPart(from.files, from.base);
+    expect(part.next).toBeNull();
+    expect(part.skipped).toEqual(["link"]);
+    expect(part.chunks.map((c) => `${c.tree}:${c.path}`)).toEqual(["files:empty", "files:run.sh", "files:src/x.bin", "base:orig.txt"]);
+    const to = await workspaceDir();
+    await importPart(to.files, to.base, part.chunks);
+    expect(await fsp.readFile(path.join(to.files, "src/x.bin"))).toEqual(Buffer.from([0, 255, 1]));
+    expect(await fsp.readFile(path.join(to.files, "empty"), "utf8")).toBe("");
+    expect((await fsp.stat(path.join(to.files, "run.sh"))).mode & 0o777).toBe(0o755);
+    expect(await fsp.readFile(path.join(to.base, "orig.txt"), "utf8")).toBe("o");
+    await expect(fsp.lstat(path.join(to.files, "link"))).rejects.toThrow();
+  });
+
+  it("moves a workspace larger than one part in slices, byte for byte, none bigger than the part", async () => {
+    const from = await workspaceDir();
+    const big = Buffer.alloc(2_500_000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+    await fsp.writeFile(path.join(from.files, "big.bin"), big);
+    for (let i = 0; i < 30; i++) await fsp.writeFile(path.join(from.files, `small-${String(i).padStart(2, "0")}.txt`), `file ${i}\n`.repeat(2000));
+    await fsp.writeFile(path.join(from.base, "big.bin"), big.subarray(0, 1_000_000));
+    const to = await workspaceDir();
+    const sizes: number[] = [];
+    const report = await moveWorkspace(
+      { exportPart: (cursor) => exportPart(from.files, from.base, cursor, 1_000_000) },
+      {
+        importPart: async (chunks: readonly WorkspaceChunk[]) => {
+          sizes.push(chunks.reduce((sum, c) => sum + Buffer.from(c.data, "base64").length, 0));
+          await importPart(to.files, to.base, chunks);
+          return true;
+        },
+      },
+      false,
+    );
+    expect(report.parts).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1_000_000);
+    expect(report.files).toBe(31);
+    expect(await fsp.readFile(path.join(to.files, "big.bin"))).toEqual(big);
+    expect(await fsp.readFile(path.join(to.base, "big.bin"))).toEqual(big.subarray(0, 1_000_000));
+    expect(await fsp.readFile(path.join(to.files, "small-29.txt"), "utf8")).toBe("file 29\n".repeat(2000));
+    // Moved again from the first part (a move interrupted halfway): the same result.
+    await moveWorkspace({ exportPart: (cursor) => exportPart(from.files, from.base, cursor, 1_000_000) }, { importPart: async (chunks) => (await importPart(to.files, to.base, chunks), false) }, false);
+    expect(await fsp.readFile(path.join(to.files, "big.bin"))).toEqual(big);
+  });
+
+  it("refuses a slice past its file's size, and a cursor into an export it did not start", async () => {
+    const to = await workspaceDir();
+    await expect(importPart(to.files, to.base, [{ tree: "files", path: "a", size: 1, offset: 0, data: Buffer.from("ab").toString("base64") }])).rejects.toThrow(/reaches past its size/);
+    await expect(exportPart(to.files, to.base, { index: 3, offset: 0 })).rejects.toThrow(/start it again without a cursor/);
   });
 });
 

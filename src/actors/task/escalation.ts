@@ -32,6 +32,7 @@ import { sandboxLimitHit, vmCostUsd, vmRefusal } from "./escalation-rules.ts";
 import type { TaskJournal } from "./journal.ts";
 import type { TaskOutbox } from "./outbox.ts";
 import type { TaskRowStore } from "./row-store.ts";
+import { formatBytes, moveWorkspace, type PartSource } from "./workspace-move.ts";
 
 /** How long the VM's runner has to call back after the server was created, ms. */
 export const VM_READY_DEADLINE_MS = 5 * 60_000;
@@ -157,7 +158,7 @@ export class TaskEscalation {
     let lease = this.lease();
     if (lease?.phase === "moved") return { output: `this task already runs on a VM (${lease.provider} ${lease.server_type}, server ${lease.server_id})`, isError: false, exitCode: null };
     if (!provider) return { output: "no VM provider is configured for this SAM (HETZNER_API_TOKEN is not set)", isError: true, exitCode: null };
-    if (!("exportArchive" in from)) return { output: "this workspace cannot be moved to a VM yet", isError: true, exitCode: null };
+    if (!("exportPart" in from)) return { output: "this workspace cannot be moved to a VM yet", isError: true, exitCode: null };
     try {
       if (!lease || lease.phase === "none" || lease.phase === "failed" || lease.phase === "released") {
         const settings = (await (await getAgentByName(this.host.env.ProjectAgent, row.project_id)).getSettings()) as ProjectSettings;
@@ -214,12 +215,11 @@ export class TaskEscalation {
         lease = this.lease()!;
       }
       if (lease.phase === "ready") {
-        const archive = await (from as LeasedWorkspace & { exportArchive(): Promise<import("../../sandbox/vm/protocol.ts").WorkspaceArchive> }).exportArchive();
         const { vmWorkspace } = await import("../../sandbox/vm-workspace.ts");
-        await vmWorkspace(this.tunnel, row.id).importArchive(archive, (this.sql.exec<{ network: number }>(`SELECT network FROM vm_lease WHERE id = 1`).one().network ?? 0) === 1);
+        const network = (this.sql.exec<{ network: number }>(`SELECT network FROM vm_lease WHERE id = 1`).one().network ?? 0) === 1;
+        const moved = await moveWorkspace(from as LeasedWorkspace & PartSource, vmWorkspace(this.tunnel, row.id), network);
         this.sql.exec(`UPDATE vm_lease SET phase = 'moved' WHERE id = 1`);
-        const moved = Object.keys(archive.files).length;
-        this.journalEvent({ type: "escalation", phase: "moved", reason: `the workspace moved to the VM (${moved} files and the diff base)`, provider: lease.provider, serverType: lease.server_type, serverId: lease.server_id ?? undefined });
+        this.journalEvent({ type: "escalation", phase: "moved", reason: `the workspace moved to the VM (${moved.files} files, ${formatBytes(moved.bytes)}, and the diff base, in ${moved.parts} part(s))`, provider: lease.provider, serverType: lease.server_type, serverId: lease.server_id ?? undefined });
         lease = this.lease()!;
       }
       return {

@@ -1,33 +1,48 @@
 /**
- * A workspace as one value, to move it to another runner (issue 16: escalating a task to a VM
- * moves its files and its diff base). `exportArchive` reads a workspace's working copy and its
- * seeded originals; `importArchive` writes them into a fresh workspace.
+ * Moving a workspace to another runner in parts (issue 16: escalating a task to a VM moves its
+ * files and its diff base). `exportPart` reads the part of a workspace's working copy and seeded
+ * originals that starts at a cursor, at most `maxBytes` of content in slices of files;
+ * `importPart` writes such a part into a workspace. The task actor carries the parts one by one
+ * (vm/protocol.ts `WORKSPACE_PART_BYTES` each), so a workspace of any size up to
+ * {@link MOVE_MAX_BYTES} moves without any frame or memory holding all of it.
  *
  * Only directories and regular files travel (symlinks, sockets and devices are left out and
  * named in `skipped`); `.git` and `node_modules` travel too. Export never follows a symlink
  * (every file is opened with O_NOFOLLOW, directories are listed without following); it runs
- * between commands, when no command of the task is running. Import creates only directories and
- * regular files, beneath a directory it made itself, from paths it checked (no `..`, no
- * absolute path, no empty or dot segment), so nothing it writes can land outside.
+ * between commands, when no command of the task is running, so the listing a cursor points into
+ * stays the same from part to part (it is kept for the next part). Import creates only
+ * directories and regular files, beneath a directory it made itself, from paths it checked (no
+ * `..`, no absolute path, no empty or dot segment), so nothing it writes can land outside.
  */
 import { constants as fsc, promises as fsp } from "node:fs";
 import path from "node:path";
-import { workspaceArchiveSchema, type WorkspaceArchive } from "../vm/protocol.ts";
+import { WORKSPACE_PART_BYTES, type ExportCursor, type WorkspaceChunk, type WorkspacePart } from "../vm/protocol.ts";
 import { WorkspaceError } from "../workspace.ts";
 
-export { workspaceArchiveSchema, type WorkspaceArchive };
+/** Most bytes of content (working copy and diff base together) a workspace may have to move: 4 GiB. */
+export const MOVE_MAX_BYTES = 4 * 1024 * 1024 * 1024;
+/** Most files (both trees together) a workspace may have to move. */
+export const MOVE_MAX_FILES = 200_000;
 
-/** Most bytes (raw, before base64) one archive may hold: 16 MiB. */
-export const ARCHIVE_MAX_BYTES = 16 * 1024 * 1024;
-/** Most files one archive may hold. */
-export const ARCHIVE_MAX_FILES = 20_000;
+/** One regular file of an export's listing: its tree, relative path, size (bytes) and permission bits. */
+interface ListedFile {
+  tree: "files" | "base";
+  path: string;
+  size: number;
+  mode: number;
+}
 
+/** An export's listing: every regular file in order, and what was left out. */
+interface Listing {
+  files: ListedFile[];
+  skipped: string[];
+}
 
 /**
- * Reads the tree under `dir` into `into` (relative path → base64), adding left-out entries to
- * `skipped`. Returns the bytes read. @throws WorkspaceError `invalid_input` past {@link ARCHIVE_MAX_BYTES} or {@link ARCHIVE_MAX_FILES}.
+ * Lists the regular files under `dir` (sorted by name at each level, never following a symlink)
+ * into `listing`, as tree `tree`. @throws WorkspaceError `invalid_input` past MOVE_MAX_BYTES or MOVE_MAX_FILES.
  */
-async function readTree(dir: string, into: Record<string, string>, skipped: string[], budget: { bytes: number; files: number }, prefix = ""): Promise<void> {
+async function listTree(dir: string, tree: "files" | "base", listing: Listing, totals: { bytes: number }, prefix = ""): Promise<void> {
   let entries: import("node:fs").Dirent[];
   try {
     entries = await fsp.readdir(dir, { withFileTypes: true });
@@ -35,55 +50,95 @@ async function readTree(dir: string, into: Record<string, string>, skipped: stri
     if ((err as { code?: string }).code === "ENOENT") return;
     throw err;
   }
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      await readTree(full, into, skipped, budget, rel);
+      await listTree(full, tree, listing, totals, rel);
     } else if (entry.isFile()) {
-      const handle = await fsp.open(full, fsc.O_RDONLY | fsc.O_NOFOLLOW);
-      try {
-        const st = await handle.stat();
-        if (!st.isFile()) {
-          skipped.push(rel);
-          continue;
-        }
-        budget.bytes += st.size;
-        budget.files += 1;
-        if (budget.bytes > ARCHIVE_MAX_BYTES || budget.files > ARCHIVE_MAX_FILES) {
-          throw new WorkspaceError("invalid_input", `the workspace is too large to move (over ${ARCHIVE_MAX_BYTES} bytes or ${ARCHIVE_MAX_FILES} files)`);
-        }
-        into[rel] = (await handle.readFile()).toString("base64");
-      } finally {
-        await handle.close();
+      const st = await fsp.lstat(full);
+      totals.bytes += st.size;
+      listing.files.push({ tree, path: rel, size: st.size, mode: st.mode & 0o777 });
+      if (totals.bytes > MOVE_MAX_BYTES || listing.files.length > MOVE_MAX_FILES) {
+        throw new WorkspaceError("invalid_input", `the workspace is too large to move (over ${MOVE_MAX_BYTES} bytes or ${MOVE_MAX_FILES} files)`);
       }
-    } else {
-      skipped.push(rel);
+    } else if (tree === "files") {
+      listing.skipped.push(rel);
     }
   }
 }
 
-/** The workspace whose working copy is `filesDir` and seeded originals `baseDir`, as an archive. @throws WorkspaceError `invalid_input` when too large. */
-export async function exportArchive(filesDir: string, baseDir: string): Promise<WorkspaceArchive> {
-  const archive: WorkspaceArchive = { files: {}, base: {}, skipped: [] };
-  const budget = { bytes: 0, files: 0 };
-  await readTree(filesDir, archive.files, archive.skipped, budget);
-  const baseSkipped: string[] = [];
-  await readTree(baseDir, archive.base, baseSkipped, budget);
-  return archive;
-}
+/** The listing of each workspace's export in progress (by files directory), kept between its parts. */
+const listings = new Map<string, Listing>();
 
-/** Writes `entries` (relative path → base64) beneath `dir`, which this runner made and holds no symlink. */
-async function writeTree(dir: string, entries: Record<string, string>): Promise<void> {
-  for (const [rel, content] of Object.entries(entries)) {
-    const target = path.join(dir, ...rel.split("/"));
-    await fsp.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
-    await fsp.writeFile(target, Buffer.from(content, "base64"), { flag: fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW });
+/**
+ * The part of the workspace (working copy `filesDir`, seeded originals `baseDir`) that starts at
+ * `cursor` (none: the first part, which lists the workspace afresh), holding at most `maxBytes`
+ * of content (a file larger than what is left of the part is sliced; every part holds at least one
+ * slice, or an empty file). The last part's `next` is null and its `skipped` names what was left out.
+ * @throws WorkspaceError `invalid_input` when the workspace is too large, or a file changed size
+ *   since it was listed (something wrote to the workspace during the move).
+ */
+export async function exportPart(filesDir: string, baseDir: string, cursor?: ExportCursor, maxBytes = WORKSPACE_PART_BYTES): Promise<WorkspacePart> {
+  let listing = cursor ? listings.get(filesDir) : undefined;
+  if (!listing) {
+    if (cursor && (cursor.index > 0 || cursor.offset > 0)) throw new WorkspaceError("invalid_input", "this export was not started here (or the runner restarted): start it again without a cursor");
+    listing = { files: [], skipped: [] };
+    const totals = { bytes: 0 };
+    await listTree(filesDir, "files", listing, totals);
+    await listTree(baseDir, "base", listing, totals);
+    listings.set(filesDir, listing);
   }
+  const chunks: WorkspaceChunk[] = [];
+  let room = maxBytes;
+  let index = cursor?.index ?? 0;
+  let offset = cursor?.offset ?? 0;
+  while (index < listing.files.length && (room > 0 || chunks.length === 0)) {
+    const file = listing.files[index];
+    const length = Math.min(file.size - offset, Math.max(room, 0));
+    const handle = await fsp.open(path.join(file.tree === "files" ? filesDir : baseDir, ...file.path.split("/")), fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    try {
+      const st = await handle.stat();
+      if (!st.isFile() || st.size !== file.size) throw new WorkspaceError("invalid_input", `${file.path} changed while the workspace was moving`);
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = length > 0 ? await handle.read(buffer, 0, length, offset) : { bytesRead: 0 };
+      chunks.push({ tree: file.tree, path: file.path, size: file.size, mode: file.mode, offset, data: buffer.subarray(0, bytesRead).toString("base64") });
+    } finally {
+      await handle.close();
+    }
+    room -= length;
+    offset += length;
+    if (offset >= file.size) {
+      index += 1;
+      offset = 0;
+    }
+  }
+  const done = index >= listing.files.length;
+  if (done) listings.delete(filesDir);
+  return { chunks, skipped: done ? listing.skipped : [], next: done ? null : { index, offset } };
 }
 
-/** Writes an archive into a new workspace's `filesDir` and `baseDir` (both empty, made by the runner). */
-export async function importArchive(filesDir: string, baseDir: string, archive: WorkspaceArchive): Promise<void> {
-  await writeTree(filesDir, archive.files);
-  await writeTree(baseDir, archive.base);
+/**
+ * Writes a part's slices into a workspace's `filesDir` and `baseDir` (made by the runner, holding
+ * no symlink): a slice at offset 0 creates or truncates its file, a later one writes at its offset.
+ * Importing the parts of an export again from the first rewrites the same files (a move
+ * interrupted halfway resumes from the start). @throws WorkspaceError `invalid_input` for a slice
+ * that reaches past its file's size.
+ */
+export async function importPart(filesDir: string, baseDir: string, chunks: readonly WorkspaceChunk[]): Promise<void> {
+  for (const chunk of chunks) {
+    const data = Buffer.from(chunk.data, "base64");
+    if (chunk.offset + data.length > chunk.size) throw new WorkspaceError("invalid_input", `a slice of ${chunk.path} reaches past its size`);
+    const target = path.join(chunk.tree === "files" ? filesDir : baseDir, ...chunk.path.split("/"));
+    await fsp.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+    const flags = chunk.offset === 0 ? fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW : fsc.O_WRONLY | fsc.O_NOFOLLOW;
+    const handle = await fsp.open(target, flags, 0o644);
+    try {
+      // Permission bits as they were, never set-id bits (the schema allows 0o777 at most).
+      if (chunk.offset === 0 && chunk.mode !== undefined) await handle.chmod(chunk.mode);
+      if (data.length > 0) await handle.write(data, 0, data.length, chunk.offset);
+    } finally {
+      await handle.close();
+    }
+  }
 }

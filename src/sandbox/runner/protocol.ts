@@ -18,14 +18,14 @@
  *   POST   /v1/workspaces/:id/search SearchRequest → SearchResult
  *   POST   /v1/workspaces/:id/diff   {}            → DiffResult
  *   POST   /v1/workspaces/:id/changes {}           → {changedFiles} (DiffResult's list, without the patch)
- *   POST   /v1/workspaces/:id/export  {}           → WorkspaceArchive (files and diff base, base64; archive.ts)
- *   POST   /v1/workspaces/:id/import  ImportRequest → 201 | 200 {id, created} (creates the workspace from an archive; idempotent)
+ *   POST   /v1/workspaces/:id/export  ExportRequest → WorkspacePart (the next part of the files and diff base; archive.ts)
+ *   POST   /v1/workspaces/:id/import  ImportRequest → 201 | 200 {id, created} (writes a part into the workspace, creating it; idempotent)
  *   POST   /v1/workspaces/:id/clone  CloneRequest  → 201 CloneResult | 200 CloneResult (idempotent: an existing workspace is kept; see git.ts)
  *   POST   /v1/workspaces/:id/publish PublishRequest → PublishResult (host-side commit and push; idempotent)
  */
 import { z } from "zod";
 import { EXEC_MAX_TIMEOUT_MS } from "../workspace.ts";
-import { workspaceArchiveSchema } from "../vm/protocol.ts";
+import { exportCursorSchema, WORKSPACE_PART_BYTES, workspaceChunkSchema } from "../vm/protocol.ts";
 
 /** Workspace ids are task ids (`tsk_` + ULID) or test ids: letters, digits, `_` and `-`. */
 export const workspaceIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/);
@@ -142,6 +142,16 @@ export const publishResultSchema = z.object({
 });
 export type PublishResult = z.infer<typeof publishResultSchema>;
 
-/** `POST /v1/workspaces/:id/import`: a workspace made from another runner's export (issue 16: a task moved to a VM). */
-export const importRequestSchema = z.object({ archive: workspaceArchiveSchema, network: z.boolean().optional() });
+/**
+ * `POST /v1/workspaces/:id/export`: the part of the workspace's files and diff base that starts at
+ * `cursor` (none: the first), at most `maxBytes` of content (default and most WORKSPACE_PART_BYTES).
+ */
+export const exportRequestSchema = z.object({ cursor: exportCursorSchema.optional(), maxBytes: z.number().int().min(1).max(WORKSPACE_PART_BYTES).optional() });
+export type ExportRequest = z.infer<typeof exportRequestSchema>;
+
+/**
+ * `POST /v1/workspaces/:id/import`: one part of another runner's export (issue 16: a task moved to
+ * a VM), written into the workspace, which is created with `network` when it does not exist.
+ */
+export const importRequestSchema = z.object({ chunks: z.array(workspaceChunkSchema), network: z.boolean().optional() });
 export type ImportRequest = z.infer<typeof importRequestSchema>;

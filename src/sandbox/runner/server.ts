@@ -24,6 +24,7 @@ import { listWorkspace, readWorkspaceFile, writeWorkspaceFile } from "./files.ts
 import {
   cloneRequestSchema,
   createRequestSchema,
+  exportRequestSchema,
   importRequestSchema,
   publishRequestSchema,
   execRequestSchema,
@@ -36,7 +37,7 @@ import {
 import { createExecutor, type ExecProfile, type Executor, type IsolationInfo } from "./sandbox.ts";
 import { cloneWorkspace, publishWorkspace, type RepoContext } from "./repo-workspace.ts";
 import { searchWorkspace } from "./search.ts";
-import { exportArchive, importArchive } from "./archive.ts";
+import { exportPart, importPart } from "./archive.ts";
 
 /** Options of {@link startRunner}. */
 export interface RunnerOptions {
@@ -310,15 +311,15 @@ async function route(method: string, seg: string[], body: unknown, ctx: Context,
     }
     // Moving a workspace to another runner (issue 16, archive.ts).
     case "export": {
-      parse(z.object({}), body);
+      const req = parse(exportRequestSchema, body);
       await ctx.store.meta(id.data);
-      return [200, await exportArchive(ws.files, ws.base)];
+      return [200, await exportPart(ws.files, ws.base, req.cursor, req.maxBytes)];
     }
     case "import": {
       const req = parse(importRequestSchema, body);
       const created = await ctx.store.create(id.data, { network: req.network });
-      // Rewritten even when the workspace existed: a move interrupted after the create resumes here.
-      await importArchive(ws.files, ws.base, req.archive);
+      // Written even when the workspace existed: a move interrupted halfway starts again from its first part.
+      await importPart(ws.files, ws.base, req.chunks);
       return [created ? 201 : 200, { id: id.data, created }];
     }
     default:

@@ -20,7 +20,7 @@ import { z } from "zod";
 
 /** WebSocket close code for a refused hello (wrong, used or missing token or credential). */
 export const VM_REFUSED_CLOSE_CODE = 4001;
-/** Most bytes one frame may hold (a workspace archive rides in one): 24 MiB. */
+/** Most bytes one frame may hold (a part of a moving workspace rides in one; see WORKSPACE_PART_BYTES): 24 MiB. */
 export const VM_MAX_FRAME_BYTES = 24 * 1024 * 1024;
 
 const secretSchema = z.string().regex(/^[A-Za-z0-9_-]{16,200}$/);
@@ -55,11 +55,45 @@ const relPathSchema = z
   .max(4096)
   .refine((p) => !p.startsWith("/") && p.split("/").every((s) => s !== "" && s !== "." && s !== ".." && !s.includes("\0")), "not a plain relative path");
 
-/** `{files, base, skipped}`: workspace-relative path → base64 content, for the working copy and the seeded originals (the diff base); `skipped`: what was left out (symlinks, special files). */
-export const workspaceArchiveSchema = z.object({
-  files: z.record(relPathSchema, z.string()),
-  base: z.record(relPathSchema, z.string()),
-  skipped: z.array(z.string()).default([]),
+/**
+ * Most raw bytes (before base64) of file content one part of a moving workspace carries: 8 MiB,
+ * so a part's frame (base64 and JSON, about 11 MiB) stays well under VM_MAX_FRAME_BYTES and a
+ * part sits in the actor's memory (128 MB) with room to spare. Larger files travel in slices.
+ */
+export const WORKSPACE_PART_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A slice of one file of a moving workspace: `tree` (`files`, the working copy; `base`, the
+ * seeded originals, the diff base), its relative `path`, the file's whole `size` in bytes and its
+ * permission bits, and `data` (base64) to write at byte `offset`. A slice at offset 0 creates (or
+ * truncates) the file.
+ */
+export const workspaceChunkSchema = z.object({
+  tree: z.enum(["files", "base"]),
+  path: relPathSchema,
+  size: z.number().int().nonnegative(),
+  /** The file's permission bits (e.g. 0o755 for a script), set when the file is created. */
+  mode: z.number().int().min(0).max(0o777).optional(),
+  offset: z.number().int().nonnegative(),
+  data: z.string(),
 });
-/** A workspace as one value (runner/archive.ts); see {@link workspaceArchiveSchema}. */
-export type WorkspaceArchive = z.infer<typeof workspaceArchiveSchema>;
+/** `{tree, path, size, mode?, offset, data}`; see {@link workspaceChunkSchema}. */
+export type WorkspaceChunk = z.infer<typeof workspaceChunkSchema>;
+
+/** Where the next part of an export starts: the `index` of an entry in the export's sorted listing, and the byte `offset` in it. */
+export const exportCursorSchema = z.object({ index: z.number().int().nonnegative(), offset: z.number().int().nonnegative() });
+/** `{index, offset}`; see {@link exportCursorSchema}. */
+export type ExportCursor = z.infer<typeof exportCursorSchema>;
+
+/**
+ * One part of a workspace's export (runner/archive.ts): its slices in order, the entries left out
+ * so far (symlinks, special files, as workspace-relative paths), and the cursor of the next part
+ * (null: this was the last).
+ */
+export const workspacePartSchema = z.object({
+  chunks: z.array(workspaceChunkSchema),
+  skipped: z.array(z.string()),
+  next: exportCursorSchema.nullable(),
+});
+/** `{chunks, skipped, next}`; see {@link workspacePartSchema}. */
+export type WorkspacePart = z.infer<typeof workspacePartSchema>;

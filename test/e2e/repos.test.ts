@@ -9,8 +9,9 @@
  * mission share its branch `sam/<missionId>`: they clone together (each waits on a question until
  * all three have), then each pushes; a change to other lines is replayed onto what was pushed
  * meanwhile, and one that conflicts goes to its task's own branch with its own pull request.
- * A crash while the pull request is being opened (GitHub got the request) resumes after the
- * restart with one commit and one pull request. A project whose credential is SAM's GitHub App
+ * A crash in the middle of the push (the git server got it and takes it after SAM died), or while
+ * the pull request is being opened (GitHub got the request), resumes after the restart with one
+ * commit and one pull request. A project whose credential is SAM's GitHub App
  * installation gets its minted token for the clone, the push and the pull request.
  */
 import { generateKeyPairSync } from "node:crypto";
@@ -274,6 +275,60 @@ describe("a mission's tasks on one shared branch", () => {
     const loserPull = github.pullRequests.find((r) => r.method === "POST" && (r.body as { head?: string } | undefined)?.head === `sam/${ids[loser]}`);
     expect((loserPull?.body as { base?: string } | undefined)?.base).toBe(shared);
     expect(views[loser].repo?.pullRequest?.number).toEqual(expect.any(Number));
+  }, 180_000);
+});
+
+describe("a crash in the middle of the push", () => {
+  it("resumes after the restart: the same single commit on the branch, and one pull request", async () => {
+    const url = await gitServer.createRepo("acme", "pushy", { "a.txt": "a\n" });
+    const projectId = await projectWithRepository(stack!, "pushy", url, TOKEN);
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    gitServer.holdPush = async (path) => {
+      if (!path.includes("/acme/pushy.git/")) return;
+      held = true;
+      await released;
+    };
+    try {
+      const script = [{ toolCalls: [{ toolName: "bash", input: { command: "echo c > a.txt" } }] }, { text: "Change a to c\n\na is c now." }];
+      const task = await call<TaskView>(stack!, `/api/projects/${projectId}/tasks`, { json: { prompt: "change a", script, repo: {} } });
+      const branch = `sam/${task.id}`;
+      await pollUntil("the git server to hold the push", () => held, (h) => h, { timeoutMs: 60_000 });
+      await stack!.crash();
+      // The git server had the whole push: it takes it now, after SAM died.
+      release();
+      gitServer.holdPush = null;
+      const landed = await pollUntil(
+        "the held push to land",
+        () => {
+          try {
+            return gitServer.git("acme", "pushy", ["rev-parse", "--verify", `refs/heads/${branch}`]).trim();
+          } catch {
+            return "";
+          }
+        },
+        (commit) => commit !== "",
+        { timeoutMs: 10_000 },
+      );
+
+      stack = await startStack({ stateDir: stack!.stateDir, token: stack!.token, env: stackEnv() });
+      const ended = await waitForEnd(stack, task.id);
+      expect(ended.status).toBe("succeeded");
+      expect(ended.repo?.error).toBeNull();
+      expect(ended.repo?.commit).toBe(landed);
+      expect(gitServer.git("acme", "pushy", ["rev-parse", branch]).trim()).toBe(landed);
+      expect(gitServer.git("acme", "pushy", ["rev-list", "--count", `main..${branch}`]).trim()).toBe("1");
+      expect(gitServer.git("acme", "pushy", ["show", `${branch}:a.txt`])).toBe("c\n");
+      expect(github.pullRequests.filter((r) => r.method === "POST" && (r.body as { head?: string } | null)?.head === branch)).toHaveLength(1);
+      const { events } = await call<{ events: TranscriptEvent[] }>(stack, `/api/tasks/${task.id}/transcript`);
+      const notes = events.flatMap((e) => (e.type === "message" && e.from === "SAM" ? [e.text] : []));
+      expect(notes.filter((n) => n.startsWith(`Pushed branch ${branch}`))).toHaveLength(1);
+      expect(notes.filter((n) => n.startsWith("Pull request #"))).toHaveLength(1);
+    } finally {
+      gitServer.holdPush = null;
+      release();
+    }
   }, 180_000);
 });
 

@@ -7,7 +7,9 @@
  *
  * Repositories live at `<root>/<owner>/<name>.git` and are served at
  * `<url>/<owner>/<name>.git`. Every request's method, path and whether it was authorised are
- * recorded in `requests` (the header itself is not kept).
+ * recorded in `requests` (the header itself is not kept). `holdPush`, when set, is awaited with
+ * the repository's path after a push's whole request arrived and before git takes it: a test
+ * holds a push to crash SAM in the middle of it.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { promises as fsp } from "node:fs";
@@ -32,6 +34,8 @@ export interface GitHttpServer {
   /** The token requests must carry. */
   token: string;
   requests: GitHttpRequest[];
+  /** Awaited (with the request's path) after a push's request arrived, before git takes it; null: pushes go through at once. */
+  holdPush: ((path: string) => Promise<void>) | null;
   /**
    * Creates the bare repository `<owner>/<name>.git` with one commit on `branch` holding `files`
    * (path → content); returns its URL.
@@ -86,6 +90,18 @@ export async function startGitHttpServer(token = "ghp_test_token_0123456789"): P
       res.end("Bad credentials\n");
       return;
     }
+    if (served.holdPush && req.method === "POST" && url.pathname.endsWith("/git-receive-pack")) {
+      const hold = served.holdPush;
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => void hold(url.pathname).then(() => backend(req, res, url, Buffer.concat(chunks))));
+      return;
+    }
+    backend(req, res, url);
+  };
+
+  /** Runs `git http-backend` for one request: its body from `body` when already read, else streamed from `req`. */
+  const backend = (req: IncomingMessage, res: ServerResponse, url: URL, body?: Buffer): void => {
     const child = spawn("git", ["http-backend"], {
       env: {
         ...GIT_ENV,
@@ -102,7 +118,8 @@ export async function startGitHttpServer(token = "ghp_test_token_0123456789"): P
       },
       stdio: ["pipe", "pipe", "pipe"],
     });
-    req.pipe(child.stdin);
+    if (body) child.stdin.end(body);
+    else req.pipe(child.stdin);
     let head = Buffer.alloc(0);
     let headersDone = false;
     child.stdout.on("data", (chunk: Buffer) => {
@@ -137,11 +154,12 @@ export async function startGitHttpServer(token = "ghp_test_token_0123456789"): P
   const url = `http://127.0.0.1:${port}`;
   const repoDir = (owner: string, name: string) => path.join(root, owner, `${name}.git`);
 
-  return {
+  const served: GitHttpServer = {
     url,
     root,
     token,
     requests,
+    holdPush: null,
     async createRepo(owner, name, files, branch = "main") {
       const bare = repoDir(owner, name);
       await fsp.mkdir(path.dirname(bare), { recursive: true });
@@ -171,4 +189,5 @@ export async function startGitHttpServer(token = "ghp_test_token_0123456789"): P
         server.closeAllConnections();
       }),
   };
+  return served;
 }

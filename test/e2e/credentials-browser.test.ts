@@ -3,7 +3,10 @@
  * the stack started as `npm start` starts it, with a local fake upstream as its AI Gateway so
  * keys can be checked: a key the provider refuses is reported and not stored; a good key is
  * listed by its last four characters and appears nowhere in the page; the payer mode and a
- * project's override and default task budget persist across reloads; a deleted key is gone.
+ * project's override and default task budget persist across reloads; a deleted key is gone. A
+ * project's owner sets its repository and token in the project's settings (a bad URL refused with
+ * the API's reason; the token shown only as its last four characters, in the page and the API);
+ * a member sees them read-only.
  * Screenshots are kept in test-artifacts/.
  */
 import { mkdirSync } from "node:fs";
@@ -160,5 +163,60 @@ describe("the settings screens", () => {
     expect(await page.getByTestId("project-payer-mode-select").inputValue()).toBe("inherit");
     expect(await page.getByTestId("project-default-budget-input").inputValue()).toBe("");
     expect(await call(stack, `/api/projects/${project.id}/model-settings`)).toEqual({ payerMode: null, defaultTaskBudgetUsd: null, effectivePayerMode: "platform" });
+  });
+
+  it("sets a project's repository and its token as the owner; a member sees them read-only", async () => {
+    const project = await call<{ id: string }>(stack, "/api/projects", { json: { name: `repository ${Date.now()}` } });
+    const token = "github_pat_11UIUIUI0000secretRepoToken9876";
+    const page = await signedInPage(browser, stack, { width: 1280, height: 1100 });
+    const openSettings = async () => {
+      await page.goto(`${stack.url}/projects/${project.id}`);
+      await page.getByTestId("settings-toggle").click();
+      await page.getByTestId("repository-settings").waitFor();
+    };
+    await openSettings();
+    expect(await page.getByTestId("repository-current").innerText()).toContain("No repository");
+
+    // A URL the API refuses: its reason shows, nothing is stored.
+    await page.getByTestId("repository-url-input").fill("ssh://git@github.com/acme/widgets");
+    await page.getByTestId("repository-save-button").click();
+    expect(await page.getByTestId("repository-error").innerText()).toContain("https");
+    expect((await call<{ repository: unknown }>(stack, `/api/projects/${project.id}`)).repository).toBeNull();
+
+    await page.getByTestId("repository-url-input").fill("https://github.com/acme/widgets");
+    await page.getByTestId("repository-branch-input").fill("trunk");
+    await page.getByTestId("repository-save-button").click();
+    await page.getByTestId("repository-saved").waitFor();
+    await page.getByTestId("repository-token-input").fill(token);
+    await page.getByTestId("repository-token-save-button").click();
+    await page.getByTestId("repository-credential").filter({ hasText: "ending in 9876" }).waitFor();
+    expect(await page.getByTestId("repository-token-input").inputValue()).toBe("");
+
+    // Kept across a reload, and in the API; the token itself is nowhere in the page or the answer.
+    await openSettings();
+    expect(await page.getByTestId("repository-current").innerText()).toContain("https://github.com/acme/widgets");
+    expect(await page.getByTestId("repository-current").innerText()).toContain("trunk");
+    expect(await page.getByTestId("repository-credential").innerText()).toBe("a GitHub token ending in 9876");
+    expect(await page.content()).not.toContain(token);
+    const shown = await call<{ repository: unknown }>(stack, `/api/projects/${project.id}`);
+    expect(shown.repository).toEqual({ url: "https://github.com/acme/widgets", defaultBranch: "trunk", credential: { kind: "github-token", last4: "9876" } });
+    await page.screenshot({ path: resolve(artifacts, "ui-project-repository.png"), fullPage: true });
+
+    // A member sees it, and no form to change it.
+    const member = await call<{ user: { id: string }; token: string }>(stack, "/api/admin/users", { json: { name: `member ${Date.now()}` } });
+    await call(stack, `/api/projects/${project.id}/members`, { json: { userId: member.user.id, role: "member" } });
+    const memberPage = await signedInPage(browser, stack, { width: 1280, height: 900 }, member.token);
+    await memberPage.goto(`${stack.url}/projects/${project.id}`);
+    await memberPage.getByTestId("settings-toggle").click();
+    await memberPage.getByTestId("repository-credential").filter({ hasText: "ending in 9876" }).waitFor();
+    expect(await memberPage.getByTestId("repository-url-input").count()).toBe(0);
+    expect(await memberPage.getByTestId("repository-token-input").count()).toBe(0);
+
+    // The owner removes the credential, then the repository.
+    await page.getByTestId("repository-credential-remove-button").click();
+    await page.getByTestId("repository-credential").filter({ hasText: "no credential" }).waitFor();
+    await page.getByTestId("repository-remove-button").click();
+    await page.getByTestId("repository-current").filter({ hasText: "No repository" }).waitFor();
+    expect((await call<{ repository: unknown }>(stack, `/api/projects/${project.id}`)).repository).toBeNull();
   });
 });

@@ -1,21 +1,25 @@
 /**
  * Project settings: the tech lead's model (a model id; `scripted` takes a script, checked
  * before sending) saved with `PATCH /api/projects/:id`, the project's model settings (payer-mode
- * override, default task budget), and the project's limits shown.
+ * override, default task budget), its repository and credential (owners change them), and the
+ * project's limits shown.
  */
 import { useEffect, useState, type FormEvent } from "react";
 import type { TechLeadSettings } from "../../shared/project-settings.ts";
 import { errorMessage, getProject, listModels, updateProject, type ModelInfo, type ProjectDetails } from "../lib/api.ts";
 import { formatDuration } from "../lib/format.ts";
 import { checkScript } from "../lib/script.ts";
+import { useProjectAccess } from "../lib/projectAccess.tsx";
 import { useLoader } from "../lib/useLoader.ts";
 import { FormError } from "./FormError.tsx";
 import { ProjectModelSettingsSection } from "./ProjectModelSettings.tsx";
+import { RepositorySettings } from "./RepositorySettings.tsx";
 
 /** The settings card of `projectId`. */
 export function ProjectSettings({ projectId }: { projectId: string }) {
   const project = useLoader((signal) => getProject(projectId, signal), [projectId]);
   const models = useLoader(() => listModels(), []);
+  const access = useProjectAccess();
   return (
     <section className="card project-settings" data-testid="project-settings">
       <h2>Project settings</h2>
@@ -25,6 +29,12 @@ export function ProjectSettings({ projectId }: { projectId: string }) {
         <>
           <TechLeadForm projectId={projectId} project={project.data} models={models.data ?? []} onSaved={project.setData} />
           <ProjectModelSettingsSection projectId={projectId} />
+          <RepositorySettings
+            projectId={projectId}
+            repository={project.data.repository}
+            canEdit={access.role === "owner"}
+            onChanged={(repository) => project.data && project.setData({ ...project.data, repository })}
+          />
           <p className="muted small" data-testid="project-limits">
             Limits: child depth {project.data.limits.maxDepth} · {project.data.limits.maxChildren} children per task ·{" "}
             {project.data.limits.maxConcurrentTasks} mission tasks at once · check-in after {formatDuration(project.data.limits.silenceMs)} of silence

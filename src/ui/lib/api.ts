@@ -28,6 +28,7 @@ import {
 import { projectLimitsSchema, type ProjectLimits } from "../../shared/limits.ts";
 import type { MissionRequestInput } from "../../shared/mission-plan.ts";
 import { techLeadSettingsSchema, type TechLeadSettings } from "../../shared/project-settings.ts";
+import { repositoryViewSchema, type RepositoryView } from "../../shared/repository.ts";
 import type { TaskRequestInput } from "../../shared/task-spec.ts";
 
 /** An error answer of the API (or a network / shape failure, with status 0). */
@@ -293,21 +294,31 @@ export function getTaskDiff(taskId: string, signal?: AbortSignal): Promise<z.inf
 
 // ---- project settings ----
 
-/** A project with its settings, as `GET /api/projects/:id` shows it. */
-export type ProjectDetails = Project & { techLead: TechLeadSettings | null; limits: ProjectLimits };
-const projectDetailsSchema = projectSchema.extend({ techLead: techLeadSettingsSchema.nullable(), limits: projectLimitsSchema });
+/** A project with its settings, as `GET /api/projects/:id` shows it (`repository`: null when it names none). */
+export type ProjectDetails = Project & { techLead: TechLeadSettings | null; limits: ProjectLimits; repository: RepositoryView | null };
+const projectDetailsSchema = projectSchema.extend({ techLead: techLeadSettingsSchema.nullable(), limits: projectLimitsSchema, repository: repositoryViewSchema.nullable().default(null) });
 
 /** `GET /api/projects/:id`. */
 export function getProject(projectId: string, signal?: AbortSignal): Promise<ProjectDetails> {
   return requestJson(`/api/projects/${seg(projectId)}`, projectDetailsSchema, { signal });
 }
 
-/** `PATCH /api/projects/:id`: changes the tech lead (null clears it) and/or some limits. */
+/** `PATCH /api/projects/:id`: changes the tech lead (null clears it), some limits, and/or the repository (owners; null removes it). */
 export function updateProject(
   projectId: string,
-  patch: { techLead?: TechLeadSettings | null; limits?: Partial<ProjectLimits> },
+  patch: { techLead?: TechLeadSettings | null; limits?: Partial<ProjectLimits>; repository?: { url: string; defaultBranch: string } | null },
 ): Promise<ProjectDetails> {
   return requestJson(`/api/projects/${seg(projectId)}`, projectDetailsSchema, { method: "PATCH", body: patch });
+}
+
+/** `PUT /api/projects/:id/repository-credential {token}` (owners): stores the repository's GitHub token; returns the repository as shown (the token never comes back). */
+export async function putRepositoryToken(projectId: string, token: string): Promise<RepositoryView> {
+  return (await requestJson(`/api/projects/${seg(projectId)}/repository-credential`, z.object({ repository: repositoryViewSchema }), { method: "PUT", body: { token } })).repository;
+}
+
+/** `DELETE /api/projects/:id/repository-credential` (owners): removes the repository's credential. */
+export async function deleteRepositoryCredential(projectId: string): Promise<void> {
+  await requestJson(`/api/projects/${seg(projectId)}/repository-credential`, z.object({ deleted: z.boolean() }), { method: "DELETE" });
 }
 
 // ---- missions ----

@@ -207,8 +207,11 @@ describe("the settings screens", () => {
     await call(stack, `/api/projects/${project.id}/members`, { json: { userId: member.user.id, role: "member" } });
     const memberPage = await signedInPage(browser, stack, { width: 1280, height: 900 }, member.token);
     await memberPage.goto(`${stack.url}/projects/${project.id}`);
+    // Once the page knows the role (a member), the settings show the repository without its forms.
+    await memberPage.getByTestId("project-role").filter({ hasText: "member" }).waitFor();
     await memberPage.getByTestId("settings-toggle").click();
     await memberPage.getByTestId("repository-credential").filter({ hasText: "ending in 9876" }).waitFor();
+    expect(await memberPage.getByTestId("repository-settings").innerText()).toContain("Only the project's owners change the repository.");
     expect(await memberPage.getByTestId("repository-url-input").count()).toBe(0);
     expect(await memberPage.getByTestId("repository-token-input").count()).toBe(0);
 
@@ -217,6 +220,7 @@ describe("the settings screens", () => {
     await page.getByTestId("repository-credential").filter({ hasText: "no credential" }).waitFor();
     await page.getByTestId("repository-remove-button").click();
     await page.getByTestId("repository-current").filter({ hasText: "No repository" }).waitFor();
+    await page.getByTestId("repository-saved").waitFor();
     expect((await call<{ repository: unknown }>(stack, `/api/projects/${project.id}`)).repository).toBeNull();
   });
 });

@@ -181,10 +181,58 @@ describe("moving a workspace in parts (archive.ts)", () => {
     expect(await fsp.readFile(path.join(to.files, "big.bin"))).toEqual(big);
   });
 
-  it("refuses a slice past its file's size, and a cursor into an export it did not start", async () => {
+  it("keeps a part of many empty files small: paths and slices count, at most 5,000 slices a part", async () => {
+    const from = await workspaceDir();
+    for (let d = 0; d < 12; d++) {
+      const dir = path.join(from.files, `dir-${"x".repeat(60)}-${d}`);
+      await fsp.mkdir(dir);
+      await Promise.all(Array.from({ length: 1000 }, (_, i) => fsp.writeFile(path.join(dir, `empty-${i}`), "")));
+    }
+    const to = await workspaceDir();
+    const bodies: number[] = [];
+    const counts: number[] = [];
+    const report = await moveWorkspace(
+      { exportPart: (cursor) => exportPart(from.files, from.base, cursor, 400_000) },
+      {
+        importPart: async (chunks: readonly WorkspaceChunk[]) => {
+          bodies.push(JSON.stringify({ chunks }).length);
+          counts.push(chunks.length);
+          await importPart(to.files, to.base, chunks);
+          return true;
+        },
+      },
+      false,
+    );
+    expect(report.files).toBe(12_000);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(5_000);
+    // 400 kB of part: each slice's path and JSON are charged, so the body stays near it.
+    expect(Math.max(...bodies)).toBeLessThanOrEqual(400_000);
+    expect(await fsp.readdir(path.join(to.files, `dir-${"x".repeat(60)}-11`))).toHaveLength(1000);
+  });
+
+  it("a read-only file larger than a part arrives whole and read-only, also when moved again", async () => {
+    const from = await workspaceDir();
+    const content = Buffer.alloc(300_000, 7);
+    await fsp.writeFile(path.join(from.files, "pack.bin"), content, { mode: 0o444 });
+    const to = await workspaceDir();
+    const move = () => moveWorkspace({ exportPart: (cursor) => exportPart(from.files, from.base, cursor, 100_000) }, { importPart: async (chunks) => (await importPart(to.files, to.base, chunks), true) }, false);
+    expect((await move()).parts).toBeGreaterThanOrEqual(3);
+    await move();
+    expect(await fsp.readFile(path.join(to.files, "pack.bin"))).toEqual(content);
+    expect((await fsp.stat(path.join(to.files, "pack.bin"))).mode & 0o777).toBe(0o444);
+  });
+
+  it("refuses a slice past its file's size, a cursor into an export it did not start, and a cursor past the workspace", async () => {
     const to = await workspaceDir();
     await expect(importPart(to.files, to.base, [{ tree: "files", path: "a", size: 1, offset: 0, data: Buffer.from("ab").toString("base64") }])).rejects.toThrow(/reaches past its size/);
     await expect(exportPart(to.files, to.base, { index: 3, offset: 0 })).rejects.toThrow(/start it again without a cursor/);
+    await fsp.writeFile(path.join(to.files, "a.txt"), "abc");
+    await fsp.writeFile(path.join(to.files, "b.txt"), "def");
+    const first = await exportPart(to.files, to.base, undefined, 1);
+    expect(first.next).toEqual({ index: 0, offset: 1 });
+    await expect(exportPart(to.files, to.base, { index: 0, offset: 99 })).rejects.toThrow(/points past the workspace/);
+    // The refused export is forgotten: its cursor is not taken any more.
+    await expect(exportPart(to.files, to.base, first.next!)).rejects.toThrow(/start it again without a cursor/);
   });
 });
 

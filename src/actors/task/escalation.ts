@@ -217,7 +217,7 @@ export class TaskEscalation {
       if (lease.phase === "ready") {
         const { vmWorkspace } = await import("../../sandbox/vm-workspace.ts");
         const network = (this.sql.exec<{ network: number }>(`SELECT network FROM vm_lease WHERE id = 1`).one().network ?? 0) === 1;
-        const moved = await moveWorkspace(from as LeasedWorkspace & PartSource, vmWorkspace(this.tunnel, row.id), network);
+        const moved = await moveWorkspace(from as LeasedWorkspace & PartSource, vmWorkspace(this.tunnel, row.id), network, signal);
         this.sql.exec(`UPDATE vm_lease SET phase = 'moved' WHERE id = 1`);
         this.journalEvent({ type: "escalation", phase: "moved", reason: `the workspace moved to the VM (${moved.files} files, ${formatBytes(moved.bytes)}, and the diff base, in ${moved.parts} part(s))`, provider: lease.provider, serverType: lease.server_type, serverId: lease.server_id ?? undefined });
         lease = this.lease()!;

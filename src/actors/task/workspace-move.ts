@@ -26,14 +26,21 @@ export interface MoveReport {
 }
 
 /**
- * Moves `source`'s workspace into `target` (see the module's comment). Returns what it carried.
- * @throws what `exportPart` or `importPart` throws (a workspace too large to move, the VM gone).
+ * Moves `source`'s workspace into `target` (see the module's comment), between parts checking
+ * `signal` (the task stopped). Returns what it carried.
+ * @throws what `exportPart` or `importPart` throws (a workspace too large to move, the VM gone),
+ *   the signal's reason, or an Error when an export does not move forward.
  */
-export async function moveWorkspace(source: PartSource, target: PartTarget, network: boolean): Promise<MoveReport> {
+export async function moveWorkspace(source: PartSource, target: PartTarget, network: boolean, signal?: AbortSignal): Promise<MoveReport> {
   const report: MoveReport = { files: 0, bytes: 0, parts: 0 };
   let cursor: ExportCursor | undefined;
   do {
+    signal?.throwIfAborted();
     const part = await source.exportPart(cursor);
+    // Every part moves the cursor forward; one that does not would loop for ever.
+    if (part.next && cursor && (part.next.index < cursor.index || (part.next.index === cursor.index && part.next.offset <= cursor.offset))) {
+      throw new Error("the workspace's export did not move forward; the move was stopped");
+    }
     await target.importPart(part.chunks, network);
     report.parts += 1;
     for (const chunk of part.chunks) {

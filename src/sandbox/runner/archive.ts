@@ -6,8 +6,9 @@
  * (vm/protocol.ts `WORKSPACE_PART_BYTES` each), so a workspace of any size up to
  * {@link MOVE_MAX_BYTES} moves without any frame or memory holding all of it.
  *
- * Only directories and regular files travel (symlinks, sockets and devices are left out and
- * named in `skipped`); `.git` and `node_modules` travel too. Export never follows a symlink
+ * Only regular files travel, with the directories that hold them (symlinks, sockets and devices
+ * are left out and named in `skipped`; empty directories do not travel); `.git` and
+ * `node_modules` travel too. Export never follows a symlink
  * (every file is opened with O_NOFOLLOW, directories are listed without following); it runs
  * between commands, when no command of the task is running, so the listing a cursor points into
  * stays the same from part to part (it is kept for the next part). Import creates only
@@ -21,8 +22,12 @@ import { WorkspaceError } from "../workspace.ts";
 
 /** Most bytes of content (working copy and diff base together) a workspace may have to move: 4 GiB. */
 export const MOVE_MAX_BYTES = 4 * 1024 * 1024 * 1024;
-/** Most files (both trees together) a workspace may have to move. */
+/** Most entries (files of both trees, and entries left out) a workspace may have to move. */
 export const MOVE_MAX_FILES = 200_000;
+/** Most slices one part holds, whatever their sizes (a part of many empty files stays small). */
+export const PART_MAX_CHUNKS = 5_000;
+/** What a slice costs a part besides its content and its path, in bytes: its JSON (about 80 bytes) with room to spare. */
+const CHUNK_OVERHEAD_BYTES = 128;
 
 /** One regular file of an export's listing: its tree, relative path, size (bytes) and permission bits. */
 interface ListedFile {
@@ -59,11 +64,11 @@ async function listTree(dir: string, tree: "files" | "base", listing: Listing, t
       const st = await fsp.lstat(full);
       totals.bytes += st.size;
       listing.files.push({ tree, path: rel, size: st.size, mode: st.mode & 0o777 });
-      if (totals.bytes > MOVE_MAX_BYTES || listing.files.length > MOVE_MAX_FILES) {
-        throw new WorkspaceError("invalid_input", `the workspace is too large to move (over ${MOVE_MAX_BYTES} bytes or ${MOVE_MAX_FILES} files)`);
-      }
     } else if (tree === "files") {
       listing.skipped.push(rel);
+    }
+    if (totals.bytes > MOVE_MAX_BYTES || listing.files.length + listing.skipped.length > MOVE_MAX_FILES) {
+      throw new WorkspaceError("invalid_input", `the workspace is too large to move (over ${MOVE_MAX_BYTES} bytes or ${MOVE_MAX_FILES} entries)`);
     }
   }
 }
@@ -74,12 +79,23 @@ const listings = new Map<string, Listing>();
 /**
  * The part of the workspace (working copy `filesDir`, seeded originals `baseDir`) that starts at
  * `cursor` (none: the first part, which lists the workspace afresh), holding at most `maxBytes`
- * of content (a file larger than what is left of the part is sliced; every part holds at least one
- * slice, or an empty file). The last part's `next` is null and its `skipped` names what was left out.
- * @throws WorkspaceError `invalid_input` when the workspace is too large, or a file changed size
- *   since it was listed (something wrote to the workspace during the move).
+ * counting each slice's content, path and {@link CHUNK_OVERHEAD_BYTES}, and at most
+ * PART_MAX_CHUNKS slices (a file larger than what is left of the part is sliced; every part holds
+ * at least one slice). The last part's `next` is null and its `skipped` names what was left out.
+ * @throws WorkspaceError `invalid_input` when the workspace is too large, the cursor is not one
+ *   this export gave, or a file changed size since it was listed (something wrote to the
+ *   workspace during the move); the export must then start again without a cursor.
  */
 export async function exportPart(filesDir: string, baseDir: string, cursor?: ExportCursor, maxBytes = WORKSPACE_PART_BYTES): Promise<WorkspacePart> {
+  try {
+    return await readPart(filesDir, baseDir, cursor, maxBytes);
+  } catch (error) {
+    listings.delete(filesDir);
+    throw error;
+  }
+}
+
+async function readPart(filesDir: string, baseDir: string, cursor: ExportCursor | undefined, maxBytes: number): Promise<WorkspacePart> {
   let listing = cursor ? listings.get(filesDir) : undefined;
   if (!listing) {
     if (cursor && (cursor.index > 0 || cursor.offset > 0)) throw new WorkspaceError("invalid_input", "this export was not started here (or the runner restarted): start it again without a cursor");
@@ -89,13 +105,20 @@ export async function exportPart(filesDir: string, baseDir: string, cursor?: Exp
     await listTree(baseDir, "base", listing, totals);
     listings.set(filesDir, listing);
   }
+  if (cursor && (cursor.index > listing.files.length || (cursor.index < listing.files.length && cursor.offset > listing.files[cursor.index].size))) {
+    throw new WorkspaceError("invalid_input", "the cursor points past the workspace: start the export again without a cursor");
+  }
   const chunks: WorkspaceChunk[] = [];
   let room = maxBytes;
   let index = cursor?.index ?? 0;
   let offset = cursor?.offset ?? 0;
-  while (index < listing.files.length && (room > 0 || chunks.length === 0)) {
+  while (index < listing.files.length && chunks.length < PART_MAX_CHUNKS && (room > 0 || chunks.length === 0)) {
     const file = listing.files[index];
-    const length = Math.min(file.size - offset, Math.max(room, 0));
+    // The slice's own cost (its path and JSON) comes first; the content fills what is left, at least one byte.
+    room -= file.path.length + CHUNK_OVERHEAD_BYTES;
+    const length = Math.min(file.size - offset, Math.max(room, chunks.length === 0 ? 1 : 0));
+    // No room left for any of this file's content: it starts the next part.
+    if (length === 0 && file.size > offset) break;
     const handle = await fsp.open(path.join(file.tree === "files" ? filesDir : baseDir, ...file.path.split("/")), fsc.O_RDONLY | fsc.O_NOFOLLOW);
     try {
       const st = await handle.stat();
@@ -120,10 +143,11 @@ export async function exportPart(filesDir: string, baseDir: string, cursor?: Exp
 
 /**
  * Writes a part's slices into a workspace's `filesDir` and `baseDir` (made by the runner, holding
- * no symlink): a slice at offset 0 creates or truncates its file, a later one writes at its offset.
- * Importing the parts of an export again from the first rewrites the same files (a move
- * interrupted halfway resumes from the start). @throws WorkspaceError `invalid_input` for a slice
- * that reaches past its file's size.
+ * no symlink): a slice at offset 0 creates or truncates its file, a later one writes at its offset;
+ * files stay writable by the runner until their last slice, which sets their permission bits (a
+ * read-only file larger than a part still arrives whole). Importing the parts of an export again
+ * from the first rewrites the same files (a move interrupted halfway resumes from the start).
+ * @throws WorkspaceError `invalid_input` for a slice that reaches past its file's size.
  */
 export async function importPart(filesDir: string, baseDir: string, chunks: readonly WorkspaceChunk[]): Promise<void> {
   for (const chunk of chunks) {
@@ -131,12 +155,17 @@ export async function importPart(filesDir: string, baseDir: string, chunks: read
     if (chunk.offset + data.length > chunk.size) throw new WorkspaceError("invalid_input", `a slice of ${chunk.path} reaches past its size`);
     const target = path.join(chunk.tree === "files" ? filesDir : baseDir, ...chunk.path.split("/"));
     await fsp.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+    if (chunk.offset === 0) {
+      // A file an earlier import made read-only (a move started again) must be writable to be rewritten.
+      const existing = await fsp.lstat(target).catch(() => null);
+      if (existing?.isFile()) await fsp.chmod(target, 0o600);
+    }
     const flags = chunk.offset === 0 ? fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW : fsc.O_WRONLY | fsc.O_NOFOLLOW;
-    const handle = await fsp.open(target, flags, 0o644);
+    const handle = await fsp.open(target, flags, 0o600);
     try {
-      // Permission bits as they were, never set-id bits (the schema allows 0o777 at most).
-      if (chunk.offset === 0 && chunk.mode !== undefined) await handle.chmod(chunk.mode);
       if (data.length > 0) await handle.write(data, 0, data.length, chunk.offset);
+      // Permission bits as they were once the file is whole, never set-id bits (the schema allows 0o777 at most).
+      if (chunk.offset + data.length === chunk.size) await handle.chmod(chunk.mode ?? 0o644);
     } finally {
       await handle.close();
     }

@@ -56,9 +56,11 @@ const relPathSchema = z
   .refine((p) => !p.startsWith("/") && p.split("/").every((s) => s !== "" && s !== "." && s !== ".." && !s.includes("\0")), "not a plain relative path");
 
 /**
- * Most raw bytes (before base64) of file content one part of a moving workspace carries: 8 MiB,
- * so a part's frame (base64 and JSON, about 11 MiB) stays well under VM_MAX_FRAME_BYTES and a
- * part sits in the actor's memory (128 MB) with room to spare. Larger files travel in slices.
+ * Most bytes one part of a moving workspace carries: 8 MiB, counting each slice's content (raw,
+ * before base64), its path and its JSON (runner/archive.ts), and at most 5,000 slices; so a part's
+ * body (base64 and JSON, about 11 MiB) stays well under VM_MAX_FRAME_BYTES and the VM runner's
+ * 32 MiB body limit, and sits in the actor's memory (128 MB) with room to spare. Larger files
+ * travel in slices.
  */
 export const WORKSPACE_PART_BYTES = 8 * 1024 * 1024;
 

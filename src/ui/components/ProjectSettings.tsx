@@ -32,8 +32,8 @@ export function ProjectSettings({ projectId }: { projectId: string }) {
           <RepositorySettings
             projectId={projectId}
             repository={project.data.repository}
-            canEdit={access.role === "owner"}
-            onChanged={(repository) => project.data && project.setData({ ...project.data, repository })}
+            canEdit={access.isOwner}
+            onChanged={(repository) => project.setData((current) => current && { ...current, repository })}
           />
           <p className="muted small" data-testid="project-limits">
             Limits: child depth {project.data.limits.maxDepth} · {project.data.limits.maxChildren} children per task ·{" "}

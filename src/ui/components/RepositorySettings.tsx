@@ -6,7 +6,7 @@
  * {repository}` (a new URL drops the credential, as the API does), a fine-grained token with
  * `PUT .../repository-credential {token}` (never shown again), and either removed.
  */
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import type { RepositoryView } from "../../shared/repository.ts";
 import { deleteRepositoryCredential, errorMessage, putRepositoryToken, updateProject } from "../lib/api.ts";
 import { FormError } from "./FormError.tsx";
@@ -59,10 +59,11 @@ function RepositoryForm({ projectId, repository, onChanged }: FormProps) {
   const [url, setUrl] = useState(repository?.url ?? "");
   const [branch, setBranch] = useState(repository?.defaultBranch ?? "main");
   const [error, setError] = useState<string | null>(null);
-  const [saved, setSaved] = useState(false);
+  // "Saved." stands while the fields hold what was saved (editing them takes it away).
+  const [savedFields, setSavedFields] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => setSaved(false), [url, branch]);
+  const fields = (u: string, b: string) => `${u}\n${b}`;
+  const saved = savedFields === fields(url, branch);
 
   const save = async (next: { url: string; defaultBranch: string } | null) => {
     setBusy(true);
@@ -70,8 +71,10 @@ function RepositoryForm({ projectId, repository, onChanged }: FormProps) {
     try {
       const project = await updateProject(projectId, { repository: next });
       onChanged(project.repository);
-      if (!next) setUrl("");
-      setSaved(true);
+      const shown = next ? { url: next.url, branch: next.defaultBranch } : { url: "", branch: "main" };
+      setUrl(shown.url);
+      setBranch(shown.branch);
+      setSavedFields(fields(shown.url, shown.branch));
     } catch (err) {
       setError(errorMessage(err));
     } finally {

@@ -16,7 +16,7 @@ describe("a task survives a crash", () => {
           prompt: "count",
           script: [
             { toolCalls: [{ toolName: "bash", input: { command: "echo ran >> first.log" } }] },
-            { toolCalls: [{ toolName: "bash", input: { command: "echo started >> starts.log; sleep 1; echo ran >> second.log" } }] },
+            { toolCalls: [{ toolName: "bash", input: { command: "echo started >> starts.log; sleep 3; echo ran >> second.log" } }] },
             { toolCalls: [{ toolName: "bash", input: { command: "cat first.log second.log" } }] },
             { text: "counted" },
           ],
@@ -25,8 +25,19 @@ describe("a task survives a crash", () => {
       201,
     );
     const stub = env.TaskAgent.getByName(created.id);
-    // Abort every actor, as a crash would, while the second command (the sleep) is in flight.
+    // Abort every actor, as a crash would, while the second command (the sleep) runs: not just
+    // once its tool_call is journaled (the command may not have started yet: then it would start
+    // only once), but once it wrote its first line.
     await waitForTranscript(created.id, "the sleep's tool_call", (events) => events.some((e) => e.type === "tool_call" && JSON.stringify(e.input).includes("sleep")));
+    await pollUntil(
+      "the interrupted command to start",
+      async () => {
+        const file = await api(`/api/tasks/${created.id}/files/starts.log`);
+        return file.status === 200 ? await file.text() : "";
+      },
+      (text) => text === "started\n",
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
     await abortAllDurableObjects();
     // The fiber's keep-alive alarm wakes the actor, which finds the interrupted fiber and resumes
     // the loop: each look runs that alarm by hand, then reads the task's status.

@@ -278,6 +278,29 @@ describe("a mission's tasks on one shared branch", () => {
   }, 180_000);
 });
 
+/**
+ * Starts the crashed stack again over its state and checks that task `taskId` on `acme/<repo>`
+ * ends as if it had never crashed: succeeded without `repo.error`, its branch holding `commit`
+ * alone above main, one pull request asked for, one "Pushed branch" and one "Pull request" note.
+ * Returns the ended task's view.
+ */
+async function expectResumedOnce(repo: string, taskId: string, commit: string): Promise<TaskView> {
+  const branch = `sam/${taskId}`;
+  stack = await startStack({ stateDir: stack!.stateDir, token: stack!.token, env: stackEnv() });
+  const ended = await waitForEnd(stack, taskId);
+  expect(ended.status).toBe("succeeded");
+  expect(ended.repo?.error).toBeNull();
+  expect(ended.repo?.commit).toBe(commit);
+  expect(gitServer.git("acme", repo, ["rev-parse", branch]).trim()).toBe(commit);
+  expect(gitServer.git("acme", repo, ["rev-list", "--count", `main..${branch}`]).trim()).toBe("1");
+  expect(github.pullRequests.filter((r) => r.method === "POST" && (r.body as { head?: string } | null)?.head === branch)).toHaveLength(1);
+  const { events } = await call<{ events: TranscriptEvent[] }>(stack, `/api/tasks/${taskId}/transcript`);
+  const notes = events.flatMap((e) => (e.type === "message" && e.from === "SAM" ? [e.text] : []));
+  expect(notes.filter((n) => n.startsWith(`Pushed branch ${branch}`))).toHaveLength(1);
+  expect(notes.filter((n) => n.startsWith("Pull request #"))).toHaveLength(1);
+  return ended;
+}
+
 describe("a crash in the middle of the push", () => {
   it("resumes after the restart: the same single commit on the branch, and one pull request", async () => {
     const url = await gitServer.createRepo("acme", "pushy", { "a.txt": "a\n" });
@@ -312,19 +335,8 @@ describe("a crash in the middle of the push", () => {
         { timeoutMs: 10_000 },
       );
 
-      stack = await startStack({ stateDir: stack!.stateDir, token: stack!.token, env: stackEnv() });
-      const ended = await waitForEnd(stack, task.id);
-      expect(ended.status).toBe("succeeded");
-      expect(ended.repo?.error).toBeNull();
-      expect(ended.repo?.commit).toBe(landed);
-      expect(gitServer.git("acme", "pushy", ["rev-parse", branch]).trim()).toBe(landed);
-      expect(gitServer.git("acme", "pushy", ["rev-list", "--count", `main..${branch}`]).trim()).toBe("1");
+      await expectResumedOnce("pushy", task.id, landed);
       expect(gitServer.git("acme", "pushy", ["show", `${branch}:a.txt`])).toBe("c\n");
-      expect(github.pullRequests.filter((r) => r.method === "POST" && (r.body as { head?: string } | null)?.head === branch)).toHaveLength(1);
-      const { events } = await call<{ events: TranscriptEvent[] }>(stack, `/api/tasks/${task.id}/transcript`);
-      const notes = events.flatMap((e) => (e.type === "message" && e.from === "SAM" ? [e.text] : []));
-      expect(notes.filter((n) => n.startsWith(`Pushed branch ${branch}`))).toHaveLength(1);
-      expect(notes.filter((n) => n.startsWith("Pull request #"))).toHaveLength(1);
     } finally {
       gitServer.holdPush = null;
       release();
@@ -359,20 +371,8 @@ describe("a crash while the pull request is being opened", () => {
       { timeoutMs: 5_000 },
     );
 
-    stack = await startStack({ stateDir: stack!.stateDir, token: stack!.token, env: stackEnv() });
-    const ended = await waitForEnd(stack, task.id);
-    expect(ended.status).toBe("succeeded");
-    expect(ended.repo?.error).toBeNull();
     // The same commit (no second one), and the pull request GitHub made, found rather than opened again.
-    expect(ended.repo?.commit).toBe(pushed);
-    expect(gitServer.git("acme", "crashy", ["rev-parse", branch]).trim()).toBe(pushed);
-    expect(gitServer.git("acme", "crashy", ["rev-list", "--count", `main..${branch}`]).trim()).toBe("1");
-    const posts = github.pullRequests.filter((r) => r.method === "POST" && (r.body as { head?: string } | null)?.head === branch);
-    expect(posts).toHaveLength(1);
+    const ended = await expectResumedOnce("crashy", task.id, pushed);
     expect(ended.repo?.pullRequest?.url).toMatch(/\/acme\/crashy\/pull\/\d+$/);
-    const { events } = await call<{ events: TranscriptEvent[] }>(stack, `/api/tasks/${task.id}/transcript`);
-    const notes = events.flatMap((e) => (e.type === "message" && e.from === "SAM" ? [e.text] : []));
-    expect(notes.filter((n) => n.startsWith(`Pushed branch ${branch}`))).toHaveLength(1);
-    expect(notes.filter((n) => n.startsWith("Pull request #"))).toHaveLength(1);
   }, 180_000);
 });

@@ -4,11 +4,12 @@
  * here without one, saved with `PUT /api/projects/:id/model-settings`.
  */
 import { useEffect, useState, type FormEvent } from "react";
-import { errorMessage, getProjectModelSettings, PAYER_MODES, putProjectModelSettings, type PayerMode, type ProjectModelSettings } from "../lib/api.ts";
+import { getProjectModelSettings, PAYER_MODES, putProjectModelSettings, type PayerMode, type ProjectModelSettings } from "../lib/api.ts";
 import { formatUsd } from "../lib/format.ts";
 import { PAYER_MODE_TEXT } from "../lib/payerModes.ts";
 import { Link, paths } from "../lib/router.tsx";
 import { useLoader } from "../lib/useLoader.ts";
+import { useSaving } from "../lib/useSaving.ts";
 import { FormError } from "./FormError.tsx";
 
 /** The select's value for "no override". */
@@ -40,9 +41,8 @@ function parseBudget(text: string): { ok: true; value: number | null } | { ok: f
 function ProjectModelSettingsForm({ projectId, settings, onSaved }: FormProps) {
   const [override, setOverride] = useState<OverrideChoice>(settings.payerMode ?? INHERIT);
   const [budget, setBudget] = useState(settings.defaultTaskBudgetUsd?.toString() ?? "");
-  const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSaving();
 
   useEffect(() => setSaved(false), [override, budget]);
 
@@ -54,16 +54,8 @@ function ProjectModelSettingsForm({ projectId, settings, onSaved }: FormProps) {
       setError("The default task budget is an amount of USD above 0 (at most 1,000,000); leave it empty for no default budget.");
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      onSaved(await putProjectModelSettings(projectId, { payerMode: override === INHERIT ? null : override, defaultTaskBudgetUsd: parsedBudget.value }));
-      setSaved(true);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    const payerMode = override === INHERIT ? null : override;
+    if (await run(async () => onSaved(await putProjectModelSettings(projectId, { payerMode, defaultTaskBudgetUsd: parsedBudget.value })))) setSaved(true);
   };
 
   return (

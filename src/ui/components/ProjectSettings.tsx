@@ -6,11 +6,12 @@
  */
 import { useEffect, useState, type FormEvent } from "react";
 import type { TechLeadSettings } from "../../shared/project-settings.ts";
-import { errorMessage, getProject, listModels, updateProject, type ModelInfo, type ProjectDetails } from "../lib/api.ts";
+import { getProject, listModels, updateProject, type ModelInfo, type ProjectDetails } from "../lib/api.ts";
 import { formatDuration } from "../lib/format.ts";
 import { checkScript } from "../lib/script.ts";
 import { useProjectAccess } from "../lib/projectAccess.tsx";
 import { useLoader } from "../lib/useLoader.ts";
+import { useSaving } from "../lib/useSaving.ts";
 import { FormError } from "./FormError.tsx";
 import { ProjectModelSettingsSection } from "./ProjectModelSettings.tsx";
 import { RepositorySettings } from "./RepositorySettings.tsx";
@@ -50,23 +51,13 @@ type FormProps = { projectId: string; project: ProjectDetails; models: ModelInfo
 function TechLeadForm({ projectId, project, models, onSaved }: FormProps) {
   const [model, setModel] = useState(project.techLead?.model ?? "");
   const [script, setScript] = useState(project.techLead?.script ? JSON.stringify(project.techLead.script, null, 2) : "");
-  const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSaving();
 
   useEffect(() => setSaved(false), [model, script]);
 
   const save = async (techLead: TechLeadSettings | null) => {
-    setBusy(true);
-    setError(null);
-    try {
-      onSaved(await updateProject(projectId, { techLead }));
-      setSaved(true);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    if (await run(async () => onSaved(await updateProject(projectId, { techLead })))) setSaved(true);
   };
 
   const submit = (event: FormEvent) => {

@@ -8,7 +8,9 @@
  */
 import { useState, type FormEvent } from "react";
 import type { RepositoryView } from "../../shared/repository.ts";
-import { deleteRepositoryCredential, errorMessage, putRepositoryToken, updateProject } from "../lib/api.ts";
+import { updateProject } from "../lib/api.ts";
+import { deleteRepositoryCredential, putRepositoryToken } from "../lib/repositoryApi.ts";
+import { useSaving } from "../lib/useSaving.ts";
 import { FormError } from "./FormError.tsx";
 
 type Props = {
@@ -58,29 +60,20 @@ type FormProps = { projectId: string; repository: RepositoryView | null; onChang
 function RepositoryForm({ projectId, repository, onChanged }: FormProps) {
   const [url, setUrl] = useState(repository?.url ?? "");
   const [branch, setBranch] = useState(repository?.defaultBranch ?? "main");
-  const [error, setError] = useState<string | null>(null);
   // "Saved." stands while the fields hold what was saved (editing them takes it away).
   const [savedFields, setSavedFields] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSaving();
   const fields = (u: string, b: string) => `${u}\n${b}`;
   const saved = savedFields === fields(url, branch);
 
-  const save = async (next: { url: string; defaultBranch: string } | null) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const project = await updateProject(projectId, { repository: next });
-      onChanged(project.repository);
+  const save = (next: { url: string; defaultBranch: string } | null) =>
+    run(async () => {
+      onChanged((await updateProject(projectId, { repository: next })).repository);
       const shown = next ? { url: next.url, branch: next.defaultBranch } : { url: "", branch: "main" };
       setUrl(shown.url);
       setBranch(shown.branch);
       setSavedFields(fields(shown.url, shown.branch));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -120,8 +113,7 @@ function RepositoryForm({ projectId, repository, onChanged }: FormProps) {
 
 function CredentialForm({ projectId, repository, onChanged }: { projectId: string; repository: RepositoryView; onChanged: (repository: RepositoryView | null) => void }) {
   const [token, setToken] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSaving();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -130,30 +122,14 @@ function CredentialForm({ projectId, repository, onChanged }: { projectId: strin
       setError("Paste a fine-grained GitHub token with contents and pull requests, read and write.");
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      onChanged(await putRepositoryToken(projectId, token.trim()));
-      setToken("");
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    if (await run(async () => onChanged(await putRepositoryToken(projectId, token.trim())))) setToken("");
   };
 
-  const remove = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const remove = () =>
+    run(async () => {
       await deleteRepositoryCredential(projectId);
       onChanged({ ...repository, credential: null });
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <form onSubmit={submit}>

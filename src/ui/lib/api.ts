@@ -311,16 +311,6 @@ export function updateProject(
   return requestJson(`/api/projects/${seg(projectId)}`, projectDetailsSchema, { method: "PATCH", body: patch });
 }
 
-/** `PUT /api/projects/:id/repository-credential {token}` (owners): stores the repository's GitHub token; returns the repository as shown (the token never comes back). */
-export async function putRepositoryToken(projectId: string, token: string): Promise<RepositoryView> {
-  return (await requestJson(`/api/projects/${seg(projectId)}/repository-credential`, z.object({ repository: repositoryViewSchema }), { method: "PUT", body: { token } })).repository;
-}
-
-/** `DELETE /api/projects/:id/repository-credential` (owners): removes the repository's credential. */
-export async function deleteRepositoryCredential(projectId: string): Promise<void> {
-  await requestJson(`/api/projects/${seg(projectId)}/repository-credential`, z.object({ deleted: z.boolean() }), { method: "DELETE" });
-}
-
 // ---- missions ----
 
 /** `GET /api/projects/:id/missions` (newest first). */
